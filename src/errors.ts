@@ -1,0 +1,59 @@
+/**
+ * Expected failures. Each carries a message written for the workflow log: one line that says what
+ * failed and what to do. `run()` prints these without a stack trace; anything else is a bug.
+ */
+export class ActionError extends Error {
+  override name = 'ActionError'
+}
+
+/** An input is missing or malformed. Raised before any request is made. */
+export class InputError extends ActionError {
+  override name = 'InputError'
+  constructor(
+    readonly input: string,
+    expected: string,
+    received?: string
+  ) {
+    super(
+      `Input '${input}' ${expected}` +
+        (received === undefined ? '' : `, got ${JSON.stringify(received)}`) +
+        '.'
+    )
+  }
+}
+
+/** The API answered with an error status. */
+export class ApiError extends ActionError {
+  override name = 'ApiError'
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly serverMessage: string,
+    readonly retryAfterMs?: number
+  ) {
+    super(`Could not ${operation}: HTTP ${status}: ${serverMessage}`)
+  }
+}
+
+/**
+ * No usable answer: the connection failed, the request timed out, or the body was not what the
+ * API sends. `ambiguous` means the server may have acted on the request anyway.
+ */
+export class TransportError extends ActionError {
+  override name = 'TransportError'
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+    readonly retryable: boolean
+  ) {
+    super(`Could not ${operation}: ${reason}`)
+  }
+}
+
+/** The workflow was cancelled while the action was working. */
+export class CancelledError extends ActionError {
+  override name = 'CancelledError'
+  constructor() {
+    super('Cancelled')
+  }
+}

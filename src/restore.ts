@@ -1,0 +1,151 @@
+import { type Backup, type Server, newestFirst } from './api-types.js'
+import { awaitBackup } from './backup.js'
+import type { RestoreAnswer } from './client.js'
+import { formatDuration } from './duration.js'
+import { ActionError, ApiError } from './errors.js'
+import { backoffDelay, isTransient } from './retry.js'
+import type { Runtime } from './runtime.js'
+import { waitFor } from './wait.js'
+
+const RESTORING = 'restoring'
+const ACTIVE = 'active'
+/** Server states a restore does not pass through: seeing one means it failed. */
+const TERMINAL = new Set(['error', 'stopped', 'suspended'])
+/** Transient failures of the restore request tolerated before giving up. */
+const MAX_RESTORE_ATTEMPTS = 5
+
+/**
+ * mode: restore. Restores the server from one of its own backups (an id, or `latest`) and waits
+ * until it is `active` again. Every refusal happens before the restore request.
+ */
+export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<void> {
+  const { settings, log, outcome } = rt
+  let backup = await log.group('Find the backup', () => findBackup(rt, ref))
+  outcome.backup = backup
+  if (backup.status !== 'completed') {
+    backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
+      awaitBackup(rt, backup)
+    )
+    outcome.backup = backup
+  }
+  const { answer, before } = await log.group(
+    `Restore server ${settings.serverId} from backup ${backup.id}`,
+    () => requestRestore(rt, backup)
+  )
+  outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org; the restore goes on. Check the server is active before you deploy to it again.`
+  outcome.server = answer.finished ? answer.server : { ...before, status: RESTORING }
+  outcome.status = outcome.server.status
+  if (!answer.finished && settings.wait) {
+    outcome.server = await log.group(`Wait for server ${settings.serverId} to be active`, () =>
+      awaitRestore(rt, backup, before)
+    )
+    outcome.status = outcome.server.status
+  }
+  if (outcome.status === ACTIVE) {
+    outcome.pending = undefined
+    log.info(
+      `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
+    )
+  }
+}
+
+/** The backup, among the server's own: by id, or the newest completed one for `latest`. */
+async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> {
+  const { serverId } = rt.settings
+  // Never trust the filter alone: a backup of another server must never be restored here.
+  const backups = (await rt.client.listBackups(serverId)).filter((b) => b.server.id === serverId)
+  const backup =
+    ref === 'latest'
+      ? backups.filter((b) => b.status === 'completed').sort(newestFirst)[0]
+      : backups.find((b) => b.id === ref)
+  if (!backup) {
+    throw new ActionError(
+      ref === 'latest'
+        ? `Server ${serverId} has no completed backup to restore (backup_id: latest); no restore was requested.`
+        : `Backup ${ref} is not one of server ${serverId}'s backups (it does not exist, or belongs to another server); no restore was requested.`
+    )
+  }
+  rt.log.info(
+    `Backup ${backup.id}: ${backup.backup_type}, ${backup.status}, created ${backup.created_at}, "${backup.description ?? ''}"`
+  )
+  if (backup.status === 'failed') {
+    throw new ActionError(
+      `Backup ${backup.id} of server ${serverId} failed when it was made: it cannot be restored; no restore was requested.`
+    )
+  }
+  return backup
+}
+
+/**
+ * Sends the restore request exactly once in effect. The server's status is read before every
+ * attempt: after an attempt whose answer was lost, a server that is `restoring` means the request
+ * was carried out, and it is not sent again. A 409 (busy) is waited out within the timeout.
+ */
+async function requestRestore(
+  rt: Runtime,
+  backup: Backup
+): Promise<{ answer: RestoreAnswer; before: Server }> {
+  const { client, settings, log, clock } = rt
+  let uncertain = false
+  for (let failures = 0; ; ) {
+    const before = await client.getServer(settings.serverId)
+    if (before.status === RESTORING) {
+      if (uncertain) {
+        log.info('The server is restoring: the earlier request was carried out although its answer was lost.')
+        return { answer: { finished: false }, before }
+      }
+      log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
+      await awaitRestore(rt, backup, before, true)
+      continue
+    }
+    try {
+      const answer = await client.restore(settings.serverId, backup.id)
+      log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
+      return { answer, before }
+    } catch (error) {
+      const busy = error instanceof ApiError && error.status === 409
+      if (!busy && (!isTransient(error) || ++failures >= MAX_RESTORE_ATTEMPTS)) throw error
+      uncertain ||= !busy && !(error instanceof ApiError && error.status === 429)
+      const delay = busy
+        ? rt.policy(clock.now() - rt.startedAt, rt.random)
+        : backoffDelay(failures, error, { ...rt, baseDelayMs: 1000, maxDelayMs: 30_000 })
+      if (clock.now() + delay >= rt.deadline) throw error
+      log.info(
+        `${(error as Error).message}; checking the server again in ${formatDuration(delay)}${busy ? ' (busy: waiting for the other operation to end)' : ''}`
+      )
+      await clock.sleep(delay, rt.signal)
+    }
+  }
+}
+
+/**
+ * Polls the server until it is `active` after the restore. An `active` status counts only once the
+ * restore has visibly begun (a non-active status was seen, or `updated_at` moved), so a restore
+ * that has not started yet is not mistaken for one that has ended.
+ */
+function awaitRestore(rt: Runtime, backup: Backup, before: Server, other = false): Promise<Server> {
+  const { settings, log } = rt
+  let begun = before.status !== ACTIVE || before.updated_at === undefined
+  return waitFor(
+    async () => {
+      const server = await rt.client.getServer(settings.serverId)
+      if (TERMINAL.has(server.status)) {
+        rt.outcome.server = server
+        rt.outcome.status = server.status
+        throw new ActionError(
+          `Server ${settings.serverId} is '${server.status}' after ${other ? 'the other operation' : `restoring from backup ${backup.id}`}: the restore did not bring it back. Check the server in the VPS.org panel.`
+        )
+      }
+      begun ||= server.status !== ACTIVE || server.updated_at !== before.updated_at
+      return server.status === ACTIVE && begun
+        ? { done: true, value: server }
+        : { done: false, status: server.status }
+    },
+    {
+      ...rt,
+      what: `server ${settings.serverId} to be active${other ? '' : ` after restoring from backup ${backup.id}`}`,
+      initialStatus: before.status,
+      onStatus: (status) => log.info(`Server ${settings.serverId}: ${status}`)
+    }
+  )
+}

@@ -1,0 +1,63 @@
+import type { Clock } from './clock.js'
+import { ApiError, TransportError } from './errors.js'
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** No attempt starts after this instant (clock time), and no sleep runs past it. */
+  deadline: number
+  clock: Clock
+  random: () => number
+  signal?: AbortSignal
+  /** Which failures are worth another attempt. */
+  shouldRetry: (error: unknown) => boolean
+  /** Called before each sleep, to log the attempt, what failed and the delay. */
+  onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void
+}
+
+/** 429, 500 and the gateway errors are transient; so is a connection or body failure. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ApiError) return [429, 500, 502, 503, 504].includes(error.status)
+  return error instanceof TransportError && error.retryable
+}
+
+/**
+ * Capped exponential backoff with full jitter, honouring a server's Retry-After (as long as it
+ * fits in the cap). Never sleeps past the deadline.
+ */
+export function backoffDelay(
+  attempt: number,
+  error: unknown,
+  options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'deadline' | 'clock' | 'random'>
+): number {
+  const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined
+  const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
+  const delay =
+    retryAfter !== undefined
+      ? Math.min(retryAfter, options.maxDelayMs)
+      : exponential / 2 + (options.random() * exponential) / 2
+  return Math.max(0, Math.min(delay, options.deadline - options.clock.now()))
+}
+
+/**
+ * Runs `operation` until it succeeds, fails with an error `shouldRetry` refuses, runs out of
+ * attempts or would start after the deadline. The last error is rethrown as it is.
+ */
+export async function retry<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation(attempt)
+    } catch (error) {
+      if (attempt >= options.maxAttempts || !options.shouldRetry(error)) throw error
+      const delayMs = backoffDelay(attempt, error, options)
+      if (options.clock.now() + delayMs >= options.deadline) throw error
+      options.onRetry?.({ attempt, error, delayMs })
+      await options.clock.sleep(delayMs, options.signal)
+    }
+  }
+}

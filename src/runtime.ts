@@ -1,0 +1,39 @@
+import type { Backup, Server } from './api-types.js'
+import type { VpsOrgClient } from './client.js'
+import type { Clock } from './clock.js'
+import type { RunContext } from './context.js'
+import type { Settings } from './inputs.js'
+import type { Logger } from './log.js'
+import type { PollPolicy } from './wait.js'
+
+/**
+ * What the step has learned so far. The modes fill it in as they go, so that whatever ends the
+ * step (success, failure, timeout, cancellation) can still report the backup it knows of.
+ */
+export interface Outcome {
+  backup?: Backup
+  server?: Server
+  /** The value of the `status` output. */
+  status?: string
+  /** A re-run found and reused the backup an earlier attempt created. */
+  reused?: boolean
+  /** Backups this step deleted (pruning, making room, or delete mode). */
+  deleted: number[]
+  /** What was still running on VPS.org had the step stopped now, for the cancellation message. */
+  pending?: string
+}
+
+/** Everything a mode needs; built once by run(), replaced wholesale in tests. */
+export interface Runtime {
+  settings: Settings
+  context: RunContext
+  client: VpsOrgClient
+  clock: Clock
+  random: () => number
+  signal: AbortSignal
+  log: Logger
+  policy: PollPolicy
+  startedAt: number
+  deadline: number
+  outcome: Outcome
+}

@@ -1,0 +1,76 @@
+import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
+import { ActionError } from './errors.js'
+
+/** How long to wait before the next status request, given how long the wait has lasted. */
+export type PollPolicy = (elapsedMs: number, random: () => number) => number
+
+/**
+ * Adaptive polling: the first look after a second, then a delay near a tenth of the time already
+ * waited, between 2 s and 60 s. A backup that ends T after it started is so noticed within
+ * max(2 s, T/10) and never more than 60 s late, with a number of requests that grows with the
+ * logarithm of T until the cap. The jitter (up to 2% shorter) keeps parallel jobs out of lockstep
+ * without making any delay longer.
+ */
+export const adaptivePolicy: PollPolicy = (elapsedMs, random) => {
+  if (elapsedMs < 1000) return 1000 - elapsedMs
+  const delay = Math.min(60_000, Math.max(2000, elapsedMs / 10))
+  return delay * (1 - 0.02 * random())
+}
+
+/** A fixed interval, for users who must (`poll_interval`). */
+export const fixedPolicy =
+  (intervalMs: number): PollPolicy =>
+  () =>
+    intervalMs
+
+export class WaitTimeoutError extends ActionError {
+  override name = 'WaitTimeoutError'
+  constructor(
+    readonly what: string,
+    readonly waitedMs: number,
+    readonly lastStatus: string
+  ) {
+    super(
+      `Timed out after ${formatDuration(waitedMs)} waiting for ${what}; its last status was '${lastStatus}'`
+    )
+  }
+}
+
+export type Probe<T> = () => Promise<{ done: true; value: T } | { done: false; status: string }>
+
+export interface WaitOptions {
+  /** For messages: "backup 502 to complete". */
+  what: string
+  clock: Clock
+  random: () => number
+  policy: PollPolicy
+  /** When the operation started: delays grow with the time since. */
+  startedAt: number
+  /** The status the caller last saw, before the wait. */
+  initialStatus: string
+  deadline: number
+  signal?: AbortSignal
+  /** Called with each status seen, when it differs from the previous one. */
+  onStatus?: (status: string, elapsedMs: number) => void
+}
+
+/**
+ * Sleeps, then probes, until the probe reports done, or until the deadline: then it fails with
+ * WaitTimeoutError naming the last status. Never sleeps past the deadline; the last probe is made
+ * at it.
+ */
+export async function waitFor<T>(probe: Probe<T>, options: WaitOptions): Promise<T> {
+  const { clock, deadline, startedAt } = options
+  let last = options.initialStatus
+  for (;;) {
+    const now = clock.now()
+    if (now >= deadline) throw new WaitTimeoutError(options.what, now - startedAt, last)
+    const delay = options.policy(now - startedAt, options.random)
+    await clock.sleep(Math.min(delay, deadline - now), options.signal)
+    const result = await probe()
+    if (result.done) return result.value
+    if (result.status !== last) options.onStatus?.(result.status, clock.now() - startedAt)
+    last = result.status
+  }
+}
