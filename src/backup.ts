@@ -1,5 +1,6 @@
 import type { Backup } from './api-types.js'
 import { parseTag } from './description.js'
+import { formatDuration } from './duration.js'
 import { ActionError, ApiError } from './errors.js'
 import { deleteBackups, ownDeletable, prune } from './retention.js'
 import type { Runtime } from './runtime.js'
@@ -25,12 +26,16 @@ export async function runBackup(rt: Runtime): Promise<void> {
       return reusable
     }
     const created = await createWithinCap(rt, existing)
-    log.info(`Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`)
+    log.info(
+      `Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`
+    )
     return created
   })
   track(rt, backup)
   if (settings.wait && backup.status !== 'completed') {
-    backup = await log.group(`Wait for backup ${backup.id} to complete`, () => awaitBackup(rt, backup))
+    backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
+      awaitBackup(rt, backup)
+    )
     track(rt, backup)
   }
   if (backup.status === 'completed') {
@@ -64,7 +69,9 @@ function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
         b.status !== 'failed'
       )
     })
-    .sort((a, b) => Number(b.status === 'completed') - Number(a.status === 'completed') || b.id - a.id)[0]
+    .sort(
+      (a, b) => Number(b.status === 'completed') - Number(a.status === 'completed') || b.id - a.id
+    )[0]
 }
 
 /** Creates the backup; when the server is at the cap, makes room among our own backups first. */
@@ -72,7 +79,10 @@ async function createWithinCap(rt: Runtime, existing: Backup[]): Promise<Backup>
   try {
     return await createOnce(rt, existing)
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 400) || existing.length < MANUAL_BACKUP_CAP) {
+    if (
+      !(error instanceof ApiError && error.status === 400) ||
+      existing.length < MANUAL_BACKUP_CAP
+    ) {
       throw error
     }
     const { keepBackups, serverId } = rt.settings
@@ -144,7 +154,8 @@ export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
       ...rt,
       what: `${where} to complete`,
       initialStatus: backup.status,
-      onStatus: (status) => rt.log.info(`Backup ${backup.id}: ${status}`)
+      onStatus: (status, ms) =>
+        rt.log.info(`Backup ${backup.id}: ${status} (${formatDuration(ms)})`)
     }
   )
 }

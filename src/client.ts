@@ -129,7 +129,7 @@ export class VpsOrgClient {
     const operation = `list the backups of server ${serverId}`
     const backups: Backup[] = []
     const seen = new Set<string>()
-    for (let next: URL | undefined = url; next; ) {
+    for (let next: URL | undefined = url; next;) {
       if (seen.has(next.href) || seen.size >= 1000) {
         throw new TransportError(operation, 'the API paginates in a loop', false)
       }
@@ -197,10 +197,19 @@ export class VpsOrgClient {
   }
 
   private unexpected(operation: string): TransportError {
-    return new TransportError(operation, 'the answer does not have the shape the API documents', false)
+    return new TransportError(
+      operation,
+      'the answer does not have the shape the API documents',
+      false
+    )
   }
 
-  private async send(operation: string, method: string, url: URL, body?: unknown): Promise<unknown> {
+  private async send(
+    operation: string,
+    method: string,
+    url: URL,
+    body?: unknown
+  ): Promise<unknown> {
     return (await this.exchange(operation, method, url, body)).json
   }
 
@@ -213,7 +222,10 @@ export class VpsOrgClient {
   ): Promise<{ status: number; json: unknown }> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
-    const budget = Math.max(1000, Math.min(this.requestTimeoutMs, this.options.deadline - clock.now()))
+    const budget = Math.max(
+      1000,
+      Math.min(this.requestTimeoutMs, this.options.deadline - clock.now())
+    )
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
     let status: number
@@ -253,7 +265,12 @@ export class VpsOrgClient {
     }
     if (status >= 400) {
       const retryAfter = parseRetryAfter(String(headers['retry-after'] ?? ''), clock.now())
-      throw new ApiError(operation, status, errorMessage(text, STATUS_CODES[status] ?? ''), retryAfter)
+      throw new ApiError(
+        operation,
+        status,
+        errorMessage(text, STATUS_CODES[status] ?? ''),
+        retryAfter
+      )
     }
     if (!text.trim()) return { status, json: undefined }
     try {

@@ -36,7 +36,10 @@ export function defaultDescription(context: RunContext): string {
 /** Removes control characters and folds white space, so the text is one safe line. */
 export function sanitize(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim()
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
 }
 
 /**

@@ -87,11 +87,13 @@ async function requestRestore(
 ): Promise<{ answer: RestoreAnswer; before: Server }> {
   const { client, settings, log, clock } = rt
   let uncertain = false
-  for (let failures = 0; ; ) {
+  for (let failures = 0; ;) {
     const before = await client.getServer(settings.serverId)
     if (before.status === RESTORING) {
       if (uncertain) {
-        log.info('The server is restoring: the earlier request was carried out although its answer was lost.')
+        log.info(
+          'The server is restoring: the earlier request was carried out although its answer was lost.'
+        )
         return { answer: { finished: false }, before }
       }
       log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
@@ -145,7 +147,8 @@ function awaitRestore(rt: Runtime, backup: Backup, before: Server, other = false
       ...rt,
       what: `server ${settings.serverId} to be active${other ? '' : ` after restoring from backup ${backup.id}`}`,
       initialStatus: before.status,
-      onStatus: (status) => log.info(`Server ${settings.serverId}: ${status}`)
+      onStatus: (status, ms) =>
+        log.info(`Server ${settings.serverId}: ${status} (${formatDuration(ms)})`)
     }
   )
 }

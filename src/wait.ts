@@ -51,7 +51,7 @@ export interface WaitOptions {
   initialStatus: string
   deadline: number
   signal?: AbortSignal
-  /** Called with each status seen, when it differs from the previous one. */
+  /** Called with the initial status, then with each status that differs from the previous one. */
   onStatus?: (status: string, elapsedMs: number) => void
 }
 
@@ -63,6 +63,7 @@ export interface WaitOptions {
 export async function waitFor<T>(probe: Probe<T>, options: WaitOptions): Promise<T> {
   const { clock, deadline, startedAt } = options
   let last = options.initialStatus
+  options.onStatus?.(last, clock.now() - startedAt)
   for (;;) {
     const now = clock.now()
     if (now >= deadline) throw new WaitTimeoutError(options.what, now - startedAt, last)

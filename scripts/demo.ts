@@ -1,0 +1,71 @@
+/**
+ * `npm run demo`: the whole cycle against the built-in simulator, with the built dist/ run as the
+ * runner runs it. Step 1 backs the server up before the deploy; step 2, the deploy, fails; step 3
+ * (`if: failure()`) restores the server from the backup step 1 made and waits until it is active.
+ */
+import { Simulator } from '../src/simulator/server.js'
+import { type StepResult, runStep } from './local-runner.js'
+
+const SERVER_ID = 12345
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
+
+/** A step's log as the Actions UI shows it: groups as headings, debug lines hidden. */
+function show(title: string, result: StepResult): void {
+  console.log(`\n${bold(`▶ ${title}`)}`)
+  for (const line of result.log.trimEnd().split('\n')) {
+    if (line.startsWith('::debug::') || line === '::endgroup::') continue
+    const shown = line
+      .replace(/^::group::(.*)$/, (_, name: string) => bold(`▾ ${name}`))
+      .replace(/^::(error|warning|notice)[^:]*::/, (_, kind: string) => `${kind.toUpperCase()}: `)
+    console.log(`  │ ${shown}`)
+  }
+  console.log(`  └ exit code ${result.exitCode}, ${(result.durationMs / 1000).toFixed(1)} s`)
+  for (const [name, value] of Object.entries(result.outputs))
+    console.log(`    outputs.${name} = ${value}`)
+}
+
+const simulator = await Simulator.start({ backupDurationMs: 4000, restoreDurationMs: 4000 })
+const connection = {
+  api_url: simulator.url,
+  api_token: simulator.token,
+  server_id: String(SERVER_ID)
+}
+const status = (): string => simulator.server(SERVER_ID).status
+try {
+  console.log(`VPS.org API simulator at ${simulator.url}; server ${SERVER_ID} is ${status()}.`)
+
+  const backup = await runStep({ with: { ...connection, mode: 'backup' } })
+  show('Step 1: back up the server before the deploy (mode: backup)', backup)
+  if (backup.exitCode !== 0) throw new Error('the backup step failed')
+
+  console.log(`\n${bold('▶ Step 2: deploy')}`)
+  console.log('  │ Deploying release 2026.11.27 to web-server-01 ...')
+  console.log('  │ ERROR: Health check failed: HTTP 502 from https://web01.example.com/health')
+  console.log('  └ exit code 1: the job has failed, so `if: failure()` steps run')
+
+  const statuses = [status()]
+  const watch = setInterval(() => {
+    if (statuses.at(-1) !== status()) statuses.push(status())
+  }, 50)
+  const rollback = await runStep({
+    with: { ...connection, mode: 'restore', backup_id: backup.outputs.backup_id ?? '' }
+  })
+  clearInterval(watch)
+  if (statuses.at(-1) !== status()) statuses.push(status())
+  show('Step 3: roll back (if: failure(), mode: restore, backup_id from step 1)', rollback)
+
+  const restored = simulator.restores.map((r) => r.backupId)
+  console.log(
+    `\nServer ${SERVER_ID} went ${statuses.join(' → ')}; restored from backup ${restored.join(', ')}.`
+  )
+  console.log(
+    `Backups created: ${simulator.countRequests('POST', '/api/v1/backups/')}; API requests: ${simulator.requests.length}.`
+  )
+  if (rollback.exitCode !== 0 || status() !== 'active') throw new Error('the rollback step failed')
+  console.log(bold('\nDemo complete: backed up, deploy failed, rolled back, server active.'))
+} catch (error) {
+  console.error(`Demo failed: ${(error as Error).message}`)
+  process.exitCode = 1
+} finally {
+  await simulator.close()
+}
