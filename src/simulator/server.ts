@@ -570,6 +570,13 @@ export class Simulator {
     return this.#select(filter).map((record) => ({ ...record, status: this.#backupStatus(record) }))
   }
 
+  /** Removes a backup behind the clients' back, as a deletion in the VPS.org panel would. */
+  removeBackup(id: number): void {
+    const record = this.#records.find((r) => r.id === id && !r.deleted)
+    if (!record) throw new Error(`No backup ${id}`)
+    record.deleted = true
+  }
+
   server(id: number): { id: number; name: string; status: ServerStatus } {
     const server = this.#requireServer(id)
     return { id, name: server.name, status: this.#serverView(server).status }

@@ -1,0 +1,52 @@
+import { afterEach, expect } from 'vitest'
+import { type SimulatorOptions, Simulator } from '../../src/simulator/server.js'
+import { type StepOptions, type StepResult, runStep } from '../../scripts/local-runner.js'
+
+export const SERVER_ID = 12345
+const started: Simulator[] = []
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.close()))
+})
+
+/** A simulator for one test, closed after it. */
+export async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = await Simulator.start({ backupDurationMs: 300, restoreDurationMs: 300, ...options })
+  started.push(sim)
+  return sim
+}
+
+/**
+ * Runs a step of the built action against `sim`, as the runner does, and checks what every step
+ * must guarantee: the token appears nowhere but in the request (not in the log, the outputs, the
+ * state or the summary), and no expected failure prints a stack trace.
+ */
+export async function step(
+  sim: Simulator,
+  inputs: Record<string, string> = {},
+  options: Omit<StepOptions, 'with'> = {}
+): Promise<StepResult> {
+  const result = await runStep({
+    ...options,
+    with: { api_url: sim.url, api_token: sim.token, server_id: String(SERVER_ID), ...inputs }
+  })
+  const token = inputs.api_token ?? sim.token
+  for (const place of token === ''
+    ? []
+    : [result.log, result.summary, JSON.stringify(result.outputs), JSON.stringify(result.state)]) {
+    expect(place).not.toContain(token)
+  }
+  expect(result.log).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
+  return result
+}
+
+/** The one `::error::` line of a failed step. */
+export function errorLine(result: StepResult): string {
+  const lines = result.log.split('\n').filter((l) => l.startsWith('::error::'))
+  expect(lines).toHaveLength(1)
+  return lines[0]!.slice('::error::'.length)
+}
+
+export const backupPosts = (sim: Simulator): number => sim.countRequests('POST', '/api/v1/backups/')
+export const restorePosts = (sim: Simulator): number =>
+  sim.countRequests('POST', `/api/v1/servers/${SERVER_ID}/restore/`)

@@ -1,0 +1,51 @@
+import type { Clock } from '../../src/clock.js'
+import { CancelledError } from '../../src/errors.js'
+
+/** A clock whose sleeps return at once and move time forward, recording each duration. */
+export interface FakeClock extends Clock {
+  /** Every sleep requested, in order, in milliseconds. */
+  readonly sleeps: number[]
+  /** The clock time at which each sleep started. */
+  readonly sleptAt: number[]
+  /** Moves time forward without a sleep (e.g. to simulate a slow request). */
+  advance(ms: number): void
+  /** Sets the current time. */
+  set(ms: number): void
+}
+
+/** Thursday 16 January 2025 15:45:00 UTC: a plausible epoch time, so HTTP dates make sense. */
+export const EPOCH = Date.parse('2025-01-16T15:45:00Z')
+
+export function fakeClock(start = EPOCH): FakeClock {
+  let t = start
+  const sleeps: number[] = []
+  const sleptAt: number[] = []
+  return {
+    sleeps,
+    sleptAt,
+    now: () => t,
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      if (signal?.aborted) throw new CancelledError()
+      sleeps.push(ms)
+      sleptAt.push(t)
+      t += ms
+    },
+    advance: (ms: number) => {
+      t += ms
+    },
+    set: (ms: number) => {
+      t = ms
+    }
+  }
+}
+
+/** A small seeded PRNG (mulberry32), for reproducible "random" jitter. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let r = Math.imul(a ^ (a >>> 15), 1 | a)
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -1,0 +1,767 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseCliArgs } from '../src/simulator/cli.js'
+import { Simulator, type SimulatorOptions } from '../src/simulator/server.js'
+
+const T0 = Date.parse('2025-01-16T15:45:00.123Z')
+const WEB = 12345
+const DB = 777
+
+interface Page {
+  count: number
+  next: string | null
+  previous: string | null
+  results: Array<{ id: number; status: string; size_mb: number | null }>
+}
+
+let clock = T0
+let sim: Simulator | undefined
+
+function simulator(): Simulator {
+  if (!sim) throw new Error('no simulator started')
+  return sim
+}
+
+async function start(options: SimulatorOptions = {}): Promise<Simulator> {
+  clock = T0
+  sim = await Simulator.start({
+    now: () => clock,
+    servers: [
+      { id: WEB, name: 'web-server-01' },
+      { id: DB, name: 'db-server-01' }
+    ],
+    ...options
+  })
+  return sim
+}
+
+afterEach(async () => {
+  await sim?.close()
+  sim = undefined
+})
+
+interface Call {
+  method?: string
+  body?: unknown
+  raw?: string
+  token?: string | null
+  headers?: Record<string, string>
+  signal?: AbortSignal
+  redirect?: RequestInit['redirect']
+}
+
+/** Calls the simulator's API (`path` relative to /api/v1 or absolute) and reads the whole body. */
+async function call(path: string, options: Call = {}) {
+  const s = simulator()
+  const token = options.token === undefined ? s.token : options.token
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    ...options.headers
+  }
+  const response = await fetch(path.startsWith('http') ? path : `${s.url}${path}`, {
+    method: options.method ?? 'GET',
+    headers,
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    signal: options.signal,
+    redirect: options.redirect
+  })
+  const text = await response.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, headers: response.headers, text, json }
+}
+
+const create = (body: unknown) => call('/backups/', { method: 'POST', body })
+const restore = (serverId: number, body: unknown) =>
+  call(`/servers/${serverId}/restore/`, { method: 'POST', body })
+const list = async (query = '') => (await call(`/backups/${query}`)).json as Page
+
+describe('authentication and permissions', () => {
+  it('answers 401 without credentials, with a bad header or a wrong token', async () => {
+    await start()
+    const missing = await call('/backups/', { token: null })
+    expect(missing.status).toBe(401)
+    expect(missing.json).toEqual({ detail: 'Authentication credentials were not provided.' })
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    const otherScheme = await call('/backups/', {
+      token: null,
+      headers: { authorization: 'Token x' }
+    })
+    expect(otherScheme.json).toEqual({ detail: 'Authentication credentials were not provided.' })
+    const noToken = await call('/backups/', { token: null, headers: { authorization: 'Bearer' } })
+    expect(noToken.json).toEqual({ detail: 'Invalid token header. No credentials provided.' })
+    const wrong = await call('/backups/', { token: 'vps_wrong' })
+    expect(wrong.status).toBe(401)
+    expect(wrong.json).toEqual({ detail: 'Invalid token.' })
+    const lowercase = await call('/backups/', {
+      token: null,
+      headers: { authorization: `bearer ${simulator().token}` }
+    })
+    expect(lowercase.status).toBe(200)
+  })
+
+  it('lets a read-only token read but not write (403)', async () => {
+    await start({ readOnlyToken: 'vps_read_only' })
+    simulator().addBackup({ serverId: WEB })
+    const me = await call('/account/me/', { token: 'vps_read_only' })
+    expect(me.status).toBe(200)
+    expect(me.json).toMatchObject({
+      account: { id: expect.any(Number) },
+      token: { name: expect.any(String), permissions: ['servers:read', 'backups:read'] }
+    })
+    expect((await call('/backups/', { token: 'vps_read_only' })).status).toBe(200)
+    const forbidden = { detail: 'You do not have permission to perform this action.' }
+    const post = await call('/backups/', { method: 'POST', token: 'vps_read_only', body: {} })
+    expect([post.status, post.json]).toEqual([403, forbidden])
+    const del = await call('/backups/500/', { method: 'DELETE', token: 'vps_read_only' })
+    expect([del.status, del.json]).toEqual([403, forbidden])
+    expect(simulator().backups()).toHaveLength(1)
+  })
+
+  it('answers account/me for the full token with its permissions', async () => {
+    await start()
+    const me = await call('/account/me/')
+    expect(me.json).toMatchObject({
+      token: { permissions: expect.arrayContaining(['backups:write', 'servers:write']) }
+    })
+  })
+})
+
+describe('backups', () => {
+  it('creates a backup in_progress that completes after backupDurationMs', async () => {
+    await start({ backupDurationMs: 2000 })
+    const created = await create({ server_id: WEB, description: 'Pre-deployment backup' })
+    expect(created.status).toBe(201)
+    expect(created.json).toEqual({
+      id: 500,
+      server: { id: WEB, name: 'web-server-01' },
+      backup_type: 'manual',
+      status: 'in_progress',
+      size_mb: null,
+      created_at: '2025-01-16T15:45:00Z',
+      expires_at: null,
+      description: 'Pre-deployment backup',
+      message: 'Backup is being created. This may take several minutes depending on server size.',
+      region: 'us-west',
+      encrypted: true
+    })
+    clock += 1999
+    expect((await list(`?server_id=${WEB}`)).results[0]).toMatchObject({ status: 'in_progress' })
+    clock += 1
+    const [done] = (await list(`?server_id=${WEB}`)).results
+    expect(done?.status).toBe('completed')
+    expect(done?.size_mb).toEqual(expect.any(Number))
+    expect(simulator().events).toEqual([{ at: T0 + 2000, type: 'backup-completed', id: 500 }])
+  })
+
+  it('fails backups according to nextBackupOutcomes, in order', async () => {
+    const s = await start({ backupDurationMs: 1000 })
+    s.nextBackupOutcomes.push('failed', 'completed')
+    await create({ server_id: WEB })
+    clock += 500
+    await create({ server_id: WEB })
+    await create({ server_id: WEB })
+    clock += 1000
+    expect(s.backups().map((b) => [b.id, b.status])).toEqual([
+      [500, 'failed'],
+      [501, 'completed'],
+      [502, 'completed']
+    ])
+    const failed = (await list()).results.find((b) => b.id === 500)
+    expect(failed).toMatchObject({ status: 'failed', size_mb: null })
+    expect(s.events).toEqual([
+      { at: T0 + 1000, type: 'backup-failed', id: 500 },
+      { at: T0 + 1500, type: 'backup-completed', id: 501 },
+      { at: T0 + 1500, type: 'backup-completed', id: 502 }
+    ])
+  })
+
+  it('caps manual backups at 10 per server, counting in_progress but not automatic ones', async () => {
+    const s = await start()
+    for (let i = 0; i < 8; i++) s.addBackup({ serverId: WEB, createdAt: '2025-01-10T10:00:00Z' })
+    s.addBackup({ serverId: WEB, status: 'in_progress', durationMs: 60_000 })
+    for (let i = 0; i < 3; i++) s.addBackup({ serverId: WEB, backupType: 'automatic' })
+    expect((await create({ server_id: WEB })).status).toBe(201)
+    const refused = await create({ server_id: WEB })
+    expect(refused.status).toBe(400)
+    expect(refused.json).toEqual({
+      detail:
+        'Maximum of 10 manual backups per server reached. Delete an existing manual backup to create a new one.'
+    })
+    expect((await create({ server_id: DB })).status).toBe(201)
+    expect((await call('/backups/500/', { method: 'DELETE' })).status).toBe(204)
+    expect((await create({ server_id: WEB })).status).toBe(201)
+  })
+
+  it.each([
+    [{}, { server_id: ['This field is required.'] }],
+    [{ server_id: '12345' }, { server_id: ['A valid integer is required.'] }],
+    [{ server_id: 1.5 }, { server_id: ['A valid integer is required.'] }],
+    [{ server_id: true }, { server_id: ['A valid integer is required.'] }],
+    [{ server_id: null }, { server_id: ['This field may not be null.'] }],
+    [
+      { server_id: WEB, description: 'x'.repeat(256) },
+      { description: ['Ensure this field has no more than 255 characters.'] }
+    ],
+    [
+      { description: 'x'.repeat(300) },
+      {
+        server_id: ['This field is required.'],
+        description: ['Ensure this field has no more than 255 characters.']
+      }
+    ],
+    [{ server_id: WEB, description: ['a'] }, { description: ['Not a valid string.'] }],
+    [[WEB], { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }]
+  ])('rejects the create body %j with 400 %j', async (body, errors) => {
+    const s = await start()
+    const response = await create(body)
+    expect([response.status, response.json]).toEqual([400, errors])
+    expect(s.backups()).toEqual([])
+  })
+
+  it('accepts a 255-character description', async () => {
+    await start()
+    expect((await create({ server_id: WEB, description: 'x'.repeat(255) })).status).toBe(201)
+  })
+
+  it('rejects bodies that are not JSON (400) or not application/json (415)', async () => {
+    await start()
+    const broken = await call('/backups/', { method: 'POST', raw: '{"server_id": 12345' })
+    expect(broken.status).toBe(400)
+    expect(broken.json).toEqual({ detail: expect.stringMatching(/^JSON parse error - /) })
+    const form = await call('/backups/', {
+      method: 'POST',
+      raw: 'server_id=12345',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }
+    })
+    expect(form.status).toBe(415)
+    expect(form.json).toEqual({
+      detail: 'Unsupported media type "application/x-www-form-urlencoded" in request.'
+    })
+  })
+
+  it('answers 404 for an unknown server and 409 while the server is restoring', async () => {
+    const s = await start()
+    const unknown = await create({ server_id: 99999 })
+    expect([unknown.status, unknown.json]).toEqual([404, { detail: 'Not found.' }])
+    s.setServerStatus(WEB, 'restoring')
+    const busy = await create({ server_id: WEB })
+    expect([busy.status, busy.json]).toEqual([
+      409,
+      { detail: 'Server is busy: a restore is in progress.' }
+    ])
+  })
+
+  it('lists with the documented shape and filters by server_id and backup_type', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB, backupType: 'automatic', createdAt: '2025-01-16T03:00:00Z' })
+    s.addBackup({ serverId: WEB, description: 'Pre-update backup' })
+    s.addBackup({ serverId: DB })
+    const all = await list()
+    expect(all).toMatchObject({ count: 3, next: null, previous: null })
+    expect(all.results.find((b) => b.id === 500)).toEqual({
+      id: 500,
+      server: { id: WEB, name: 'web-server-01' },
+      backup_type: 'automatic',
+      status: 'completed',
+      size_mb: expect.any(Number),
+      created_at: '2025-01-16T03:00:00Z',
+      expires_at: '2025-02-15T03:00:00Z',
+      description: '',
+      region: 'us-west',
+      encrypted: true
+    })
+    const ids = async (query: string) => (await list(query)).results.map((b) => b.id).sort()
+    expect(await ids(`?server_id=${WEB}`)).toEqual([500, 501])
+    expect(await ids(`?server_id=${WEB}&backup_type=manual`)).toEqual([501])
+    expect(await ids('?server_id=4')).toEqual([])
+    const bad = await call('/backups/?server_id=web')
+    expect([bad.status, bad.json]).toEqual([400, { server_id: ['Enter a whole number.'] }])
+    const badType = await call('/backups/?backup_type=weekly')
+    expect(badType.json).toEqual({
+      backup_type: ['Select a valid choice. weekly is not one of the available choices.']
+    })
+  })
+
+  it('deletes: 204 then 404, and 409 while in progress', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB })
+    s.addBackup({ serverId: WEB, status: 'in_progress', durationMs: 1000 })
+    const deleted = await call('/backups/500/', { method: 'DELETE' })
+    expect([deleted.status, deleted.text]).toEqual([204, ''])
+    expect((await list()).results.map((b) => b.id)).toEqual([501])
+    const again = await call('/backups/500/', { method: 'DELETE' })
+    expect([again.status, again.json]).toEqual([404, { detail: 'Not found.' }])
+    const running = await call('/backups/501/', { method: 'DELETE' })
+    expect([running.status, running.json]).toEqual([
+      409,
+      { detail: 'Backup is in progress and cannot be deleted.' }
+    ])
+    clock += 1000
+    expect((await call('/backups/501/', { method: 'DELETE' })).status).toBe(204)
+    expect(s.backups()).toEqual([])
+    expect(s.backups({ includeDeleted: true }).map((b) => b.deleted)).toEqual([true, true])
+  })
+})
+
+describe('routing', () => {
+  it('answers 404 for unknown paths and ids, 405 for other methods', async () => {
+    await start()
+    const unknown = await call('/nothing/', { token: null })
+    expect([unknown.status, unknown.json]).toEqual([404, { detail: 'Not found.' }])
+    expect((await call('/servers/99/')).status).toBe(404)
+    expect((await call('/backups/abc/', { method: 'DELETE' })).status).toBe(404)
+    const put = await call('/backups/', { method: 'PUT', body: {} })
+    expect([put.status, put.json]).toEqual([405, { detail: 'Method "PUT" not allowed.' }])
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD')
+    // No GET of one backup is documented.
+    expect((await call('/backups/500/')).status).toBe(405)
+  })
+
+  it('redirects a GET without its trailing slash, like Django', async () => {
+    await start()
+    const response = await call('/backups?server_id=1', { redirect: 'manual' })
+    expect(response.status).toBe(301)
+    expect(response.headers.get('location')).toBe('/api/v1/backups/?server_id=1')
+    expect((await call('/backups', { method: 'POST', body: { server_id: WEB } })).status).toBe(404)
+  })
+})
+
+describe('servers and restore', () => {
+  it('lists servers, filters by status and shows one server', async () => {
+    const s = await start()
+    s.setServerStatus(DB, 'stopped')
+    const servers = (await call('/servers/')).json as Page
+    expect(servers.count).toBe(2)
+    const stopped = (await call('/servers/?status=stopped')).json as Page
+    expect(stopped.results.map((server) => server.id)).toEqual([DB])
+    const one = await call(`/servers/${WEB}/`)
+    expect(one.json).toEqual({
+      id: WEB,
+      name: 'web-server-01',
+      hostname: 'web-server-01.example.com',
+      status: 'active',
+      ip_address: '203.0.113.10',
+      location: 'us-west',
+      plan: 'vps-4gb',
+      tags: [],
+      updated_at: '2025-01-16T15:45:00Z'
+    })
+  })
+
+  it('restores: 202, restoring for restoreDurationMs, then active', async () => {
+    const s = await start({ restoreDurationMs: 3000 })
+    s.addBackup({ serverId: WEB })
+    clock += 10_000
+    const accepted = await restore(WEB, { backup_id: 500 })
+    expect([accepted.status, accepted.json]).toEqual([
+      202,
+      { detail: 'Restore started.', server_id: WEB, backup_id: 500, status: 'restoring' }
+    ])
+    expect((await call(`/servers/${WEB}/`)).json).toMatchObject({ status: 'restoring' })
+    clock += 2999
+    expect(s.server(WEB).status).toBe('restoring')
+    const again = await restore(WEB, { backup_id: 500 })
+    expect([again.status, again.json]).toEqual([
+      409,
+      { detail: 'Server is busy: a restore is in progress.' }
+    ])
+    clock += 1
+    expect((await call(`/servers/${WEB}/`)).json).toMatchObject({
+      status: 'active',
+      updated_at: '2025-01-16T15:45:13Z'
+    })
+    expect(s.restores).toEqual([
+      { at: T0 + 10_000, serverId: WEB, backupId: 500, durationMs: 3000, outcome: 'active' }
+    ])
+    expect(s.events).toContainEqual({ at: T0 + 13_000, type: 'restore-finished', id: WEB })
+  })
+
+  it('ends a restore in error according to nextRestoreOutcomes', async () => {
+    const s = await start({ restoreDurationMs: 100 })
+    s.addBackup({ serverId: WEB })
+    s.nextRestoreOutcomes.push('error')
+    expect((await restore(WEB, { backup_id: 500 })).status).toBe(202)
+    clock += 100
+    expect(s.server(WEB).status).toBe('error')
+    expect(s.events).toContainEqual({ at: T0 + 100, type: 'restore-failed', id: WEB })
+    expect((await restore(WEB, { backup_id: 500 })).status).toBe(202)
+    clock += 100
+    expect(s.server(WEB).status).toBe('active')
+  })
+
+  it('validates the restore request: 400, 404 and 409', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB })
+    s.addBackup({ serverId: DB })
+    s.addBackup({ serverId: WEB, status: 'failed' })
+    const cases: Array<[number, unknown, number, unknown]> = [
+      [WEB, {}, 400, { backup_id: ['This field is required.'] }],
+      [WEB, { backup_id: '500' }, 400, { backup_id: ['A valid integer is required.'] }],
+      [99, { backup_id: 500 }, 404, { detail: 'Not found.' }],
+      [WEB, { backup_id: 9999 }, 404, { detail: 'Not found.' }],
+      [WEB, { backup_id: 501 }, 404, { detail: 'Not found.' }],
+      [WEB, { backup_id: 502 }, 409, { detail: 'Backup is not completed (status: failed).' }]
+    ]
+    for (const [serverId, body, status, json] of cases) {
+      const response = await restore(serverId, body)
+      expect([serverId, body, response.status, response.json]).toEqual([
+        serverId,
+        body,
+        status,
+        json
+      ])
+    }
+    s.addBackup({ serverId: WEB, status: 'in_progress', durationMs: 500 })
+    const busy = await restore(WEB, { backup_id: 500 })
+    expect([busy.status, busy.json]).toEqual([
+      409,
+      { detail: 'Server is busy: a backup is in progress.' }
+    ])
+    expect(s.restores).toEqual([])
+  })
+
+  it('answers 200 with the finished server in sync mode', async () => {
+    const s = await start({ restoreResponse: 'sync' })
+    s.addBackup({ serverId: WEB })
+    const response = await restore(WEB, { backup_id: 500 })
+    expect(response.status).toBe(200)
+    expect(response.json).toMatchObject({ id: WEB, status: 'active' })
+    expect(s.restores).toHaveLength(1)
+    expect(s.server(WEB).status).toBe('active')
+  })
+})
+
+describe('list order and pagination', () => {
+  it('pages with absolute next/previous links that keep the filters', async () => {
+    const s = await start({ pageSize: 3 })
+    for (let i = 0; i < 7; i++) s.addBackup({ serverId: WEB })
+    s.addBackup({ serverId: DB })
+    const first = await list(`?server_id=${WEB}`)
+    expect(first.count).toBe(7)
+    expect(first.results).toHaveLength(3)
+    expect(first.previous).toBeNull()
+    expect(first.next).toBe(`${s.url}/backups/?server_id=${WEB}&page=2`)
+    const seen = first.results.map((b) => b.id)
+    let next = first.next
+    const previous: Array<string | null> = []
+    while (next) {
+      const page = (await call(next)).json as Page
+      seen.push(...page.results.map((b) => b.id))
+      previous.push(page.previous)
+      next = page.next
+    }
+    expect(seen.sort()).toEqual([500, 501, 502, 503, 504, 505, 506])
+    expect(previous).toEqual([
+      `${s.url}/backups/?server_id=${WEB}`,
+      `${s.url}/backups/?server_id=${WEB}&page=2`
+    ])
+    const invalid = await call('/backups/?page=9')
+    expect([invalid.status, invalid.json]).toEqual([404, { detail: 'Invalid page.' }])
+  })
+
+  it('does not sort by id, but keeps a stable order', async () => {
+    const s = await start()
+    for (let i = 0; i < 6; i++) s.addBackup({ serverId: WEB })
+    const order = (await list()).results.map((b) => b.id)
+    expect(order).not.toEqual([...order].sort())
+    expect(order).not.toEqual([...order].sort().reverse())
+    expect((await list()).results.map((b) => b.id)).toEqual(order)
+  })
+
+  it('shuffles reproducibly with a seed', async () => {
+    const orderWith = async (options: SimulatorOptions) => {
+      const s = await start(options)
+      for (let i = 0; i < 8; i++) s.addBackup({ serverId: WEB })
+      const order = (await list()).results.map((b) => b.id)
+      await s.close()
+      return order
+    }
+    const seeded = await orderWith({ shuffle: true, seed: 1 })
+    expect([...seeded].sort()).toEqual([500, 501, 502, 503, 504, 505, 506, 507])
+    expect(await orderWith({ shuffle: true, seed: 1 })).toEqual(seeded)
+    expect(await orderWith({ shuffle: true, seed: 2 })).not.toEqual(seeded)
+    expect(await orderWith({})).not.toEqual(seeded)
+  })
+})
+
+describe('faults', () => {
+  it('drop: the request is not handled and fetch rejects', async () => {
+    const s = await start()
+    s.inject({ method: 'POST', path: '/api/v1/backups/', fault: { kind: 'drop' } })
+    await expect(create({ server_id: WEB })).rejects.toThrow()
+    expect(s.backups()).toEqual([])
+    expect(s.requests.at(-1)?.status).toBeNull()
+  })
+
+  it('drop-after: the backup is created, but fetch rejects (an ambiguous create)', async () => {
+    const s = await start()
+    s.inject({ method: 'POST', path: '/api/v1/backups/', fault: { kind: 'drop-after' } })
+    await expect(create({ server_id: WEB })).rejects.toThrow()
+    expect(s.backups().map((b) => b.status)).toEqual(['in_progress'])
+    expect(s.requests.at(-1)?.status).toBeNull()
+  })
+
+  it('hang and hang-after: no answer until the client gives up', async () => {
+    const s = await start()
+    s.inject({ path: '/api/v1/servers/', fault: { kind: 'hang' } })
+    s.inject({ path: '/api/v1/backups/', fault: { kind: 'hang-after' } })
+    const hung = call('/servers/', { signal: AbortSignal.timeout(100) })
+    await expect(hung).rejects.toMatchObject({ name: 'TimeoutError' })
+    const created = call('/backups/', {
+      method: 'POST',
+      body: { server_id: WEB },
+      signal: AbortSignal.timeout(100)
+    })
+    await expect(created).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(s.backups()).toHaveLength(1)
+    expect((await call('/servers/')).status).toBe(200)
+  })
+
+  it('delay: handles at once, answers after ms', async () => {
+    const s = await start()
+    s.inject({ path: '/api/v1/backups/', fault: { kind: 'delay', ms: 150 } })
+    const started = performance.now()
+    const pending = create({ server_id: WEB })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(s.backups()).toHaveLength(1)
+    expect((await pending).status).toBe(201)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+  })
+
+  it('trickle: writes the body slowly, in chunks', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB })
+    s.inject({
+      path: '/api/v1/backups/',
+      fault: { kind: 'trickle', chunkBytes: 64, intervalMs: 20 }
+    })
+    const started = performance.now()
+    const response = await fetch(`${s.url}/backups/`, {
+      headers: { authorization: `Bearer ${s.token}` }
+    })
+    const reader = response.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    let reads = 0
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      reads++
+      text += decoder.decode(chunk.value, { stream: true })
+    }
+    expect(JSON.parse(text)).toMatchObject({ count: 1 })
+    expect(reads).toBeGreaterThan(2)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(60)
+  })
+
+  it('invalid-json: 200 with a body that does not parse', async () => {
+    const s = await start()
+    s.inject({ fault: { kind: 'invalid-json' } })
+    const response = await call('/backups/')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('application/json')
+    expect(() => JSON.parse(response.text)).toThrow()
+  })
+
+  it('huge: 200 with an enormous chunked body', async () => {
+    const s = await start()
+    s.inject({ fault: { kind: 'huge', bytes: 3_000_000 } })
+    const response = await call('/backups/')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-length')).toBeNull()
+    expect(response.text).toHaveLength(3_000_000)
+    s.inject({ fault: { kind: 'huge', bytes: 50_000_000 } })
+    const aborted = await fetch(`${s.url}/backups/`, { headers: { authorization: 'x' } })
+    await aborted.body?.cancel()
+    expect((await call('/servers/')).status).toBe(200)
+  })
+
+  it('redirect: answers 30x with a Location', async () => {
+    const s = await start()
+    s.inject({
+      path: '/api/v1/backups/',
+      times: 2,
+      fault: { kind: 'redirect', location: `${s.url}/servers/`, status: 307 }
+    })
+    const manual = await call('/backups/', { redirect: 'manual' })
+    expect([manual.status, manual.headers.get('location')]).toEqual([307, `${s.url}/servers/`])
+    const followed = await call('/backups/')
+    expect(followed.json).toMatchObject({ count: 2 })
+    expect(s.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/api/v1/backups/', 307],
+      ['/api/v1/backups/', 307],
+      ['/api/v1/servers/', 200]
+    ])
+  })
+
+  it('status: answers e.g. 429 with Retry-After or a 502 HTML page, without handling', async () => {
+    const s = await start()
+    s.inject({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '3' } } })
+    s.inject({
+      method: 'POST',
+      fault: {
+        kind: 'status',
+        status: 502,
+        headers: { 'content-type': 'text/html' },
+        body: '<html><body><h1>502 Bad Gateway</h1></body></html>'
+      }
+    })
+    const limited = await call('/backups/')
+    expect([limited.status, limited.headers.get('retry-after'), limited.text]).toEqual([
+      429,
+      '3',
+      ''
+    ])
+    const gateway = await create({ server_id: WEB })
+    expect(gateway.status).toBe(502)
+    expect(gateway.text).toContain('Bad Gateway')
+    expect(s.backups()).toEqual([])
+  })
+
+  it('consumes rules by times, first matching rule first, and clears them', async () => {
+    const s = await start()
+    const unavailable = { kind: 'status', status: 503 } as const
+    s.inject({ method: 'GET', path: /\/servers\/$/, times: 2, fault: unavailable })
+    s.inject({ path: '/api/v1/servers/', fault: { kind: 'status', status: 504 } })
+    s.inject({ method: 'POST', times: Infinity, fault: unavailable })
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await call('/servers/')).status)
+    expect(statuses).toEqual([503, 503, 504, 200])
+    for (let i = 0; i < 3; i++) expect((await create({ server_id: WEB })).status).toBe(503)
+    s.clearFaults()
+    expect((await create({ server_id: WEB })).status).toBe(201)
+  })
+})
+
+describe('introspection', () => {
+  it('records every request and counts them', async () => {
+    const lines: string[] = []
+    const s = await start({ log: (line) => lines.push(line) })
+    await create({ server_id: WEB })
+    clock += 5
+    await call(`/backups/?server_id=${WEB}`)
+    expect(s.requests).toEqual([
+      {
+        at: T0,
+        method: 'POST',
+        path: '/api/v1/backups/',
+        query: {},
+        body: { server_id: WEB },
+        status: 201,
+        authorization: `Bearer ${s.token}`
+      },
+      {
+        at: T0 + 5,
+        method: 'GET',
+        path: '/api/v1/backups/',
+        query: { server_id: String(WEB) },
+        body: undefined,
+        status: 200,
+        authorization: `Bearer ${s.token}`
+      }
+    ])
+    expect(s.countRequests('POST', '/api/v1/backups/')).toBe(1)
+    expect(s.countRequests('get', /backups/)).toBe(1)
+    expect(lines).toEqual([
+      'POST /api/v1/backups/ -> 201',
+      `GET /api/v1/backups/?server_id=${WEB} -> 200`
+    ])
+    expect(lines.join('\n')).not.toContain(s.token)
+  })
+
+  it('exposes state and fault injection over HTTP, without auth and unrecorded', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB })
+    await call('/backups/500/', { method: 'DELETE' })
+    const injected = await fetch(`${s.origin}/__simulator__/faults`, {
+      method: 'POST',
+      body: JSON.stringify({
+        path: '/api/v1/servers/',
+        times: 'Infinity',
+        fault: { kind: 'status', status: 503 }
+      })
+    })
+    expect(injected.status).toBe(204)
+    for (let i = 0; i < 2; i++) expect((await call('/servers/')).status).toBe(503)
+    const invalid = await fetch(`${s.origin}/__simulator__/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ fault: { kind: 'trickle', chunkBytes: 0 } })
+    })
+    expect(invalid.status).toBe(400)
+    expect(await invalid.json()).toEqual({
+      detail: 'Invalid fault rule: "fault.intervalMs" is required; "fault.chunkBytes" is invalid.'
+    })
+    const state = await (await fetch(`${s.origin}/__simulator__/state`)).json()
+    expect(state).toMatchObject({
+      servers: [{ id: WEB, status: 'active' }, { id: DB }],
+      backups: [{ id: 500, deleted: true }],
+      restores: [],
+      requests: 3
+    })
+    expect(s.requests).toHaveLength(3)
+  })
+
+  it('close() ends hung connections and does not wait for them', async () => {
+    const s = await start()
+    s.inject({ times: Infinity, fault: { kind: 'hang' } })
+    const pending = [1, 2, 3].map(() => call('/servers/').catch((error: unknown) => error))
+    while (s.requests.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+    const started = performance.now()
+    await s.close()
+    expect(performance.now() - started).toBeLessThan(1000)
+    for (const outcome of await Promise.all(pending)) expect(outcome).toBeInstanceOf(Error)
+  })
+})
+
+describe('CLI arguments', () => {
+  it('turns flags into simulator options', () => {
+    expect(
+      parseCliArgs([
+        '--port=8080',
+        '--host',
+        '0.0.0.0',
+        '--token',
+        'vps_x',
+        '--backup-seconds',
+        '1.5',
+        '--restore-seconds',
+        '0',
+        '--page-size',
+        '2',
+        '--shuffle',
+        '--server',
+        '1:web',
+        '--server',
+        '2:db:replica'
+      ])
+    ).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      token: 'vps_x',
+      backupDurationMs: 1500,
+      restoreDurationMs: 0,
+      pageSize: 2,
+      shuffle: true,
+      servers: [
+        { id: 1, name: 'web' },
+        { id: 2, name: 'db:replica' }
+      ]
+    })
+    expect(parseCliArgs([])).toMatchObject({ port: 0, servers: undefined })
+  })
+
+  it.each([
+    [['--port', 'x']],
+    [['--port', '70000']],
+    [['--page-size', '0']],
+    [['--backup-seconds', '-1']],
+    [['--server', '12345']],
+    [['--bogus']],
+    [['extra']]
+  ])('rejects %j', (args) => {
+    expect(() => parseCliArgs(args)).toThrow()
+  })
+})
