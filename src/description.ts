@@ -33,11 +33,10 @@ export function defaultDescription(context: RunContext): string {
   return `Pre-deployment backup of ${context.repository}${sha} (run ${context.runId}, attempt ${context.runAttempt})`
 }
 
-/** Removes control characters and folds white space, so the text is one safe line. */
+/** Removes control and format characters (bidi overrides too) and folds white space, so the text is one safe line. */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
 }
