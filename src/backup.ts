@@ -122,6 +122,7 @@ async function createOnce(rt: Runtime, existing: Backup[]): Promise<Backup> {
         return adopted
       }
     }
+    rt.outcome.pending = `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`
     return client.createBackup(settings.serverId, settings.description)
   })
 }

@@ -222,10 +222,10 @@ export class VpsOrgClient {
   ): Promise<{ status: number; json: unknown }> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
-    const budget = Math.max(
-      1000,
-      Math.min(this.requestTimeoutMs, this.options.deadline - clock.now())
-    )
+    // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
+    // so that a hung request leaves time to retry it within the step's timeout.
+    const left = this.options.deadline - clock.now()
+    const budget = Math.max(1000, Math.min(this.requestTimeoutMs, left / 3))
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
     let status: number
