@@ -123,7 +123,13 @@ async function createOnce(rt: Runtime, existing: Backup[]): Promise<Backup> {
       }
     }
     rt.outcome.pending = `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`
-    return client.createBackup(settings.serverId, settings.description)
+    try {
+      return await client.createBackup(settings.serverId, settings.description)
+    } catch (error) {
+      // A 4xx is a refusal: nothing was created.
+      if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
+      throw error
+    }
   })
 }
 
