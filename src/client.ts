@@ -24,9 +24,6 @@ export interface ClientOptions {
   maxBodyBytes?: number
 }
 
-/** What POST /servers/{id}/restore/ answered: accepted (202), or already finished (200). */
-export type RestoreAnswer = { finished: false } | { finished: true; server: Server }
-
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']
 
 /**
@@ -172,12 +169,16 @@ export class VpsOrgClient {
     return server
   }
 
-  /** One attempt: a restore must never be sent twice blindly, so the caller decides. */
-  async restore(serverId: number, backupId: number): Promise<RestoreAnswer> {
+  /**
+   * One attempt: a restore must never be sent twice blindly, so the caller decides. Returns the
+   * server when the API answered with it (a restore that has already finished answers 200 with
+   * the server `active`); a 202 carries no server.
+   */
+  async restore(serverId: number, backupId: number): Promise<Server | undefined> {
     const operation = `restore server ${serverId} from backup ${backupId}`
     const url = this.url(`servers/${serverId}/restore/`)
-    const { status, json } = await this.exchange(operation, 'POST', url, { backup_id: backupId })
-    return status === 200 && isServer(json) ? { finished: true, server: json } : { finished: false }
+    const answer = await this.send(operation, 'POST', url, { backup_id: backupId })
+    return isServer(answer) ? answer : undefined
   }
 
   private url(path: string): URL {

@@ -1,6 +1,5 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
 import { awaitBackup } from './backup.js'
-import type { RestoreAnswer } from './client.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError } from './errors.js'
 import { backoffDelay, isTransient } from './retry.js'
@@ -33,9 +32,10 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
     () => requestRestore(rt, backup)
   )
   outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org; the restore goes on. Check the server is active before you deploy to it again.`
-  outcome.server = answer.finished ? answer.server : { ...before, status: RESTORING }
+  outcome.server = answer ?? { ...before, status: RESTORING }
   outcome.status = outcome.server.status
-  if (!answer.finished && settings.wait) {
+  assertNotFailed(rt, outcome.server, backup)
+  if (outcome.status !== ACTIVE && settings.wait) {
     outcome.server = await log.group(`Wait for server ${settings.serverId} to be active`, () =>
       awaitRestore(rt, backup, before)
     )
@@ -84,7 +84,7 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
 async function requestRestore(
   rt: Runtime,
   backup: Backup
-): Promise<{ answer: RestoreAnswer; before: Server }> {
+): Promise<{ answer: Server | undefined; before: Server }> {
   const { client, settings, log, clock } = rt
   let uncertain = false
   for (let failures = 0; ;) {
@@ -94,10 +94,15 @@ async function requestRestore(
         log.info(
           'The server is restoring: the earlier request was carried out although its answer was lost.'
         )
-        return { answer: { finished: false }, before }
+        return { answer: undefined, before }
       }
       log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
-      await awaitRestore(rt, backup, before, true)
+      await followServer(
+        rt,
+        `the restore already running on server ${settings.serverId} to end`,
+        RESTORING,
+        (server) => server.status !== RESTORING
+      )
       continue
     }
     try {
@@ -120,35 +125,53 @@ async function requestRestore(
   }
 }
 
+/** Polls the server until `done` says so (or throws), logging each status it goes through. */
+function followServer(
+  rt: Runtime,
+  what: string,
+  initialStatus: string,
+  done: (server: Server) => boolean
+): Promise<Server> {
+  const { serverId } = rt.settings
+  return waitFor(
+    async () => {
+      const server = await rt.client.getServer(serverId)
+      return done(server) ? { done: true, value: server } : { done: false, status: server.status }
+    },
+    {
+      ...rt,
+      what,
+      initialStatus,
+      onStatus: (status, ms) => rt.log.info(`Server ${serverId}: ${status} (${formatDuration(ms)})`)
+    }
+  )
+}
+
+/** Fails when a server answered in a state a restore does not pass through. */
+function assertNotFailed(rt: Runtime, server: Server, backup: Backup): void {
+  if (!TERMINAL.has(server.status)) return
+  rt.outcome.server = server
+  rt.outcome.status = server.status
+  throw new ActionError(
+    `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
+  )
+}
+
 /**
  * Polls the server until it is `active` after the restore. An `active` status counts only once the
  * restore has visibly begun (a non-active status was seen, or `updated_at` moved), so a restore
  * that has not started yet is not mistaken for one that has ended.
  */
-function awaitRestore(rt: Runtime, backup: Backup, before: Server, other = false): Promise<Server> {
-  const { settings, log } = rt
+function awaitRestore(rt: Runtime, backup: Backup, before: Server): Promise<Server> {
   let begun = before.status !== ACTIVE || before.updated_at === undefined
-  return waitFor(
-    async () => {
-      const server = await rt.client.getServer(settings.serverId)
-      if (TERMINAL.has(server.status)) {
-        rt.outcome.server = server
-        rt.outcome.status = server.status
-        throw new ActionError(
-          `Server ${settings.serverId} is '${server.status}' after ${other ? 'the other operation' : `restoring from backup ${backup.id}`}: the restore did not bring it back. Check the server in the VPS.org panel.`
-        )
-      }
+  return followServer(
+    rt,
+    `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
+    RESTORING,
+    (server) => {
+      assertNotFailed(rt, server, backup)
       begun ||= server.status !== ACTIVE || server.updated_at !== before.updated_at
       return server.status === ACTIVE && begun
-        ? { done: true, value: server }
-        : { done: false, status: server.status }
-    },
-    {
-      ...rt,
-      what: `server ${settings.serverId} to be active${other ? '' : ` after restoring from backup ${backup.id}`}`,
-      initialStatus: before.status,
-      onStatus: (status, ms) =>
-        log.info(`Server ${settings.serverId}: ${status} (${formatDuration(ms)})`)
     }
   )
 }
