@@ -205,22 +205,13 @@ export class VpsOrgClient {
     )
   }
 
+  /** One HTTP exchange: 2xx gives the parsed body (undefined if empty), anything else an error. */
   private async send(
     operation: string,
     method: string,
     url: URL,
     body?: unknown
   ): Promise<unknown> {
-    return (await this.exchange(operation, method, url, body)).json
-  }
-
-  /** One HTTP exchange: 2xx gives the parsed body, anything else a typed error. */
-  private async exchange(
-    operation: string,
-    method: string,
-    url: URL,
-    body?: unknown
-  ): Promise<{ status: number; json: unknown }> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
     // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
@@ -273,9 +264,9 @@ export class VpsOrgClient {
         retryAfter
       )
     }
-    if (!text.trim()) return { status, json: undefined }
+    if (!text.trim()) return undefined
     try {
-      return { status, json: JSON.parse(text) }
+      return JSON.parse(text)
     } catch {
       throw new TransportError(operation, `HTTP ${status} with a body that is not JSON`, true)
     }
