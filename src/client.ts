@@ -24,14 +24,18 @@ export interface ClientOptions {
   maxBodyBytes?: number
 }
 
-const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']
-
 /**
- * undici's EnvHttpProxyAgent honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case). It is
- * created only when a proxy is configured, because it prints an "experimental" warning.
+ * undici's EnvHttpProxyAgent, given HTTPS_PROXY, HTTP_PROXY and NO_PROXY from `env` (lower case
+ * first, as curl does). It is created only when a proxy is configured, because it prints an
+ * "experimental" warning.
  */
 export function dispatcherFor(env: NodeJS.ProcessEnv): Dispatcher {
-  return PROXY_VARIABLES.some((name) => env[name]) ? new EnvHttpProxyAgent() : new Agent()
+  const httpProxy = env.http_proxy || env.HTTP_PROXY
+  const httpsProxy = env.https_proxy || env.HTTPS_PROXY
+  const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
+  return httpProxy || httpsProxy
+    ? new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy })
+    : new Agent()
 }
 
 /** Milliseconds to wait from a Retry-After header: delta-seconds or an HTTP date. */
@@ -39,7 +43,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (!value) return undefined
   const text = value.trim()
   if (/^\d+$/.test(text)) return Number(text) * 1000
-  const date = Date.parse(text)
+  // An HTTP date starts with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone
+  // would also take "1.5" or "-5" for dates long past.
+  const date = /^[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
@@ -170,15 +176,14 @@ export class VpsOrgClient {
   }
 
   /**
-   * One attempt: a restore must never be sent twice blindly, so the caller decides. Returns the
-   * server when the API answered with it (a restore that has already finished answers 200 with
-   * the server `active`); a 202 carries no server.
+   * One attempt: a restore must never be sent twice blindly, so the caller decides. A restore that
+   * has already finished answers 200 with the server: it is returned. Accepted (202): undefined.
    */
   async restore(serverId: number, backupId: number): Promise<Server | undefined> {
     const operation = `restore server ${serverId} from backup ${backupId}`
     const url = this.url(`servers/${serverId}/restore/`)
-    const answer = await this.send(operation, 'POST', url, { backup_id: backupId })
-    return isServer(answer) ? answer : undefined
+    const { status, json } = await this.exchange(operation, 'POST', url, { backup_id: backupId })
+    return status === 200 && isServer(json) ? json : undefined
   }
 
   private url(path: string): URL {
@@ -205,19 +210,28 @@ export class VpsOrgClient {
     )
   }
 
-  /** One HTTP exchange: 2xx gives the parsed body (undefined if empty), anything else an error. */
   private async send(
     operation: string,
     method: string,
     url: URL,
     body?: unknown
   ): Promise<unknown> {
+    return (await this.exchange(operation, method, url, body)).json
+  }
+
+  /** One HTTP exchange: 2xx gives the parsed body (undefined if empty), anything else an error. */
+  private async exchange(
+    operation: string,
+    method: string,
+    url: URL,
+    body?: unknown
+  ): Promise<{ status: number; json: unknown }> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
     // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
     // so that a hung request leaves time to retry it within the step's timeout.
     const left = this.options.deadline - clock.now()
-    const budget = Math.max(1000, Math.min(this.requestTimeoutMs, left / 3))
+    const budget = Math.floor(Math.max(1000, Math.min(this.requestTimeoutMs, left / 3)))
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
     let status: number
@@ -264,9 +278,9 @@ export class VpsOrgClient {
         retryAfter
       )
     }
-    if (!text.trim()) return undefined
+    if (!text.trim()) return { status, json: undefined }
     try {
-      return JSON.parse(text)
+      return { status, json: JSON.parse(text) }
     } catch {
       throw new TransportError(operation, `HTTP ${status} with a body that is not JSON`, true)
     }

@@ -41,6 +41,16 @@ export function sanitize(text: string): string {
     .trim()
 }
 
+/** The longest start of `text` within `length` UTF-16 units that splits no character. */
+function cut(text: string, length: number): string {
+  let end = 0
+  for (const char of text) {
+    if (end + char.length > length) break
+    end += char.length
+  }
+  return text.slice(0, end)
+}
+
 /**
  * The description sent to the API: the user's text (or the default), sanitized, shortened so that
  * it and the tag fit in 255 characters, then the tag.
@@ -53,6 +63,6 @@ export function composeDescription(
   const room = MAX_DESCRIPTION - tag.length - 1
   const clean = sanitize(text) || defaultDescription(context)
   const truncated = clean.length > room
-  const body = truncated ? `${clean.slice(0, room - 1).trimEnd()}…` : clean
+  const body = truncated ? `${cut(clean, room - 1).trimEnd()}…` : clean
   return { description: `${body} ${tag}`, truncated }
 }

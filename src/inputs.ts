@@ -79,7 +79,7 @@ function apiUrl(text: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InputError('api_url', expected, text)
   }
-  if (url.username || url.password || url.search || url.hash) {
+  if (url.username || url.password || /[?#]/.test(text)) {
     throw new InputError('api_url', 'must not carry credentials, a query or a fragment')
   }
   return url.href.replace(/\/+$/, '')

@@ -33,7 +33,12 @@ export async function deleteBackups(rt: Runtime, backups: Backup[], why: string)
 export async function prune(rt: Runtime, newest: Backup): Promise<void> {
   const { keepBackups, serverId } = rt.settings
   const backups = await rt.client.listBackups(serverId, 'manual')
-  const excess = ownDeletable(backups, rt, newest.id).slice(keepBackups - 1)
+  // A failed backup is no restore point: it never takes one of the N places.
+  const own = ownDeletable(backups, rt, newest.id)
+  const excess = [
+    ...own.filter((b) => b.status === 'completed').slice(keepBackups - 1),
+    ...own.filter((b) => b.status !== 'completed')
+  ]
   if (!excess.length) {
     rt.log.info(`Nothing to prune: this repository has at most ${keepBackups} backups here.`)
   }

@@ -24,7 +24,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * Capped exponential backoff with full jitter, honouring a server's Retry-After (as long as it
+ * Capped exponential backoff with equal jitter (between half and all of the step), honouring a server's Retry-After (as long as it
  * fits in the cap). Never sleeps past the deadline.
  */
 export function backoffDelay(

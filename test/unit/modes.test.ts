@@ -1,0 +1,681 @@
+import { MockAgent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runBackup } from '../../src/backup.js'
+import { VpsOrgClient } from '../../src/client.js'
+import type { RunContext } from '../../src/context.js'
+import { runDelete } from '../../src/delete.js'
+import { ActionError, ApiError } from '../../src/errors.js'
+import { parseInputs } from '../../src/inputs.js'
+import { runRestore } from '../../src/restore.js'
+import { prune } from '../../src/retention.js'
+import type { Runtime } from '../../src/runtime.js'
+import { adaptivePolicy } from '../../src/wait.js'
+import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
+import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
+import { FakeVpsOrg, type FakeRequest } from './fake-vpsorg.js'
+
+const TOKEN = 'vps_modes_test_token'
+const RUN = '9876543210'
+const OWN = `[gha:acme/shop#${RUN}]`
+const BACKUPS = '/api/v1/backups/'
+const RESTORE = '/api/v1/servers/12345/restore/'
+
+/** A description this action wrote for acme/shop in run `run`. */
+const own = (run = '1111') =>
+  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+const foreign = (run = '1111') => `Pre-deployment backup [gha:other/shop#${run}]`
+
+interface Setup {
+  rt: Runtime
+  api: FakeVpsOrg
+  clock: FakeClock
+  log: MemoryLogger
+}
+
+const agents: MockAgent[] = []
+afterEach(async () => {
+  await Promise.all(agents.splice(0).map((agent) => agent.close()))
+})
+
+/** A Runtime as run() builds it, over a VpsOrgClient talking to a FakeVpsOrg. */
+function setup(inputs: Record<string, string> = {}, context: Partial<RunContext> = {}): Setup {
+  const clock = fakeClock()
+  const api = new FakeVpsOrg(clock)
+  const agent = new MockAgent()
+  agent.disableNetConnect()
+  agents.push(agent)
+  api.install(agent)
+  const log = memoryLogger()
+  const controller = new AbortController()
+  const ctx: RunContext = {
+    repository: 'acme/shop',
+    sha: '0123456789abcdef0123456789abcdef01234567',
+    runId: RUN,
+    runAttempt: 1,
+    serverUrl: 'https://github.com',
+    ...context
+  }
+  const values: Record<string, string> = {
+    api_token: TOKEN,
+    server_id: '12345',
+    timeout: '2h',
+    ...inputs
+  }
+  const settings = parseInputs((name) => values[name] ?? '', ctx)
+  const startedAt = clock.now()
+  const deadline = startedAt + settings.timeoutMs
+  const rt: Runtime = {
+    settings,
+    context: ctx,
+    clock,
+    random: () => 0.5,
+    signal: controller.signal,
+    log,
+    policy: adaptivePolicy,
+    startedAt,
+    deadline,
+    outcome: { deleted: [] },
+    client: new VpsOrgClient({
+      apiUrl: settings.apiUrl,
+      token: settings.apiToken,
+      dispatcher: agent,
+      clock,
+      random: () => 0.5,
+      signal: controller.signal,
+      deadline,
+      log,
+      userAgent: 'vpsorg-backup-action/test'
+    })
+  }
+  return { rt, api, clock, log }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+/** A dropped connection, as undici reports one. */
+function connectionReset(): Error {
+  return Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+}
+
+describe('runBackup', () => {
+  it('creates a tagged backup, waits until it has completed, and reports it', async () => {
+    const { rt, api, clock } = setup()
+    const start = clock.now()
+    await runBackup(rt)
+    const posts = api.made('POST', BACKUPS)
+    expect(posts).toHaveLength(1)
+    expect(posts[0]!.body).toEqual({ server_id: 12345, description: rt.settings.description })
+    expect(rt.settings.description.endsWith(OWN)).toBe(true)
+    expect(posts[0]!.authorization).toBe(`Bearer ${TOKEN}`)
+    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed', size_mb: 2048 })
+    expect(rt.outcome.status).toBe('completed')
+    expect(rt.outcome.pending).toBeUndefined()
+    // Noticed within max(2 s, 10%) of the 3 minutes it took.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(api.backupDurationMs)
+    expect(clock.now() - start).toBeLessThanOrEqual(api.backupDurationMs * 1.1)
+  })
+
+  it('with wait: false, returns the running backup and says it is still running', async () => {
+    const { rt, api } = setup({ wait: 'false' })
+    await runBackup(rt)
+    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'in_progress' })
+    expect(rt.outcome.status).toBe('in_progress')
+    expect(rt.outcome.pending).toContain('600')
+    expect(api.made('GET', BACKUPS)).toHaveLength(1)
+  })
+
+  it('fails when the backup fails, naming it', async () => {
+    const { rt, api } = setup()
+    api.hook = (request) => {
+      if (request.method === 'POST') {
+        const reply = api.handle(request)
+        api.backups.find((b) => b.id === 600)!.endsAs = 'failed'
+        return reply
+      }
+      return undefined
+    }
+    const error = await rejection(runBackup(rt))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain('backup 600 of server 12345 failed')
+    expect(rt.outcome.status).toBe('failed')
+  })
+
+  describe('on a re-run', () => {
+    it('reuses the backup an earlier attempt of the same run made: no POST', async () => {
+      const { rt, api } = setup({}, { runAttempt: 2 })
+      api.addBackup({ id: 550, description: own(RUN), created_at: '2025-01-16T15:30:00Z' })
+      api.addBackup({ id: 540, description: own('1111'), created_at: '2025-01-16T15:00:00Z' })
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(0)
+      expect(rt.outcome.reused).toBe(true)
+      expect(rt.outcome.backup?.id).toBe(550)
+      expect(rt.outcome.status).toBe('completed')
+    })
+
+    it('reuses a backup that is still running, and waits for it', async () => {
+      const { rt, api, clock } = setup({}, { runAttempt: 3 })
+      api.addBackup({
+        id: 550,
+        description: own(RUN),
+        status: 'in_progress',
+        endsAt: clock.now() + 60_000
+      })
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(0)
+      expect(rt.outcome.backup).toMatchObject({ id: 550, status: 'completed' })
+    })
+
+    it('prefers a completed backup of the run to a running one', async () => {
+      const { rt, api, clock } = setup({}, { runAttempt: 2 })
+      api.addBackup({
+        id: 560,
+        description: own(RUN),
+        status: 'in_progress',
+        endsAt: clock.now() + 1e6
+      })
+      api.addBackup({ id: 550, description: own(RUN), status: 'completed' })
+      await runBackup(rt)
+      expect(rt.outcome.backup?.id).toBe(550)
+    })
+
+    it('creates a new one when the run’s earlier backup failed, or is another repository’s', async () => {
+      const { rt, api } = setup({}, { runAttempt: 2 })
+      api.addBackup({ id: 550, description: own(RUN), status: 'failed' })
+      api.addBackup({ id: 551, description: foreign(RUN) })
+      api.addBackup({ id: 552, description: own('1111') })
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.reused).toBeFalsy()
+      expect(rt.outcome.backup?.id).toBe(600)
+    })
+
+    it('on a first attempt, makes its own backup even if one of the same run exists', async () => {
+      const { rt, api } = setup({}, { runAttempt: 1 })
+      api.addBackup({ id: 550, description: own(RUN) })
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.backup?.id).toBe(600)
+    })
+
+    it('does not reuse a backup of the same run on another server', async () => {
+      const { rt, api } = setup({}, { runAttempt: 2 })
+      api.ignoreServerFilter = true
+      api.addBackup({ id: 550, description: own(RUN), server: { id: 999, name: 'x' } })
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.backup?.id).toBe(600)
+    })
+  })
+
+  it('adopts a backup whose create was carried out although its answer was lost', async () => {
+    const { rt, api } = setup()
+    let dropped = false
+    api.hook = (request, fake) => {
+      if (request.method === 'POST' && !dropped) {
+        dropped = true
+        fake.handle(request)
+        throw connectionReset()
+      }
+      return undefined
+    }
+    await runBackup(rt)
+    expect(api.made('POST', BACKUPS)).toHaveLength(1)
+    expect(api.backups).toHaveLength(1)
+    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+  })
+
+  it('retries a create that was refused with a 503, and makes one backup', async () => {
+    const { rt, api } = setup()
+    let refused = 0
+    api.hook = (request) =>
+      request.method === 'POST' && refused++ === 0 ? { status: 503, body: '' } : undefined
+    await runBackup(rt)
+    expect(api.made('POST', BACKUPS)).toHaveLength(2)
+    expect(api.backups).toHaveLength(1)
+  })
+
+  describe('keep_backups', () => {
+    it('deletes only this repository’s older backups beyond the newest N', async () => {
+      const { rt, api, clock } = setup({ keep_backups: '2' })
+      api.ignoreServerFilter = true
+      api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-10T10:00:00Z' })
+      api.addBackup({ id: 503, description: own('3'), created_at: '2025-01-12T10:00:00Z' })
+      api.addBackup({ id: 502, description: own('2'), created_at: '2025-01-11T10:00:00Z' })
+      api.addBackup({
+        id: 505,
+        description: own('5'),
+        status: 'in_progress',
+        created_at: '2025-01-09T10:00:00Z',
+        endsAt: clock.now() + 1e9
+      })
+      api.addBackup({ id: 510, description: foreign('1'), created_at: '2025-01-01T10:00:00Z' })
+      api.addBackup({
+        id: 511,
+        description: 'Pre-update backup',
+        created_at: '2025-01-01T10:00:00Z'
+      })
+      api.addBackup({ id: 512, description: null, created_at: '2025-01-01T10:00:00Z' })
+      api.addBackup({
+        id: 513,
+        description: `${own('7')} edited`,
+        created_at: '2025-01-01T10:00:00Z'
+      })
+      api.addBackup({
+        id: 520,
+        description: own('4'),
+        server: { id: 999, name: 'someone-else' },
+        created_at: '2025-01-01T10:00:00Z'
+      })
+      api.addBackup({
+        id: 530,
+        description: own('6'),
+        backup_type: 'automatic',
+        created_at: '2025-01-01T10:00:00Z'
+      })
+      await runBackup(rt)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect([...api.deletedIds()].sort()).toEqual([501, 502])
+      expect([...rt.outcome.deleted].sort()).toEqual([501, 502])
+      expect(api.backups.map((b) => b.id).sort()).toEqual([
+        503, 505, 510, 511, 512, 513, 520, 530, 600
+      ])
+    })
+
+    it('matches the repository case-insensitively', async () => {
+      const { rt, api } = setup({ keep_backups: '1' }, { repository: 'Acme/Shop' })
+      api.addBackup({ id: 501, description: own('1') })
+      await runBackup(rt)
+      expect(api.deletedIds()).toEqual([501])
+    })
+
+    it('deletes nothing when there are no more than N', async () => {
+      const { rt, api, log } = setup({ keep_backups: '3' })
+      api.addBackup({ id: 501, description: own('1') })
+      api.addBackup({ id: 502, description: own('2') })
+      await runBackup(rt)
+      expect(api.deletedIds()).toEqual([])
+      expect(log.text()).toContain('Nothing to prune')
+    })
+
+    it('does not prune with keep_backups: 0', async () => {
+      const { rt, api } = setup()
+      for (let id = 501; id <= 505; id++) api.addBackup({ id, description: own(String(id)) })
+      await runBackup(rt)
+      expect(api.deletedIds()).toEqual([])
+    })
+
+    it('does not prune before the new backup has completed', async () => {
+      const { rt, api } = setup({ keep_backups: '1', wait: 'false' })
+      api.addBackup({ id: 501, description: own('1') })
+      await runBackup(rt)
+      expect(api.deletedIds()).toEqual([])
+    })
+
+    it('prune() keeps the newest N, the given backup included', async () => {
+      const { rt, api } = setup({ keep_backups: '2' })
+      const newest = api.addBackup({
+        id: 600,
+        description: own(RUN),
+        created_at: '2025-01-16T15:45:00Z'
+      })
+      api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-10T10:00:00Z' })
+      api.addBackup({ id: 502, description: own('2'), created_at: '2025-01-11T10:00:00Z' })
+      api.addBackup({ id: 503, description: own('3'), created_at: '2025-01-12T10:00:00Z' })
+      await prune(rt, newest)
+      expect([...api.deletedIds()].sort()).toEqual([501, 502])
+    })
+  })
+
+  describe('at the cap of 10 manual backups', () => {
+    function fill(api: FakeVpsOrg, ownCount: number): void {
+      for (let i = 0; i < 10; i++) {
+        api.addBackup({
+          id: 501 + i,
+          description: i < ownCount ? own(String(i)) : foreign(String(i)),
+          created_at: `2025-01-${String(2 + i).padStart(2, '0')}T10:00:00Z`
+        })
+      }
+    }
+
+    it('with keep_backups: 0, fails naming the limit and keep_backups, deleting nothing', async () => {
+      const { rt, api } = setup()
+      fill(api, 4)
+      const error = await rejection(runBackup(rt))
+      expect(error).toBeInstanceOf(ActionError)
+      expect(error.message).toContain('10')
+      expect(error.message).toContain('keep_backups')
+      expect(error.message).toContain('maximum of 10 manual backups')
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(api.deletedIds()).toEqual([])
+      expect(rt.outcome.backup).toBeUndefined()
+    })
+
+    it('with keep_backups > 0, deletes its own oldest, creates again, then prunes', async () => {
+      const { rt, api } = setup({ keep_backups: '3' })
+      fill(api, 4) // own: 501..504 (oldest first); foreign: 505..510
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(2)
+      // 501 to make room, then 502 to keep 3 (600, 504, 503).
+      expect(api.deletedIds()).toEqual([501, 502])
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      for (let id = 505; id <= 510; id++) expect(api.backups.some((b) => b.id === id)).toBe(true)
+    })
+
+    it('with keep_backups > 0 but none of its own to delete, fails and deletes nothing', async () => {
+      const { rt, api } = setup({ keep_backups: '3' })
+      fill(api, 0)
+      const error = await rejection(runBackup(rt))
+      expect(error).toBeInstanceOf(ActionError)
+      expect(error.message).toContain('Only 0 of them')
+      expect(api.deletedIds()).toEqual([])
+    })
+
+    it('never deletes its own running backup to make room', async () => {
+      const { rt, api, clock } = setup({ keep_backups: '3' })
+      fill(api, 0)
+      api.backups[0]!.description = own('0')
+      api.backups[0]!.status = 'in_progress'
+      api.backups[0]!.endsAt = clock.now() + 1e9
+      await rejection(runBackup(rt))
+      expect(api.deletedIds()).toEqual([])
+    })
+
+    it('passes on a 400 that is not about the cap, deleting nothing', async () => {
+      const { rt, api } = setup({ keep_backups: '3' })
+      api.addBackup({ id: 501, description: own('1') })
+      api.hook = (request) =>
+        request.method === 'POST'
+          ? {
+              status: 400,
+              body: { description: ['Ensure this field has no more than 255 characters.'] }
+            }
+          : undefined
+      const error = await rejection(runBackup(rt))
+      expect(error).toBeInstanceOf(ApiError)
+      expect(error.message).toContain('description: Ensure this field')
+      expect(api.deletedIds()).toEqual([])
+    })
+  })
+})
+
+describe('runRestore', () => {
+  it('restores from a backup id and waits until the server is active again', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    const start = clock.now()
+    await runRestore(rt, 501)
+    const posts = api.made('POST', RESTORE)
+    expect(posts).toHaveLength(1)
+    expect(posts[0]!.body).toEqual({ backup_id: 501 })
+    expect(rt.outcome.status).toBe('active')
+    expect(rt.outcome.server?.status).toBe('active')
+    expect(rt.outcome.pending).toBeUndefined()
+    expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
+    expect(clock.now() - start).toBeLessThanOrEqual(api.restoreDurationMs * 1.1 + 2000)
+  })
+
+  it('with wait: false, returns once the restore is accepted', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
+    api.addBackup({ id: 501 })
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(rt.outcome.status).toBe('restoring')
+    expect(rt.outcome.pending).toContain('501')
+  })
+
+  it.each([
+    ['a backup of another server', 777],
+    ['a backup that does not exist', 778]
+  ])('refuses %s without any restore request', async (_, id) => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: String(id) })
+    api.ignoreServerFilter = true
+    api.addBackup({ id: 777, server: { id: 999, name: 'someone-else' } })
+    const error = await rejection(runRestore(rt, id))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain(`Backup ${id} is not one of server 12345's backups`)
+    expect(error.message).toContain('no restore was requested')
+    expect(api.requests.filter((r) => r.url.pathname.endsWith('/restore/'))).toEqual([])
+  })
+
+  it('refuses a failed backup without any restore request', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501, status: 'failed' })
+    const error = await rejection(runRestore(rt, 501))
+    expect(error.message).toContain('failed')
+    expect(api.made('POST', RESTORE)).toEqual([])
+  })
+
+  it('latest: picks the newest completed backup of this server, whatever the list order', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: 'latest' })
+    api.ignoreServerFilter = true
+    api.addBackup({ id: 510, created_at: '2025-01-10T10:00:00Z' })
+    api.addBackup({ id: 530, status: 'failed', created_at: '2025-01-15T10:00:00Z' })
+    api.addBackup({ id: 519, created_at: '2025-01-14T10:00:00Z' })
+    api.addBackup({
+      id: 540,
+      status: 'in_progress',
+      created_at: '2025-01-16T15:00:00Z',
+      endsAt: clock.now() + 1e9
+    })
+    api.addBackup({ id: 520, created_at: '2025-01-14T10:00:00Z' })
+    api.addBackup({
+      id: 600,
+      server: { id: 999, name: 'someone-else' },
+      created_at: '2025-01-16T12:00:00Z'
+    })
+    api.addBackup({ id: 525, backup_type: 'automatic', created_at: '2025-01-14T03:00:00Z' })
+    api.addBackup({ id: 505, created_at: '2025-01-13T23:59:59Z' })
+    await runRestore(rt, 'latest')
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 520 }])
+    expect(rt.outcome.backup?.id).toBe(520)
+  })
+
+  it('latest: an automatic backup counts when it is the newest', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
+    api.addBackup({ id: 510, created_at: '2025-01-10T10:00:00Z' })
+    api.addBackup({ id: 525, backup_type: 'automatic', created_at: '2025-01-16T03:00:00Z' })
+    await runRestore(rt, 'latest')
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 525 }])
+  })
+
+  it('latest: fails without any restore request when no backup has completed', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: 'latest' })
+    api.addBackup({ id: 530, status: 'failed' })
+    api.addBackup({ id: 540, status: 'in_progress', endsAt: clock.now() + 1e9 })
+    const error = await rejection(runRestore(rt, 'latest'))
+    expect(error.message).toContain('no completed backup')
+    expect(api.made('POST', RESTORE)).toEqual([])
+  })
+
+  it('waits for a backup that is still being made, then restores from it', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
+    const ready = clock.now() + 4 * 60_000
+    api.addBackup({ id: 540, status: 'in_progress', size_mb: null, endsAt: ready })
+    await runRestore(rt, 540)
+    const posts = api.made('POST', RESTORE)
+    expect(posts).toHaveLength(1)
+    expect(posts[0]!.at).toBeGreaterThanOrEqual(ready)
+    expect(rt.outcome.backup).toMatchObject({ id: 540, status: 'completed' })
+    expect(rt.outcome.status).toBe('active')
+  })
+
+  it('waits out a busy server (409), then restores once', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    let busy = 2
+    api.hook = (request) =>
+      request.method === 'POST' && busy-- > 0
+        ? { status: 409, body: { detail: 'Another operation is running.' } }
+        : undefined
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)).toHaveLength(3)
+    expect(rt.outcome.status).toBe('active')
+    expect(log.text()).toContain('busy')
+  })
+
+  it('after a restore whose answer was lost, sees the server restoring and does not send another', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request: FakeRequest, fake) => {
+      if (request.method === 'POST' && fake.made('POST', RESTORE).length === 1) {
+        fake.handle(request)
+        throw connectionReset()
+      }
+      return undefined
+    }
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(rt.outcome.status).toBe('active')
+    expect(api.server().status).toBe('active')
+  })
+
+  it('after a restore refused with a 503, sends it again', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    let refused = 1
+    api.hook = (request) =>
+      request.method === 'POST' && refused-- > 0 ? { status: 503, body: '' } : undefined
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)).toHaveLength(2)
+    expect(rt.outcome.status).toBe('active')
+  })
+
+  it('waits for a restore already running to end before sending its own', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    const server = api.servers.get(12345)!
+    server.status = 'restoring'
+    const otherEnds = clock.now() + 90_000
+    server.restoreEndsAt = otherEnds
+    await runRestore(rt, 501)
+    const posts = api.made('POST', RESTORE)
+    expect(posts).toHaveLength(1)
+    expect(posts[0]!.at).toBeGreaterThanOrEqual(otherEnds)
+    expect(clock.now()).toBeGreaterThanOrEqual(otherEnds + api.restoreDurationMs)
+    expect(rt.outcome.status).toBe('active')
+  })
+
+  it('fails when the server ends in error', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.servers.get(12345)!.restoreEndsAs = 'error'
+    const error = await rejection(runRestore(rt, 501))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain("'error'")
+    expect(rt.outcome.status).toBe('error')
+  })
+
+  it('does not take the server for restored before the restore has visibly begun', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    // The API accepts the restore but starts it 30 s later; it then runs for 2 minutes.
+    let accepted: number | undefined
+    api.hook = (request, fake) => {
+      if (request.method === 'POST') {
+        accepted = clock.now()
+        return { status: 202, body: { message: 'Restore queued.' } }
+      }
+      if (accepted !== undefined && clock.now() >= accepted + 30_000) {
+        const server = fake.servers.get(12345)!
+        if (server.restoreEndsAt === undefined && server.status === 'active' && accepted > 0) {
+          server.status = 'restoring'
+          server.updated_at = new Date(clock.now()).toISOString()
+          server.restoreEndsAt = accepted + 30_000 + fake.restoreDurationMs
+          accepted = -Infinity
+        }
+      }
+      return undefined
+    }
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(rt.outcome.status).toBe('active')
+    expect(clock.now() - start).toBeGreaterThanOrEqual(30_000 + api.restoreDurationMs)
+  })
+
+  it(
+    'does not take a 202 that carries the server, still active, for a finished restore',
+    async () => {
+      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+      api.addBackup({ id: 501 })
+      api.hook = (request, fake) => {
+        if (request.method !== 'POST') return undefined
+        fake.handle(request)
+        // The restore is accepted; the body is the server as it was when the request arrived.
+        return {
+          status: 202,
+          body: {
+            id: 12345,
+            name: 'web-server-01',
+            status: 'active',
+            updated_at: '2025-01-15T10:20:00Z'
+          }
+        }
+      }
+      const start = clock.now()
+      await runRestore(rt, 501)
+      expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
+      expect(api.server().status).toBe('active')
+    }
+  )
+})
+
+describe('runDelete', () => {
+  it('deletes a backup of the server', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    await runDelete(rt, 501)
+    expect(api.deletedIds()).toEqual([501])
+    expect(rt.outcome.status).toBe('deleted')
+    expect(rt.outcome.deleted).toEqual([501])
+    expect(rt.outcome.backup?.id).toBe(501)
+  })
+
+  it('treats a missing backup as a warning, not an error', async () => {
+    const { rt, api, log } = setup({ mode: 'delete', backup_id: '501' })
+    await runDelete(rt, 501)
+    expect(api.deletedIds()).toEqual([])
+    expect(rt.outcome.status).toBe('not_found')
+    expect(rt.outcome.deleted).toEqual([])
+    expect(log.of('warning').join('\n')).toContain('Backup 501')
+  })
+
+  it('never deletes a backup of another server', async () => {
+    const { rt, api, log } = setup({ mode: 'delete', backup_id: '777' })
+    api.ignoreServerFilter = true
+    api.addBackup({ id: 777, server: { id: 999, name: 'someone-else' } })
+    await runDelete(rt, 777)
+    expect(api.deletedIds()).toEqual([])
+    expect(api.backups.map((b) => b.id)).toEqual([777])
+    expect(rt.outcome.status).toBe('not_found')
+    expect(log.of('warning')).toHaveLength(1)
+  })
+
+  it('treats a backup deleted meanwhile (404 on DELETE) as a warning', async () => {
+    const { rt, api, log } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'DELETE' ? { status: 404, body: { detail: 'Not found.' } } : undefined
+    await runDelete(rt, 501)
+    expect(rt.outcome.status).toBe('not_found')
+    expect(log.of('warning')).toHaveLength(1)
+  })
+
+  it('fails on a refusal other than 404', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'DELETE'
+        ? { status: 403, body: { detail: 'You do not have permission.' } }
+        : undefined
+    const error = await rejection(runDelete(rt, 501))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.message).toContain('You do not have permission.')
+  })
+})

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest'
+import type { Backup } from '../../src/api-types.js'
+import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
+
+function backup(overrides: Partial<Backup> = {}): Backup {
+  return {
+    id: 502,
+    server: { id: 12345, name: 'web-server-01' },
+    backup_type: 'manual',
+    status: 'completed',
+    size_mb: 4456,
+    created_at: '2025-01-16T15:45:00Z',
+    description: 'Pre-deployment backup [gha:acme/shop#9876543210]',
+    ...overrides
+  }
+}
+
+function report(overrides: Partial<Report> = {}): Report {
+  return {
+    mode: 'backup',
+    serverId: 12345,
+    outcome: { backup: backup(), status: 'completed', deleted: [] },
+    elapsedMs: 95_000,
+    actionRef: 'vpsorg/backup-action@v1',
+    ...overrides
+  }
+}
+
+/** The YAML snippet of the summary, or undefined. */
+function snippet(markdown: string): string | undefined {
+  return /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1]
+}
+
+describe('escapeHtml', () => {
+  it('lets no markup or Markdown through', () => {
+    const escaped = escapeHtml('<b>"x"</b> & \'y\' | **z** _w_ `c` [l](u) \\')
+    expect(escaped).not.toMatch(/[<>"'|*_`[\]\\]/)
+    expect(escaped).toContain('&#38;')
+    expect(escaped).toContain('&#60;b&#62;')
+  })
+
+  it('leaves plain text alone', () => {
+    expect(escapeHtml('Pre-deployment backup of acme/shop@0123456 (run 1)')).toBe(
+      'Pre-deployment backup of acme/shop@0123456 (run 1)'
+    )
+  })
+})
+
+describe('renderSummary', () => {
+  it('shows the backup, server, size and time taken', () => {
+    const markdown = renderSummary(report())
+    expect(markdown).toContain('## ✅ VPS.org backup')
+    expect(markdown).toContain('web-server-01 (12345)')
+    expect(markdown).toContain('<td>502</td>')
+    expect(markdown).toContain('4456 MB')
+    expect(markdown).toContain('1m35s')
+  })
+
+  it('escapes HTML and Markdown in the description', () => {
+    const description = '<script>alert(1)</script> | **bold** _em_ [x](javascript:alert(1))'
+    const markdown = renderSummary(
+      report({ outcome: { backup: backup({ description }), status: 'completed', deleted: [] } })
+    )
+    expect(markdown).not.toContain('<script>')
+    expect(markdown).not.toContain('**bold**')
+    expect(markdown).not.toContain('| ')
+    expect(markdown).not.toContain('](javascript')
+    expect(markdown).toContain('&#60;script&#62;alert(1)&#60;/script&#62;')
+    expect(markdown).toContain('&#124;')
+    expect(markdown).toContain('&#42;&#42;bold&#42;&#42;')
+  })
+
+  it('escapes the server name and the error message too', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: {
+          backup: backup({ server: { id: 12345, name: '<img src=x onerror=alert(1)>' } }),
+          deleted: []
+        },
+        error: 'Could not list: HTTP 502: <html>**gateway**</html>'
+      })
+    )
+    expect(markdown).not.toContain('<img')
+    expect(markdown).not.toContain('<html>')
+    expect(markdown).toContain('&#60;img src=x onerror=alert(1)&#62;')
+  })
+
+  it('shows the rollback snippet with the backup id once the backup has completed', () => {
+    const yaml = snippet(renderSummary(report()))
+    expect(yaml).toBeDefined()
+    expect(yaml).toContain('- uses: vpsorg/backup-action@v1')
+    expect(yaml).toContain('server_id: 12345')
+    expect(yaml).toContain('mode: restore')
+    expect(yaml).toContain('backup_id: 502')
+    expect(yaml).toContain('${{ secrets.VPSORG_API_TOKEN }}')
+  })
+
+  it.each(['in_progress', 'failed'])('shows no rollback snippet for a backup %s', (status) => {
+    const markdown = renderSummary(
+      report({ outcome: { backup: backup({ status, size_mb: null }), status, deleted: [] } })
+    )
+    expect(snippet(markdown)).toBeUndefined()
+    expect(markdown).not.toContain('backup_id: 502')
+  })
+
+  it('shows no rollback snippet in restore or delete mode', () => {
+    for (const mode of ['restore', 'delete'] as const) {
+      const markdown = renderSummary(report({ mode }))
+      expect(snippet(markdown)).toBeUndefined()
+    }
+  })
+
+  it('shows a failure with its message', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: { backup: backup({ status: 'failed' }), status: 'failed', deleted: [] },
+        error: 'The backup 502 of server 12345 failed on VPS.org'
+      })
+    )
+    expect(markdown).toContain('## ❌ VPS.org backup')
+    expect(markdown).toContain('**Failed:** The backup 502 of server 12345 failed on VPS.org')
+  })
+
+  it('shows a failure before any backup exists', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: { deleted: [] },
+        error: "Input 'server_id' must be a positive whole number"
+      })
+    )
+    expect(markdown).toContain('❌')
+    expect(markdown).toContain('<td>12345</td>')
+    expect(markdown).toContain('&#39;server&#95;id&#39;')
+    expect(snippet(markdown)).toBeUndefined()
+  })
+
+  it('shows what is still running', () => {
+    const pending = 'Backup 502 of server 12345 is still being created on VPS.org.'
+    const markdown = renderSummary(
+      report({
+        outcome: {
+          backup: backup({ status: 'in_progress', size_mb: null }),
+          status: 'in_progress',
+          pending,
+          deleted: []
+        }
+      })
+    )
+    expect(markdown).toContain('## ⏳ VPS.org backup')
+    expect(markdown).toContain(`**Still running:** ${pending}`)
+    expect(markdown).toContain('<td>in&#95;progress</td>')
+    expect(markdown).not.toContain('MB')
+  })
+
+  it('names the automatic rollback, the deleted backups and a reused backup', () => {
+    const markdown = renderSummary(
+      report({
+        mode: 'restore',
+        automatic: true,
+        outcome: {
+          backup: backup(),
+          server: { id: 12345, name: 'web-server-01', status: 'active' },
+          status: 'active',
+          reused: true,
+          deleted: [499, 500]
+        }
+      })
+    )
+    expect(markdown).toContain('## ✅ Automatic rollback (rollback_on_failure)')
+    expect(markdown).toContain('<td>499, 500</td>')
+    expect(markdown).toContain('earlier attempt')
+    expect(markdown).toContain('<td>active</td>')
+  })
+
+  it('leaves out rows it has no value for', () => {
+    const markdown = renderSummary(report({ mode: 'delete', outcome: { deleted: [] } }))
+    expect(markdown).not.toContain('>Backup<')
+    expect(markdown).not.toContain('>Size<')
+    expect(markdown).not.toContain('>Deleted<')
+    expect(markdown).not.toContain('undefined')
+    expect(markdown).not.toContain('null')
+  })
+})

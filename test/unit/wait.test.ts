@@ -1,0 +1,345 @@
+import { describe, expect, it } from 'vitest'
+import { CancelledError } from '../../src/errors.js'
+import {
+  type PollPolicy,
+  type Probe,
+  WaitTimeoutError,
+  adaptivePolicy,
+  fixedPolicy,
+  waitFor
+} from '../../src/wait.js'
+import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
+
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+
+interface Simulation {
+  /** How late the probe that saw the end was, after the end. */
+  lateness: number
+  probes: number
+  sleeps: number[]
+}
+
+/** A backup that completes `endsAfter` ms after `start`, followed with waitFor. */
+async function simulate(
+  endsAfter: number,
+  random: () => number,
+  policy: PollPolicy = adaptivePolicy
+): Promise<Simulation> {
+  const clock = fakeClock()
+  const start = clock.now()
+  let probes = 0
+  const seenAt = await waitFor(
+    async () => {
+      probes++
+      const now = clock.now()
+      return now - start >= endsAfter
+        ? { done: true as const, value: now }
+        : { done: false as const, status: 'in_progress' }
+    },
+    {
+      what: 'backup 502 to complete',
+      clock,
+      random,
+      policy,
+      startedAt: start,
+      initialStatus: 'in_progress',
+      deadline: start + 24 * HOUR
+    }
+  )
+  return { lateness: seenAt - (start + endsAfter), probes, sleeps: clock.sleeps }
+}
+
+const RANDOMS: Array<[string, () => () => number]> = [
+  ['random = 0', () => () => 0],
+  ['random = 1', () => () => 1],
+  ['seeded random', () => seededRandom(42)]
+]
+
+describe('adaptivePolicy', () => {
+  it('looks first one second after the start', () => {
+    expect(adaptivePolicy(0, () => 0)).toBe(1000)
+    expect(adaptivePolicy(400, () => 0)).toBe(600)
+  })
+
+  it('then waits a tenth of the time elapsed, between 2 s and 60 s', () => {
+    expect(adaptivePolicy(1000, () => 0)).toBe(2000)
+    expect(adaptivePolicy(15_000, () => 0)).toBe(2000)
+    expect(adaptivePolicy(100_000, () => 0)).toBe(10_000)
+    expect(adaptivePolicy(10 * MINUTE, () => 0)).toBe(60_000)
+    expect(adaptivePolicy(5 * HOUR, () => 0)).toBe(60_000)
+  })
+
+  it('jitters by at most 2%, and only shorter', () => {
+    for (const elapsed of [1000, 30_000, 300_000, 3 * HOUR]) {
+      const base = adaptivePolicy(elapsed, () => 0)
+      const shortest = adaptivePolicy(elapsed, () => 1)
+      expect(shortest).toBeLessThan(base)
+      expect(shortest).toBeGreaterThanOrEqual(base * 0.98 - 1e-9)
+      const random = seededRandom(elapsed)
+      for (let i = 0; i < 20; i++) {
+        const delay = adaptivePolicy(elapsed, random)
+        expect(delay).toBeLessThanOrEqual(base)
+        expect(delay).toBeGreaterThanOrEqual(shortest)
+      }
+    }
+  })
+})
+
+describe('fixedPolicy', () => {
+  it('always answers the same interval', () => {
+    const policy = fixedPolicy(5000)
+    expect(policy(0, Math.random)).toBe(5000)
+    expect(policy(HOUR, Math.random)).toBe(5000)
+  })
+
+  it('drives waitFor at that interval', async () => {
+    const result = await simulate(17 * SECOND, () => 0.5, fixedPolicy(5000))
+    expect(result.sleeps).toEqual([5000, 5000, 5000, 5000])
+    expect(result.lateness).toBe(3000)
+  })
+})
+
+describe('waitFor with adaptivePolicy: how late, and how many requests', () => {
+  const cases: Array<[string, number, number]> = [
+    ['5 s', 5 * SECOND, Infinity],
+    ['20 s', 20 * SECOND, 12],
+    ['60 s', 60 * SECOND, Infinity],
+    ['5 min', 5 * MINUTE, Infinity],
+    ['30 min', 30 * MINUTE, 70],
+    ['2 h', 2 * HOUR, 160]
+  ]
+  for (const [label, endsAfter, maxProbes] of cases) {
+    for (const [name, makeRandom] of RANDOMS) {
+      it(`notices a backup of ${label} in time (${name})`, async () => {
+        const { lateness, probes, sleeps } = await simulate(endsAfter, makeRandom())
+        expect(lateness).toBeGreaterThanOrEqual(0)
+        expect(lateness).toBeLessThanOrEqual(Math.max(2000, endsAfter / 10))
+        expect(lateness).toBeLessThanOrEqual(60_000)
+        expect(probes).toBeLessThanOrEqual(maxProbes)
+        expect(probes).toBe(sleeps.length)
+        for (const ms of sleeps) expect(ms).toBeGreaterThan(0)
+      })
+    }
+  }
+
+  it('asks less often as the wait grows (logarithmically, then every minute)', async () => {
+    const short = await simulate(5 * MINUTE, () => 0)
+    const long = await simulate(2 * HOUR, () => 0)
+    // 24 times longer costs far fewer than 24 times the requests.
+    expect(long.probes).toBeLessThan(short.probes * 5)
+    expect(Math.max(...long.sleeps)).toBe(60_000)
+  })
+
+  it('grows from the operation’s start, not from when waiting began', async () => {
+    const clock = fakeClock()
+    const startedAt = clock.now()
+    clock.advance(10 * MINUTE)
+    await waitFor(async () => ({ done: true, value: 1 }), {
+      what: 'x',
+      clock,
+      random: () => 0,
+      policy: adaptivePolicy,
+      startedAt,
+      initialStatus: 'in_progress',
+      deadline: startedAt + HOUR
+    })
+    expect(clock.sleeps).toEqual([60_000])
+  })
+})
+
+describe('waitFor: deadline', () => {
+  function neverDone(clock: FakeClock, statuses: string[] = ['in_progress']) {
+    const probedAt: number[] = []
+    const probe: Probe<never> = async () => {
+      probedAt.push(clock.now())
+      return { done: false, status: statuses[Math.min(probedAt.length, statuses.length) - 1]! }
+    }
+    return { probe, probedAt }
+  }
+
+  it('fails with WaitTimeoutError naming what, the time waited and the last status', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    const deadline = start + 10 * MINUTE
+    const { probe, probedAt } = neverDone(clock, ['queued', 'in_progress', 'finalizing'])
+    const error = await waitFor(probe, {
+      what: 'backup 502 of server 12345 to complete',
+      clock,
+      random: seededRandom(1),
+      policy: adaptivePolicy,
+      startedAt: start,
+      initialStatus: 'queued',
+      deadline
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    const timeout = error as WaitTimeoutError
+    expect(timeout.waitedMs).toBe(10 * MINUTE)
+    expect(timeout.lastStatus).toBe('finalizing')
+    expect(timeout.message).toContain('10m')
+    expect(timeout.message).toContain('backup 502 of server 12345 to complete')
+    expect(timeout.message).toContain("'finalizing'")
+    // The last look is at the deadline, never after it.
+    expect(probedAt.at(-1)).toBe(deadline)
+    expect(clock.now()).toBe(deadline)
+    for (let i = 0; i < clock.sleeps.length; i++) {
+      expect(clock.sleptAt[i]! + clock.sleeps[i]!).toBeLessThanOrEqual(deadline)
+    }
+  })
+
+  it('cuts a fixed interval short at the deadline', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    const { probe, probedAt } = neverDone(clock)
+    await expect(
+      waitFor(probe, {
+        what: 'x',
+        clock,
+        random: Math.random,
+        policy: fixedPolicy(60_000),
+        startedAt: start,
+        initialStatus: 'in_progress',
+        deadline: start + 150_000
+      })
+    ).rejects.toBeInstanceOf(WaitTimeoutError)
+    expect(clock.sleeps).toEqual([60_000, 60_000, 30_000])
+    expect(probedAt.map((t) => t - start)).toEqual([60_000, 120_000, 150_000])
+  })
+
+  it('fails at once, with the initial status, when the deadline has passed', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    clock.advance(5000)
+    const { probe, probedAt } = neverDone(clock)
+    const error = await waitFor(probe, {
+      what: 'server 12345 to be active',
+      clock,
+      random: Math.random,
+      policy: adaptivePolicy,
+      startedAt: start,
+      initialStatus: 'restoring',
+      deadline: start + 5000
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect((error as Error).message).toContain("'restoring'")
+    expect((error as Error).message).toContain('5s')
+    expect(probedAt).toEqual([])
+  })
+
+  it('stops with CancelledError when the signal aborts', async () => {
+    const clock = fakeClock()
+    const controller = new AbortController()
+    let probes = 0
+    const error = await waitFor(
+      async () => {
+        if (++probes === 3) controller.abort()
+        return { done: false, status: 'in_progress' }
+      },
+      {
+        what: 'x',
+        clock,
+        random: Math.random,
+        policy: adaptivePolicy,
+        startedAt: clock.now(),
+        initialStatus: 'in_progress',
+        deadline: clock.now() + HOUR,
+        signal: controller.signal
+      }
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(probes).toBe(3)
+  })
+
+  it('lets an error thrown by the probe through', async () => {
+    const clock = fakeClock()
+    const boom = new Error('backup failed')
+    await expect(
+      waitFor(
+        async () => {
+          throw boom
+        },
+        {
+          what: 'x',
+          clock,
+          random: Math.random,
+          policy: adaptivePolicy,
+          startedAt: clock.now(),
+          initialStatus: 'in_progress',
+          deadline: clock.now() + HOUR
+        }
+      )
+    ).rejects.toBe(boom)
+  })
+})
+
+describe('waitFor: onStatus', () => {
+  it('is called with the initial status, then only when the status changes', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    const statuses = ['in_progress', 'in_progress', 'finalizing', 'finalizing', 'in_progress']
+    const seen: Array<[string, number]> = []
+    let probes = 0
+    const value = await waitFor(
+      async () => {
+        const status = statuses[probes++]
+        return status === undefined
+          ? { done: true as const, value: 'done' }
+          : { done: false as const, status }
+      },
+      {
+        what: 'x',
+        clock,
+        random: () => 0,
+        policy: fixedPolicy(1000),
+        startedAt: start,
+        initialStatus: 'in_progress',
+        deadline: start + HOUR,
+        onStatus: (status, elapsed) => seen.push([status, elapsed])
+      }
+    )
+    expect(value).toBe('done')
+    expect(seen).toEqual([
+      ['in_progress', 0],
+      ['finalizing', 3000],
+      ['in_progress', 5000]
+    ])
+  })
+
+  it('reports a first status that differs from the initial one', async () => {
+    const clock = fakeClock()
+    const seen: string[] = []
+    let probes = 0
+    await waitFor(
+      async () =>
+        probes++ === 0 ? { done: false, status: 'restoring' } : { done: true, value: undefined },
+      {
+        what: 'x',
+        clock,
+        random: () => 0,
+        policy: adaptivePolicy,
+        startedAt: clock.now(),
+        initialStatus: 'active',
+        deadline: clock.now() + HOUR,
+        onStatus: (status) => seen.push(status)
+      }
+    )
+    expect(seen).toEqual(['active', 'restoring'])
+  })
+
+  it('does not report the final, done, result as a status', async () => {
+    const clock = fakeClock()
+    const seen: string[] = []
+    await waitFor(async () => ({ done: true, value: 1 }), {
+      what: 'x',
+      clock,
+      random: () => 0,
+      policy: adaptivePolicy,
+      startedAt: clock.now(),
+      initialStatus: 'in_progress',
+      deadline: clock.now() + HOUR,
+      onStatus: (status) => seen.push(status)
+    })
+    expect(seen).toEqual(['in_progress'])
+  })
+})
