@@ -31,7 +31,6 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
     `Restore server ${settings.serverId} from backup ${backup.id}`,
     () => requestRestore(rt, backup)
   )
-  outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org; the restore goes on. Check the server is active before you deploy to it again.`
   outcome.server = answer ?? { ...before, status: RESTORING }
   outcome.status = outcome.server.status
   assertNotFailed(rt, outcome.server, backup)
@@ -77,42 +76,48 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
 }
 
 /**
- * Sends the restore request exactly once in effect. The server's status is read before every
- * attempt: after an attempt whose answer was lost, a server that is `restoring` means the request
- * was carried out, and it is not sent again. A 409 (busy) is waited out within the timeout.
+ * Sends the restore request exactly once in effect. The server is read before every attempt:
+ * after an attempt whose answer was lost, a server that has changed since (restoring, or already
+ * back with a newer `updated_at`) means the request was carried out, and it is not sent again.
+ * A server already restoring is waited out first; a 409 (busy) is waited out within the timeout.
  */
 async function requestRestore(
   rt: Runtime,
   backup: Backup
 ): Promise<{ answer: Server | undefined; before: Server }> {
-  const { client, settings, log, clock } = rt
-  let uncertain = false
+  const { client, settings, log, clock, outcome } = rt
+  /** The server as read before an attempt whose answer was lost. */
+  let sent: Server | undefined
   for (let failures = 0; ;) {
-    const before = await client.getServer(settings.serverId)
-    if (before.status === RESTORING) {
-      if (uncertain) {
-        log.info(
-          'The server is restoring: the earlier request was carried out although its answer was lost.'
-        )
-        return { answer: undefined, before }
-      }
+    const server = await client.getServer(settings.serverId)
+    if (sent && (server.status !== sent.status || server.updated_at !== sent.updated_at)) {
+      log.info(
+        `Server ${settings.serverId} is ${server.status} and has changed since the request: it was carried out although its answer was lost, so it is not sent again.`
+      )
+      return { answer: server.status === RESTORING ? undefined : server, before: sent }
+    }
+    if (server.status === RESTORING) {
       log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
       await followServer(
         rt,
         `the restore already running on server ${settings.serverId} to end`,
         RESTORING,
-        (server) => server.status !== RESTORING
+        (current) => current.status !== RESTORING
       )
       continue
     }
+    outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`
     try {
       const answer = await client.restore(settings.serverId, backup.id)
       log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
-      return { answer, before }
+      return { answer, before: server }
     } catch (error) {
+      // An answer below 500 is a refusal: no restore was started.
+      const refused = error instanceof ApiError && error.status < 500
+      if (refused) outcome.pending = undefined
+      else sent = server
       const busy = error instanceof ApiError && error.status === 409
       if (!busy && (!isTransient(error) || ++failures >= MAX_RESTORE_ATTEMPTS)) throw error
-      uncertain ||= !busy && !(error instanceof ApiError && error.status === 429)
       const delay = busy
         ? rt.policy(clock.now() - rt.startedAt, rt.random)
         : backoffDelay(failures, error, { ...rt, baseDelayMs: 1000, maxDelayMs: 30_000 })
