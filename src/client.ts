@@ -24,6 +24,17 @@ export interface ClientOptions {
   maxBodyBytes?: number
 }
 
+type Headers = Record<string, string | string[] | undefined>
+
+/**
+ * What the API answered to a restore request: the server when the restore has already finished
+ * (200), and when it was accepted by the API's own clock (its Date header, whole seconds).
+ */
+export interface RestoreAnswer {
+  server?: Server
+  acceptedAt?: number
+}
+
 /**
  * undici's EnvHttpProxyAgent, given HTTPS_PROXY, HTTP_PROXY and NO_PROXY from `env` (lower case
  * first, as curl does). It is created only when a proxy is configured, because it prints an
@@ -176,14 +187,17 @@ export class VpsOrgClient {
   }
 
   /**
-   * One attempt: a restore must never be sent twice blindly, so the caller decides. A restore that
-   * has already finished answers 200 with the server: it is returned. Accepted (202): undefined.
+   * One attempt: a restore must never be sent twice blindly, so the caller decides.
    */
-  async restore(serverId: number, backupId: number): Promise<Server | undefined> {
+  async restore(serverId: number, backupId: number): Promise<RestoreAnswer> {
     const operation = `restore server ${serverId} from backup ${backupId}`
     const url = this.url(`servers/${serverId}/restore/`)
-    const { status, json } = await this.exchange(operation, 'POST', url, { backup_id: backupId })
-    return status === 200 && isServer(json) ? json : undefined
+    const answer = await this.exchange(operation, 'POST', url, { backup_id: backupId })
+    const acceptedAt = Date.parse(String(answer.headers.date ?? ''))
+    return {
+      server: answer.status === 200 && isServer(answer.json) ? answer.json : undefined,
+      acceptedAt: Number.isNaN(acceptedAt) ? undefined : acceptedAt
+    }
   }
 
   private url(path: string): URL {
@@ -225,7 +239,7 @@ export class VpsOrgClient {
     method: string,
     url: URL,
     body?: unknown
-  ): Promise<{ status: number; json: unknown }> {
+  ): Promise<{ status: number; headers: Headers; json: unknown }> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
     // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
@@ -235,7 +249,7 @@ export class VpsOrgClient {
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
     let status: number
-    let headers: Record<string, string | string[] | undefined>
+    let headers: Headers
     let text: string
     try {
       const response = await request(url, {
@@ -278,9 +292,9 @@ export class VpsOrgClient {
         retryAfter
       )
     }
-    if (!text.trim()) return { status, json: undefined }
+    if (!text.trim()) return { status, headers, json: undefined }
     try {
-      return { status, json: JSON.parse(text) }
+      return { status, headers, json: JSON.parse(text) }
     } catch {
       throw new TransportError(operation, `HTTP ${status} with a body that is not JSON`, true)
     }

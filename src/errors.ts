@@ -11,7 +11,7 @@ export class InputError extends ActionError {
   override name = 'InputError'
   constructor(
     readonly input: string,
-    expected: string,
+    readonly expected: string,
     received?: string
   ) {
     super(

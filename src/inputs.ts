@@ -47,9 +47,10 @@ export function parsePositiveInteger(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined
 }
 
+/** The raw value: ids are taken as they are, so ` 12 ` is refused like any other malformed id. */
 function required(read: InputReader, name: string, expected: string): string {
-  const value = read(name).trim()
-  if (!value) throw new InputError(name, `is required: ${expected}`)
+  const value = read(name)
+  if (!value.trim()) throw new InputError(name, `is required: ${expected}`)
   return value
 }
 
@@ -101,14 +102,34 @@ function target(read: InputReader, mode: Mode): Target {
   if (mode === 'backup') return { mode }
   const expected = mode === 'restore' ? 'a backup id or latest' : 'a backup id'
   const text = required(read, 'backup_id', `${expected} with mode: ${mode}`)
-  if (mode === 'restore' && text.toLowerCase() === 'latest') return { mode, backupId: 'latest' }
+  if (mode === 'restore' && text.trim().toLowerCase() === 'latest') {
+    return { mode, backupId: 'latest' }
+  }
   const backupId = parsePositiveInteger(text)
   if (backupId === undefined) throw new InputError('backup_id', `must be ${expected}`, text)
   return { mode, backupId }
 }
 
+/**
+ * Parses every input, or throws one InputError naming the first bad one. `read` returns the raw
+ * value (untrimmed). An error never repeats the token, even if it was given to another input.
+ */
 export function parseInputs(read: InputReader, context: RunContext): Settings {
-  const apiToken = required(read, 'api_token', 'a VPS.org API token (pass it from a secret)')
+  const apiToken = required(read, 'api_token', 'a VPS.org API token (pass it from a secret)').trim()
+  try {
+    return parse(read, context, apiToken)
+  } catch (error) {
+    if (
+      error instanceof InputError &&
+      error.message.toLowerCase().includes(apiToken.toLowerCase())
+    ) {
+      throw new InputError(error.input, error.expected)
+    }
+    throw error
+  }
+}
+
+function parse(read: InputReader, context: RunContext, apiToken: string): Settings {
   const modeText = read('mode').trim().toLowerCase() || 'backup'
   const mode = MODES[modeText]
   if (!mode) {

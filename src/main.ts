@@ -46,7 +46,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   let failure: unknown
   try {
     const context = readContext(env)
-    settings = parseInputs((name) => core.getInput(name), context)
+    settings = parseInputs((name) => core.getInput(name, { trimWhitespace: false }), context)
     if (post) settings = rollbackSettings(settings)
     dispatcher = dispatcherFor(env)
     const rt: Runtime = {
@@ -120,9 +120,11 @@ async function report(
   env: NodeJS.ProcessEnv
 ): Promise<void> {
   const { backup, server } = outcome
+  const { target } = settings
   if (!post) {
     const outputs: Record<string, string | number | null | undefined> = {
-      backup_id: backup?.id,
+      // Set in every mode: a backup deleted or not found still has the id it was asked for.
+      backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
       status: outcome.status,
       size_mb: backup?.size_mb,
       created_at: backup?.created_at,
@@ -134,7 +136,7 @@ async function report(
   }
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
   const markdown = renderSummary({
-    mode: settings.target.mode,
+    mode: target.mode,
     serverId: settings.serverId,
     outcome,
     elapsedMs,

@@ -1,6 +1,7 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
 import { awaitBackup } from './backup.js'
 import { formatDuration } from './duration.js'
+import type { RestoreAnswer } from './client.js'
 import { ActionError, ApiError } from './errors.js'
 import { backoffDelay, isTransient } from './retry.js'
 import type { Runtime } from './runtime.js'
@@ -31,12 +32,12 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
     `Restore server ${settings.serverId} from backup ${backup.id}`,
     () => requestRestore(rt, backup)
   )
-  outcome.server = answer ?? { ...before, status: RESTORING }
+  outcome.server = answer.server ?? { ...before, status: RESTORING }
   outcome.status = outcome.server.status
   assertNotFailed(rt, outcome.server, backup)
   if (outcome.status !== ACTIVE && settings.wait) {
     outcome.server = await log.group(`Wait for server ${settings.serverId} to be active`, () =>
-      awaitRestore(rt, backup, before)
+      awaitRestore(rt, backup, answer.acceptedAt)
     )
     outcome.status = outcome.server.status
   }
@@ -84,7 +85,7 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
 async function requestRestore(
   rt: Runtime,
   backup: Backup
-): Promise<{ answer: Server | undefined; before: Server }> {
+): Promise<{ answer: RestoreAnswer; before: Server }> {
   const { client, settings, log, clock, outcome } = rt
   /** The server as read before an attempt whose answer was lost. */
   let sent: Server | undefined
@@ -94,7 +95,7 @@ async function requestRestore(
       log.info(
         `Server ${settings.serverId} is ${server.status} and has changed since the request: it was carried out although its answer was lost, so it is not sent again.`
       )
-      return { answer: server.status === RESTORING ? undefined : server, before: sent }
+      return { answer: server.status === RESTORING ? {} : { server }, before: sent }
     }
     if (server.status === RESTORING) {
       log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
@@ -163,19 +164,26 @@ function assertNotFailed(rt: Runtime, server: Server, backup: Backup): void {
 }
 
 /**
- * Polls the server until it is `active` after the restore. An `active` status counts only once the
- * restore has visibly begun (a non-active status was seen, or `updated_at` moved), so a restore
- * that has not started yet is not mistaken for one that has ended.
+ * Polls the server until it is `active` after an accepted restore. `active` counts once the restore
+ * has visibly begun: a non-active status was seen, or the server was updated at or after the
+ * second the API accepted the request (by the API's clock, so runner clock skew does not matter).
+ * A restore the API queues is not taken for finished, and one that ended before the first poll is
+ * not waited for in vain. Without those timestamps, `active` means done, as the contract says.
  */
-function awaitRestore(rt: Runtime, backup: Backup, before: Server): Promise<Server> {
-  let begun = before.status !== ACTIVE || before.updated_at === undefined
+function awaitRestore(
+  rt: Runtime,
+  backup: Backup,
+  acceptedAt: number | undefined
+): Promise<Server> {
+  let begun = acceptedAt === undefined
   return followServer(
     rt,
     `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
-    RESTORING,
+    'restore requested',
     (server) => {
       assertNotFailed(rt, server, backup)
-      begun ||= server.status !== ACTIVE || server.updated_at !== before.updated_at
+      const updatedAt = Date.parse(server.updated_at ?? '')
+      begun ||= server.status !== ACTIVE || Number.isNaN(updatedAt) || updatedAt >= acceptedAt!
       return server.status === ACTIVE && begun
     }
   )

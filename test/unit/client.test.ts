@@ -461,21 +461,28 @@ describe('VpsOrgClient.restore and getServer', () => {
 
   it('answers no server for a 202 with a message body', async () => {
     const h = harness()
-    h.on('POST', RESTORE, { status: 202, body: { message: 'Restore started.' } })
-    await expect(h.client.restore(12345, 501)).resolves.toBeUndefined()
+    h.on('POST', RESTORE, {
+      status: 202,
+      body: { message: 'Restore started.' },
+      headers: { date: 'Thu, 16 Jan 2025 15:45:01 GMT' }
+    })
+    await expect(h.client.restore(12345, 501)).resolves.toEqual({
+      server: undefined,
+      acceptedAt: Date.parse('2025-01-16T15:45:01Z')
+    })
     expect(JSON.parse(h.requests[0]!.body!)).toEqual({ backup_id: 501 })
   })
 
   it('answers the server for a 200 that carries it (a restore already finished)', async () => {
     const h = harness()
     h.on('POST', RESTORE, { status: 200, body: server })
-    await expect(h.client.restore(12345, 501)).resolves.toEqual(server)
+    await expect(h.client.restore(12345, 501)).resolves.toEqual({ server, acceptedAt: undefined })
   })
 
   it('answers no server for a 202 with an empty body', async () => {
     const h = harness()
     h.on('POST', RESTORE, { status: 202 })
-    await expect(h.client.restore(12345, 501)).resolves.toBeUndefined()
+    await expect(h.client.restore(12345, 501)).resolves.toEqual({})
   })
 
   it('sends a restore once, even on a 503', async () => {

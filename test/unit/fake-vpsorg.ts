@@ -84,7 +84,10 @@ export class FakeVpsOrg {
         return {
           statusCode: reply.status,
           data: reply.body === undefined ? '' : JSON.stringify(reply.body),
-          responseOptions: { headers: reply.headers ?? {} }
+          // Like every HTTP server, the fake dates its answers (whole seconds, by its clock).
+          responseOptions: {
+            headers: { date: new Date(this.clock.now()).toUTCString(), ...reply.headers }
+          }
         }
       })
       .persist()
