@@ -492,6 +492,9 @@ export class Simulator {
       this.#rank(server, id)
     })
     this.#http = createServer((req, res) => {
+      // The Date header tells the simulator's clock (injectable), as a real API's tells its own.
+      res.sendDate = false
+      res.setHeader('date', new Date(this.#now()).toUTCString())
       this.#onRequest(req, res).catch((error: unknown) => this.#onError(res, error))
     })
   }
