@@ -58,18 +58,24 @@ export interface WaitOptions {
 /**
  * Sleeps, then probes, until the probe reports done, or until the deadline: then it fails with
  * WaitTimeoutError naming the last status. Never sleeps past the deadline; the last probe is made
- * at it.
+ * at it. Each probe is sent early by 1.5 times the last one's round trip (at most half the delay):
+ * an answer tells the state of half a round trip ago and arrives half a round trip later, so the
+ * policy's delays bound the lateness whatever the network adds.
  */
 export async function waitFor<T>(probe: Probe<T>, options: WaitOptions): Promise<T> {
   const { clock, deadline, startedAt } = options
   let last = options.initialStatus
+  let roundTripMs = 0
   options.onStatus?.(last, clock.now() - startedAt)
   for (;;) {
     const now = clock.now()
     if (now >= deadline) throw new WaitTimeoutError(options.what, now - startedAt, last)
     const delay = options.policy(now - startedAt, options.random)
-    await clock.sleep(Math.min(delay, deadline - now), options.signal)
+    const early = Math.min(1.5 * roundTripMs, delay / 2)
+    await clock.sleep(Math.min(delay - early, deadline - now), options.signal)
+    const sentAt = clock.now()
     const result = await probe()
+    roundTripMs = clock.now() - sentAt
     if (result.done) return result.value
     if (result.status !== last) options.onStatus?.(result.status, clock.now() - startedAt)
     last = result.status
