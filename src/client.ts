@@ -92,6 +92,9 @@ function oneLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 299)}…` : line
 }
 
+/** A proxy that refused to connect us, e.g. `Proxy response (407) !== 200 when HTTP Tunneling`. */
+const PROXY_REFUSAL = /Proxy response \((\d{3})\)/
+
 function networkReason(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error
   const code = (cause as { code?: unknown } | undefined)?.code
@@ -272,6 +275,14 @@ export class VpsOrgClient {
       if (error instanceof TransportError) throw error
       if (timeout.aborted) {
         throw new TransportError(operation, `no answer within ${formatDuration(budget)}`, true)
+      }
+      const proxyStatus = PROXY_REFUSAL.exec(String((error as Error).message))?.[1]
+      if (proxyStatus === '407') {
+        throw new TransportError(
+          operation,
+          'the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY',
+          false
+        )
       }
       throw new TransportError(operation, networkReason(error), true)
     }

@@ -24,8 +24,9 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * Capped exponential backoff with equal jitter (between half and all of the step), honouring a server's Retry-After (as long as it
- * fits in the cap). Never sleeps past the deadline.
+ * Capped exponential backoff with equal jitter (between half and all of the step). A server's
+ * Retry-After is honoured in full: the cap is ours, not the server's. Never sleeps past the
+ * deadline (retry() then gives up at once rather than retry too early).
  */
 export function backoffDelay(
   attempt: number,
@@ -35,9 +36,7 @@ export function backoffDelay(
   const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined
   const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
   const delay =
-    retryAfter !== undefined
-      ? Math.min(retryAfter, options.maxDelayMs)
-      : exponential / 2 + (options.random() * exponential) / 2
+    retryAfter !== undefined ? retryAfter : exponential / 2 + (options.random() * exponential) / 2
   return Math.max(0, Math.min(delay, options.deadline - options.clock.now()))
 }
 

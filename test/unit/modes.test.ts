@@ -599,31 +599,28 @@ describe('runRestore', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(30_000 + api.restoreDurationMs)
   })
 
-  it(
-    'does not take a 202 that carries the server, still active, for a finished restore',
-    async () => {
-      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
-      api.addBackup({ id: 501 })
-      api.hook = (request, fake) => {
-        if (request.method !== 'POST') return undefined
-        fake.handle(request)
-        // The restore is accepted; the body is the server as it was when the request arrived.
-        return {
-          status: 202,
-          body: {
-            id: 12345,
-            name: 'web-server-01',
-            status: 'active',
-            updated_at: '2025-01-15T10:20:00Z'
-          }
+  it('does not take a 202 that carries the server, still active, for a finished restore', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      fake.handle(request)
+      // The restore is accepted; the body is the server as it was when the request arrived.
+      return {
+        status: 202,
+        body: {
+          id: 12345,
+          name: 'web-server-01',
+          status: 'active',
+          updated_at: '2025-01-15T10:20:00Z'
         }
       }
-      const start = clock.now()
-      await runRestore(rt, 501)
-      expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
-      expect(api.server().status).toBe('active')
     }
-  )
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
+    expect(api.server().status).toBe('active')
+  })
 })
 
 describe('runDelete', () => {

@@ -1,0 +1,466 @@
+import { describe, expect, it } from 'vitest'
+import type { Simulator } from '../../src/simulator/server.js'
+import type { StepResult } from '../../scripts/local-runner.js'
+import { recorder } from '../../scripts/fault-matrix.js'
+import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
+
+/*
+ * Every fault of issue 5, end to end through dist/index.js against the simulator. Each backup-mode
+ * test checks that exactly one backup exists afterwards and that it is the `backup_id` output.
+ * The steps are recorded for the fault matrix (scripts/fault-matrix.ts, RELIABILITY.md).
+ */
+
+const FILE = 'test/e2e/faults.test.ts'
+const BACKUPS = '/api/v1/backups/'
+const RESTORE = `/api/v1/servers/${SERVER_ID}/restore/`
+const { sim, run } = recorder(FILE, {
+  simulator,
+  step,
+  currentTest: () => expect.getState().currentTestName ?? ''
+})
+
+/** Exactly one backup exists, deleted ones included, and it is the step's output. */
+function expectOneBackup(s: Simulator, result: StepResult): number {
+  const backups = s.backups({ includeDeleted: true })
+  expect(backups).toHaveLength(1)
+  const id = backups[0]!.id
+  expect(result.outputs.backup_id).toBe(String(id))
+  return id
+}
+
+/** The delays, in seconds, of the retries the log announces. */
+function retryDelays(result: StepResult): number[] {
+  return [...result.log.matchAll(/retrying in ([\d.]+)s \(attempt \d of 5\)/g)].map((m) =>
+    Number(m[1])
+  )
+}
+
+describe('ambiguous create: the answer to POST /backups/ is lost', () => {
+  it('drop-after (created, answer lost): lists, adopts the backup, creates no duplicate', async () => {
+    const s = await sim()
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'drop-after' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    const id = expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(1)
+    expect(result.log).toContain(`adopting backup ${id} instead of creating a duplicate`)
+    expect(result.outputs.status).toBe('completed')
+  })
+
+  it('drop-after, and the reconciling list fails once too: still exactly one backup', async () => {
+    let injected = false
+    const s: Simulator = await sim({
+      log: (line) => {
+        if (!injected && line.startsWith(`POST ${BACKUPS}`)) {
+          injected = true
+          s.inject({
+            method: 'GET',
+            path: BACKUPS,
+            fault: { kind: 'status', status: 503, body: '' }
+          })
+        }
+      }
+    })
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'drop-after' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(1)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable; retrying in/)
+  })
+
+  it('drop (not created): the retry creates it, once', async () => {
+    const s = await sim()
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'drop' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(2)
+    expect(result.log).toMatch(/Could not create a backup .*network error.*; retrying in/)
+    expect(result.log).not.toContain('adopting backup')
+  })
+
+  // The per-request timeout is min(30 s, a third of the time left) (src/client.ts), so with
+  // `timeout: 8s` a hung create is abandoned after about 2.6 s and reconciled well within the step.
+  // Found with this test: the budget was once the whole time left (a hang was never retried within
+  // a short timeout), then a fraction that AbortSignal.timeout() refused (RangeError, non-integer).
+  it('hang-after (created, never answered): the request times out, is retried, the backup adopted', async () => {
+    const s = await sim()
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'hang-after' } })
+    const result = await run(s, { timeout: '8s' })
+    expect(result.log).toMatch(/Could not create a backup .*no answer within .*; retrying in/)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(1)
+    expect(result.durationMs).toBeLessThan(10_000)
+  })
+})
+
+describe('429 Too Many Requests', () => {
+  it('Retry-After in seconds: waits that long, retries, creates one backup', async () => {
+    const s = await sim()
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        body: '{"detail": "Request was throttled. Expected available in 1 second."}'
+      }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).toContain(
+      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second.; retrying in 1s (attempt 2 of 5)`
+    )
+    const throttled = s.requests.findIndex((r) => r.status === 429)
+    expect(s.requests[throttled + 1]!.at - s.requests[throttled]!.at).toBeGreaterThanOrEqual(1000)
+  })
+
+  it('Retry-After as an HTTP date: retries no earlier than that date', async () => {
+    const s = await sim()
+    const date = new Date(Math.ceil((Date.now() + 2500) / 1000) * 1000)
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: { kind: 'status', status: 429, headers: { 'retry-after': date.toUTCString() } }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    const [delay] = retryDelays(result)
+    expect(delay).toBeLessThanOrEqual(3.5) // it waits until the date, not longer
+    expect(result.log).toMatch(
+      /HTTP 429: Too Many Requests; retrying in [\d.]+s \(attempt 2 of 5\)/
+    )
+    const throttled = s.requests.findIndex((r) => r.status === 429)
+    expect(s.requests[throttled + 1]!.at).toBeGreaterThanOrEqual(date.getTime())
+  })
+
+  it('without Retry-After: backs off (0.5 to 1 s for the first retry) and retries', async () => {
+    const s = await sim()
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'status', status: 429 } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    const delays = retryDelays(result)
+    expect(delays).toHaveLength(1)
+    expect(delays[0]).toBeGreaterThanOrEqual(0.5)
+    expect(delays[0]).toBeLessThanOrEqual(1)
+    expect(backupPosts(s)).toBe(2)
+  })
+})
+
+describe('5xx from the API or from a proxy in front of it', () => {
+  const html = (status: number, title: string): string =>
+    `<!DOCTYPE html>\n<html><head><title>${status} ${title}</title></head>\n<body><h1>${title}</h1><hr>nginx</body></html>`
+  const cases: Array<[number, string]> = [
+    [500, 'Internal Server Error'],
+    [502, 'Bad Gateway'],
+    [503, 'Service Unavailable'],
+    [504, 'Gateway Timeout']
+  ]
+
+  it.each(cases)('%i with an HTML body (list): retried, one backup', async (status, title) => {
+    const s = await sim()
+    s.inject({
+      method: 'GET',
+      path: BACKUPS,
+      fault: {
+        kind: 'status',
+        status,
+        headers: { 'content-type': 'text/html' },
+        body: html(status, title)
+      }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).toContain(
+      `HTTP ${status}: ${title} (an HTML page titled "${status} ${title}", likely from a proxy or load balancer); retrying in`
+    )
+  })
+
+  it.each(cases)('%i with an empty body (create): retried, one backup', async (status, title) => {
+    const s = await sim()
+    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'status', status, body: '' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).toContain(`HTTP ${status}: ${title}; retrying in`)
+    expect(backupPosts(s)).toBe(2)
+  })
+
+  it('a persistent 503: gives up after 5 attempts, naming HTTP 503', async () => {
+    const s = await sim()
+    // Retry-After: 0 takes the backoff out of the test's time: only the attempt cap stops it.
+    s.inject({
+      method: 'GET',
+      path: BACKUPS,
+      times: Infinity,
+      fault: {
+        kind: 'status',
+        status: 503,
+        headers: { 'retry-after': '0' },
+        body: '<html><title>Service Unavailable</title></html>'
+      }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(s.countRequests('GET', BACKUPS)).toBe(5)
+    expect(backupPosts(s)).toBe(0)
+    expect(s.backups()).toHaveLength(0)
+    expect(errorLine(result)).toMatch(
+      new RegExp(
+        `^Could not list the backups of server ${SERVER_ID}: HTTP 503: Service Unavailable`
+      )
+    )
+    expect(retryDelays(result)).toEqual([0, 0, 0, 0])
+    expect(result.log).toContain('(attempt 5 of 5)')
+  })
+
+  it('a persistent 503 with backoff: stops within the timeout, attempts bounded', async () => {
+    const s = await sim()
+    s.inject({
+      method: 'GET',
+      path: BACKUPS,
+      times: Infinity,
+      fault: { kind: 'status', status: 503, body: '' }
+    })
+    const result = await run(s, { timeout: '5s' })
+    expect(result.exitCode).toBe(1)
+    const attempts = s.countRequests('GET', BACKUPS)
+    expect(attempts).toBeGreaterThanOrEqual(2)
+    expect(attempts).toBeLessThanOrEqual(5)
+    expect(errorLine(result)).toContain('HTTP 503: Service Unavailable')
+    expect(result.durationMs).toBeLessThan(5000 + 2000)
+    expect(s.backups()).toHaveLength(0)
+  })
+})
+
+describe('transport faults', () => {
+  it('connection reset on the list: retried, one backup', async () => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'drop' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).toMatch(/Could not list the backups .*network error.*; retrying in/)
+  })
+
+  it('a hung list within a short overall timeout: times out, retried, succeeds', async () => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'hang' } })
+    const result = await run(s, { timeout: '8s' })
+    expect(result.log).toMatch(/Could not list the backups .*no answer within .*; retrying in/)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.durationMs).toBeLessThan(10_000)
+  })
+
+  it('an API that never answers: the step ends at its timeout, in one line', async () => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, times: Infinity, fault: { kind: 'hang' } })
+    const result = await run(s, { timeout: '3s' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toMatch(
+      new RegExp(`^Could not list the backups of server ${SERVER_ID}: no answer within [\\d.]+s$`)
+    )
+    expect(result.durationMs).toBeLessThan(3000 + 2000)
+    expect(s.backups()).toHaveLength(0)
+  })
+
+  it('a slow trickle of the list and of the create answer: waited for, not retried', async () => {
+    const s = await sim()
+    s.inject({
+      method: 'GET',
+      path: BACKUPS,
+      fault: { kind: 'trickle', chunkBytes: 8, intervalMs: 60 }
+    })
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: { kind: 'trickle', chunkBytes: 32, intervalMs: 40 }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(1)
+    expect(result.log).not.toContain('retrying in')
+  })
+
+  it('a slow answer (2 s delay): waited for, not retried', async () => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'delay', ms: 2000 } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).not.toContain('retrying in')
+  })
+
+  it('invalid JSON in a 200 on the list: retried, one backup', async () => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'invalid-json' } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.log).toContain(
+      `Could not list the backups of server ${SERVER_ID}: HTTP 200 with a body that is not JSON; retrying in`
+    )
+  })
+
+  it.each([
+    ['huge (64 MiB)', 64 * 1024 * 1024],
+    ['endless', 1e15]
+  ])('a %s body: fails cleanly at the size cap, in one line, no retry', async (_, bytes) => {
+    const s = await sim()
+    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'huge', bytes } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not list the backups of server ${SERVER_ID}: the answer was larger than 4194304 bytes`
+    )
+    expect(s.countRequests('GET', BACKUPS)).toBe(1)
+    expect(s.backups()).toHaveLength(0)
+    expect(result.durationMs).toBeLessThan(8000)
+  })
+})
+
+describe('client errors are never retried', () => {
+  it.each([
+    [
+      400,
+      'POST',
+      BACKUPS,
+      '{"description": ["Ensure this field has no more than 255 characters."]}',
+      'HTTP 400: description: Ensure this field has no more than 255 characters.'
+    ],
+    [401, 'GET', BACKUPS, '{"detail": "Invalid token."}', 'HTTP 401: Invalid token.'],
+    [
+      403,
+      'POST',
+      BACKUPS,
+      '{"detail": "You do not have permission to perform this action."}',
+      'HTTP 403: You do not have permission to perform this action.'
+    ],
+    [404, 'GET', BACKUPS, '{"detail": "Not found."}', 'HTTP 404: Not found.']
+  ])('%i on %s %s: one request, fails naming it', async (status, method, path, body, text) => {
+    const s = await sim()
+    s.inject({ method, path, times: Infinity, fault: { kind: 'status', status, body } })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(s.countRequests(method, path)).toBe(1)
+    expect(errorLine(result)).toContain(text)
+    expect(result.log).not.toContain('retrying in')
+    expect(s.backups()).toHaveLength(0)
+  })
+
+  it.each([
+    [400, '{"backup_id": ["A valid integer is required."]}'],
+    [403, '{"detail": "You do not have permission to perform this action."}'],
+    [404, '{"detail": "Not found."}']
+  ])('%i on the restore request: sent once, no restore', async (status, body) => {
+    const s = await sim()
+    const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
+    s.inject({
+      method: 'POST',
+      path: RESTORE,
+      times: Infinity,
+      fault: { kind: 'status', status, body }
+    })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(1)
+    expect(restorePosts(s)).toBe(1)
+    expect(s.restores).toHaveLength(0)
+    expect(errorLine(result)).toContain(`HTTP ${status}`)
+  })
+})
+
+describe('redirects', () => {
+  it.each([
+    [302, 'GET'],
+    [307, 'POST'],
+    [308, 'GET']
+  ])(
+    'a %i on %s to another origin is not followed: the token goes nowhere else',
+    async (status, method) => {
+      const s = await sim()
+      const decoy = await simulator({ host: '127.0.0.2' })
+      s.inject({
+        method,
+        path: BACKUPS,
+        fault: {
+          kind: 'redirect',
+          status,
+          location: `${decoy.url}/backups/?server_id=${SERVER_ID}`
+        }
+      })
+      const result = await run(s)
+      expect(result.exitCode).toBe(1)
+      expect(decoy.requests).toHaveLength(0)
+      expect(s.countRequests(method, BACKUPS)).toBe(1)
+      const line = errorLine(result)
+      expect(line).toContain(`HTTP ${status} with a redirect to ${decoy.origin}`)
+      expect(line).toContain('redirects are not followed')
+      expect(s.backups()).toHaveLength(0)
+    }
+  )
+
+  it('a redirect to an unreachable address (http://127.0.0.2:9/) is not followed either', async () => {
+    const s = await sim()
+    s.inject({
+      method: 'GET',
+      path: BACKUPS,
+      fault: { kind: 'redirect', location: 'http://127.0.0.2:9/' }
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain(
+      'redirect to http://127.0.0.2:9/; redirects are not followed so that the token is only sent to api_url'
+    )
+    expect(s.requests).toHaveLength(1)
+  })
+})
+
+describe('restore answered ambiguously: never a second restore while the first may run', () => {
+  it('drop-after on the restore request: the server is restoring, so it is not sent again', async () => {
+    const s = await sim({ restoreDurationMs: 3000 })
+    const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
+    s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'drop-after' } })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(s.restores).toHaveLength(1)
+    expect(restorePosts(s)).toBe(1)
+    expect(result.log).toMatch(/carried out although its answer was lost/)
+    expect(result.outputs).toMatchObject({ backup_id: String(backup.id), status: 'active' })
+    expect(s.server(SERVER_ID).status).toBe('active')
+  })
+
+  it('a 503 on the restore request (not carried out): sent again once the server is seen idle', async () => {
+    const s = await sim()
+    const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
+    s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'status', status: 503, body: '' } })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(restorePosts(s)).toBe(2)
+    expect(s.restores).toHaveLength(1)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable; checking the server again in/)
+  })
+
+  // A restore that has already ended when the server is read again (the backoff is 0.5 to 1 s; a
+  // small server restores fast) shows `active` again: only its moved `updated_at` tells that the
+  // lost request was carried out. Found with this test: a second restore used to be sent.
+  it('drop-after, and the restore ends before the next status read: not sent again', async () => {
+    let skew = -10_000 // the server was last updated 10 s before the test, so updated_at moves
+    const s = await sim({ restoreDurationMs: 200, now: () => Date.now() + skew })
+    skew = 0
+    const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
+    s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'drop-after' } })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(s.restores).toHaveLength(1)
+    expect(restorePosts(s)).toBe(1)
+  })
+})

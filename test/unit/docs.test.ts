@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { scanSources } from '../../scripts/check-action.js'
+import { inputsTable, outputsTable, renderReadme, replaceSection } from '../../scripts/docs.js'
+import { ROOT, isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
+
+const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, unknown>
+  outputs: Record<string, unknown>
+}
+
+describe('README tables (scripts/docs.ts)', () => {
+  it('has a row for every input and output, defaults as code, empty ones named', () => {
+    const table = inputsTable({
+      inputs: {
+        token: { description: 'The token.', required: true },
+        wait: { description: 'Wait | or not.\nReally.', default: 'true' },
+        note: { description: 'Free text.', default: '' }
+      }
+    })
+    expect(table.split('\n')).toEqual([
+      '| Input | Required | Default | Description |',
+      '| --- | --- | --- | --- |',
+      '| `token` | **yes** |  | The token. |',
+      '| `wait` | no | `true` | Wait \\| or not. Really. |',
+      '| `note` | no | _empty_ | Free text. |'
+    ])
+    expect(outputsTable({ outputs: { id: { description: 'The id.' } } })).toContain(
+      '| `id` | The id. |'
+    )
+  })
+
+  it('replaces only what is between the markers, and refuses a README without them', () => {
+    const readme = 'a\n<!-- inputs:start -->\nold\n<!-- inputs:end -->\nb\n'
+    expect(replaceSection(readme, 'inputs', 'new\n')).toBe(
+      'a\n<!-- inputs:start -->\n\nnew\n\n<!-- inputs:end -->\nb\n'
+    )
+    expect(() => replaceSection('no markers', 'outputs', 'x')).toThrow(/outputs:start/)
+  })
+
+  it('the README in the repository matches action.yml', async () => {
+    const { current, wanted } = await renderReadme(ROOT)
+    expect(current).toBe(wanted)
+  })
+})
+
+describe('README examples (scripts/lint-workflows.ts)', () => {
+  it('finds yaml blocks with the line of their first line, fence indentation removed', () => {
+    const markdown = [
+      '# t',
+      '```yaml',
+      'on: push',
+      'jobs: {}',
+      '```',
+      '- item',
+      '  ```yml',
+      '  a: 1',
+      '  ```'
+    ].join('\n')
+    expect(yamlBlocks(markdown)).toEqual([
+      { line: 3, text: 'on: push\njobs: {}\n' },
+      { line: 8, text: 'a: 1\n' }
+    ])
+  })
+
+  it('tells a whole workflow from a snippet of steps', () => {
+    expect(isWorkflow('on:\n  push:\njobs:\n  a: {}\n')).toBe(true)
+    expect(isWorkflow('- uses: vpsorg/backup-action@v1\n  with:\n    mode: restore\n')).toBe(false)
+  })
+
+  it('the README has a workflow example for each recipe', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const workflows = yamlBlocks(readme).filter((block) => isWorkflow(block.text))
+    expect(workflows.length).toBeGreaterThanOrEqual(6)
+    for (const block of workflows) expect(block.text).toContain('vpsorg/backup-action@v1')
+  })
+})
+
+describe('action.yml against src/ (scripts/check-action.ts)', () => {
+  it('finds every declared input read and every declared output set', () => {
+    const { inputs, outputs, problems } = scanSources(ROOT)
+    expect(problems).toEqual([])
+    expect(new Set(inputs.map((use) => use.name))).toEqual(new Set(Object.keys(action.inputs)))
+    expect(new Set(outputs.map((use) => use.name))).toEqual(new Set(Object.keys(action.outputs)))
+  })
+})
