@@ -25,11 +25,10 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
-import { parse } from 'yaml'
 import type { Clock } from '../src/clock.js'
-import { Simulator } from '../src/simulator/server.js'
+import { Simulator, seededRandom } from '../src/simulator/server.js'
 import { type PollPolicy, adaptivePolicy, fixedPolicy, waitFor } from '../src/wait.js'
-import { ROOT, contextEnv, runStep } from './local-runner.js'
+import { ROOT, runStep, stepEnv } from './local-runner.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -64,18 +63,6 @@ function emit(...lines: string[]): void {
 const progress = (text: string): boolean => process.stderr.write(`[bench] ${text}\n`)
 
 // ---------------------------------------------------------------- helpers
-
-/** mulberry32: a tiny seedable PRNG in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -173,7 +160,7 @@ const allowance = (targetMs: number): number =>
 async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<WaitRun[]> {
   const runs: WaitRun[] = []
   for (let seed = 1; seed <= SEEDS; seed++) {
-    runs.push(await simulateWait(adaptivePolicy, targetMs, mulberry32(seed), latencyMs))
+    runs.push(await simulateWait(adaptivePolicy, targetMs, seededRandom(seed), latencyMs))
   }
   return runs
 }
@@ -384,41 +371,6 @@ function childOf(ppid: number): number | undefined {
   return undefined
 }
 
-/** The step's environment, as scripts/local-runner.ts builds it, for an API at `apiUrl`. */
-function stepEnv(dir: string, apiUrl: string): Record<string, string> {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
-    inputs: Record<string, { default?: string }>
-  }
-  const files = {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_PATH: join(dir, 'path'),
-    GITHUB_EVENT_PATH: join(dir, 'event.json')
-  }
-  for (const file of Object.values(files)) writeFileSync(file, '')
-  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify({ ref: 'refs/heads/main' }))
-  const given: Record<string, string> = {
-    api_url: apiUrl,
-    api_token: 'vps_bench_token',
-    server_id: SERVER_ID,
-    mode: 'backup'
-  }
-  const inputs: Record<string, string> = {}
-  for (const [name, spec] of Object.entries(action.inputs)) {
-    inputs[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = given[name] ?? spec.default ?? ''
-  }
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    ...contextEnv(),
-    RUNNER_TEMP: dir,
-    ...files,
-    ...inputs
-  }
-}
-
 /**
  * Runs `node <args>` once, under /usr/bin/time when there is one (for the peak RSS). With
  * `server`, the run is timed to the first request the server receives, which is answered 401 so
@@ -518,7 +470,9 @@ async function benchStartup(): Promise<void> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
-  const env = stepEnv(dir, apiUrl)
+  const env = stepEnv(dir, {
+    with: { api_url: apiUrl, api_token: 'vps_bench_token', server_id: SERVER_ID, mode: 'backup' }
+  })
   const variants = [
     { name: 'bare `node -e 0` (to exit)', args: ['-e', '0'], wait: false, file: undefined },
     { name: 'core-only bundle (to exit)', args: [coreBundle], wait: false, file: coreBundle },

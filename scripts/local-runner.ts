@@ -82,10 +82,9 @@ export function parseFileCommands(text: string): Record<string, string> {
   return values
 }
 
-/** Runs one step of the action and returns what the runner would see. */
-export async function runStep(options: StepOptions = {}): Promise<StepResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'vpsorg-step-'))
-  const files = {
+/** The file commands' files of one step, in `dir`. */
+function stepFiles(dir: string) {
+  return {
     GITHUB_OUTPUT: join(dir, 'output'),
     GITHUB_STATE: join(dir, 'state'),
     GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
@@ -93,6 +92,15 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     GITHUB_PATH: join(dir, 'path'),
     GITHUB_EVENT_PATH: join(dir, 'event.json')
   }
+}
+
+/**
+ * The environment the runner gives a step of this action whose files live in `dir` (created
+ * empty here): context, file commands, an INPUT_* for every declared input (the `with:` value,
+ * else the default), STATE_* for a post step, then `options.env` on top.
+ */
+export function stepEnv(dir: string, options: StepOptions = {}): Record<string, string> {
+  const files = stepFiles(dir)
   for (const file of Object.values(files)) writeFileSync(file, '')
   writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify({ ref: 'refs/heads/main' }))
   const inputs: Record<string, string> = {}
@@ -110,6 +118,14 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     if (value === undefined) delete env[name]
     else env[name] = value
   }
+  return env
+}
+
+/** Runs one step of the action and returns what the runner would see. */
+export async function runStep(options: StepOptions = {}): Promise<StepResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsorg-step-'))
+  const env = stepEnv(dir, options)
+  const files = stepFiles(dir)
   const script = join(ROOT, options.post ? (ACTION.runs.post ?? '') : ACTION.runs.main)
   const started = performance.now()
   const child = spawn(process.execPath, [script], {

@@ -233,7 +233,7 @@ function plausibleSizeMb(id: number): number {
 }
 
 /** mulberry32: a small seedable PRNG in [0, 1). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0
