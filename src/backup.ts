@@ -1,5 +1,5 @@
 import type { Backup } from './api-types.js'
-import { parseTag } from './description.js'
+import { isOwnRepository, parseTag } from './description.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError } from './errors.js'
 import { deleteBackups, ownDeletable, prune } from './retention.js'
@@ -57,14 +57,14 @@ function track(rt: Runtime, backup: Backup): void {
 
 /** On a re-run, the backup an earlier attempt of the same run created, unless it failed. */
 function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
-  const { runId, runAttempt, repository } = rt.context
+  const { runId, runAttempt } = rt.context
   if (runAttempt < 2) return undefined
   return existing
     .filter((b) => {
       const tag = parseTag(b.description)
       return (
+        isOwnRepository(tag, rt.context) &&
         tag?.runId === runId &&
-        tag.repository.toLowerCase() === repository.toLowerCase() &&
         b.server.id === rt.settings.serverId &&
         b.status !== 'failed'
       )
