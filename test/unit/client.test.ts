@@ -11,6 +11,7 @@ import {
 import { ApiError, CancelledError, TransportError } from '../../src/errors.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
+import { rejection } from '../helpers/context.js'
 
 const ORIGIN = 'https://admin.vps.org'
 const API = `${ORIGIN}/api/v1`
@@ -130,15 +131,6 @@ function harness(overrides: Partial<ClientOptions> = {}): Harness {
 }
 
 const LIST = '/api/v1/backups/?server_id=12345'
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('VpsOrgClient.listBackups', () => {
   it('follows `next` across pages and returns every backup', async () => {

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import type { RunContext } from '../../src/context.js'
 import { MAX_DESCRIPTION, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
 import { type Settings, parseInputs } from '../../src/inputs.js'
+import { TAG, context } from '../helpers/context.js'
+import type { RunContext } from '../../src/context.js'
 
 /*
  * Property-based tests of parseInputs (issue 5, "hostile input, tested broadly"): thousands of
@@ -24,14 +25,6 @@ const INPUT_NAMES = Object.keys(
   ).inputs
 )
 
-const context: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  runId: '9876543210',
-  runAttempt: 3,
-  serverUrl: 'https://github.com'
-}
-const TAG = '[gha:acme/shop#9876543210]'
 const DEFAULT_DESCRIPTION = `Pre-deployment backup of acme/shop@0123456 (run 9876543210, attempt 3) ${TAG}`
 const MAX_TIMEOUT_MS = 24 * 3_600_000
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/

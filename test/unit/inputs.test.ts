@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import type { RunContext } from '../../src/context.js'
 import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
 import { type Settings, parseInputs, parsePositiveInteger } from '../../src/inputs.js'
+import { TAG, context } from '../helpers/context.js'
+import type { RunContext } from '../../src/context.js'
 
 const TOKEN = 'vps_S3cr3tT0kenValue_do_not_print'
-
-const context: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  runId: '9876543210',
-  runAttempt: 3,
-  serverUrl: 'https://github.com'
-}
-const TAG = '[gha:acme/shop#9876543210]'
 
 /** Every input the action declares, as the runner passes it when `with:` leaves it out. */
 const EMPTY: Record<string, string> = {

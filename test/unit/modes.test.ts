@@ -2,7 +2,6 @@ import { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../src/backup.js'
 import { VpsOrgClient } from '../../src/client.js'
-import type { RunContext } from '../../src/context.js'
 import { runDelete } from '../../src/delete.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { parseInputs } from '../../src/inputs.js'
@@ -13,6 +12,8 @@ import { adaptivePolicy } from '../../src/wait.js'
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
 import { FakeVpsOrg, type FakeRequest } from './fake-vpsorg.js'
+import { rejection } from '../helpers/context.js'
+import type { RunContext } from '../../src/context.js'
 
 const TOKEN = 'vps_modes_test_token'
 const RUN = '9876543210'
@@ -88,15 +89,6 @@ function setup(inputs: Record<string, string> = {}, context: Partial<RunContext>
     })
   }
   return { rt, api, clock, log }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 /** A dropped connection, as undici reports one. */

@@ -1,0 +1,21 @@
+import type { RunContext } from '../../src/context.js'
+
+/** The workflow run the unit tests act for: attempt 3 of run 9876543210 of acme/shop. */
+export const context: RunContext = {
+  repository: 'acme/shop',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  runId: '9876543210',
+  runAttempt: 3,
+  serverUrl: 'https://github.com'
+}
+export const TAG = '[gha:acme/shop#9876543210]'
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
