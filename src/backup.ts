@@ -50,7 +50,7 @@ function track(rt: Runtime, backup: Backup): void {
   rt.outcome.backup = backup
   rt.outcome.status = backup.status
   rt.outcome.pending =
-    backup.status === 'completed'
+    backup.status === 'completed' || backup.status === 'failed'
       ? undefined
       : `Backup ${backup.id} of server ${rt.settings.serverId} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
 }
@@ -135,7 +135,7 @@ async function createOnce(rt: Runtime, existing: Backup[]): Promise<Backup> {
 
 /** Follows a backup in its server's list until it has completed. `failed` or gone: an error. */
 export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
-  const where = `backup ${backup.id} of server ${backup.server.id}`
+  const where = `Backup ${backup.id} of server ${backup.server.id}`
   const type = backup.backup_type === 'manual' ? 'manual' : undefined
   return waitFor(
     async () => {
@@ -144,13 +144,13 @@ export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
       )
       if (!current) {
         throw new ActionError(
-          `The ${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
+          `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
         )
       }
       if (current.status === 'failed') {
         track(rt, current)
         throw new ActionError(
-          `The ${where} failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.`
+          `${where} failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.`
         )
       }
       return current.status === 'completed'
@@ -159,7 +159,7 @@ export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
     },
     {
       ...rt,
-      what: `${where} to complete`,
+      what: `backup ${backup.id} of server ${backup.server.id} to complete`,
       initialStatus: backup.status,
       onStatus: (status, ms) =>
         rt.log.info(`Backup ${backup.id}: ${status} (${formatDuration(ms)})`)

@@ -34,7 +34,7 @@ export function renderSummary(report: Report): string {
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]
   const rows: Array<[string, string | number | undefined | null]> = [
     ['Server', serverName ? `${serverName} (${serverId})` : serverId],
-    ['Backup', backup?.id],
+    [mode === 'restore' ? 'Restored from backup' : 'Backup', backup?.id],
     ['Created', backup?.created_at],
     ['Description', backup?.description],
     ['Size', backup?.size_mb == null ? undefined : `${backup.size_mb} MB`],

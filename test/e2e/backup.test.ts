@@ -51,9 +51,11 @@ describe('mode: backup, run as the runner runs dist/index.js', () => {
     const result = await step(sim)
     expect(result.exitCode).toBe(1)
     const id = sim.backups()[0]!.id
-    expect(errorLine(result)).toContain(`backup ${id} of server ${SERVER_ID} failed`)
+    expect(errorLine(result)).toContain(`Backup ${id} of server ${SERVER_ID} failed on VPS.org`)
     expect(result.outputs).toMatchObject({ backup_id: String(id), status: 'failed' })
     expect(result.summary).toContain('❌')
+    // A failed backup is over: nothing is left running to clean up.
+    expect(result.summary).not.toContain('Still running')
   })
 
   it('times out after `timeout`, naming the wait and the last status, and still outputs the id', async () => {

@@ -135,7 +135,7 @@ describe('runBackup', () => {
     }
     const error = await rejection(runBackup(rt))
     expect(error).toBeInstanceOf(ActionError)
-    expect(error.message).toContain('backup 600 of server 12345 failed')
+    expect(error.message).toContain('Backup 600 of server 12345 failed')
     expect(rt.outcome.status).toBe('failed')
   })
 

@@ -170,6 +170,7 @@ describe('renderSummary', () => {
     expect(markdown).toContain('<td>499, 500</td>')
     expect(markdown).toContain('earlier attempt')
     expect(markdown).toContain('<td>active</td>')
+    expect(markdown).toContain('<th align="left">Restored from backup</th><td>502</td>')
   })
 
   it('leaves out rows it has no value for', () => {
