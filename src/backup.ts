@@ -39,7 +39,8 @@ export async function runBackup(rt: Runtime): Promise<void> {
     track(rt, backup)
   }
   if (backup.status === 'completed') {
-    log.info(`Backup ${backup.id} completed: ${backup.size_mb ?? '?'} MB.`)
+    const took = formatDuration(rt.clock.now() - rt.startedAt)
+    log.info(`Backup ${backup.id} completed in ${took}: ${backup.size_mb ?? '?'} MB.`)
     if (settings.keepBackups > 0) {
       await log.group('Prune older backups', () => prune(rt, backup))
     }
