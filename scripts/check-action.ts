@@ -102,7 +102,7 @@ export function scanSources(dir: string): { inputs: Use[]; outputs: Use[]; probl
   return { inputs, outputs, problems }
 }
 
-export async function checkAction(dir: string): Promise<string[]> {
+async function checkAction(dir: string): Promise<string[]> {
   const problems: string[] = []
   /** `where` is a key of action.yml (`inputs.mode`) or a place in src/ (`src/main.ts:12`). */
   const add = (where: string, problem: string): number =>

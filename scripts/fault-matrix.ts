@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import type { Simulator, SimulatorOptions } from '../src/simulator/server.js'
 import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
 
-export const MATRIX_FILES = [
+const MATRIX_FILES = [
   'test/e2e/faults.test.ts',
   'test/e2e/cancel.test.ts',
   'test/e2e/proxy.test.ts'
@@ -78,7 +78,7 @@ function occurrences(text: string, token: string): number {
 }
 
 /** Records a step, when FAULT_MATRIX_STATS names a file. */
-export function recordStep(entry: {
+function recordStep(entry: {
   file: string
   test: string
   sim: Simulator
@@ -184,7 +184,7 @@ interface Totals {
   tokenOccurrences: number
 }
 
-export function totals(records: StepRecord[]): Totals {
+function totals(records: StepRecord[]): Totals {
   const sum: Totals = {
     steps: 0,
     faults: 0,

@@ -47,7 +47,7 @@ export interface StepOptions {
 }
 
 /** The runner's defaults for a job of acme/shop; tests and the demo override what they need. */
-export function contextEnv(): Record<string, string> {
+function contextEnv(): Record<string, string> {
   return {
     GITHUB_ACTIONS: 'true',
     CI: 'true',
@@ -65,7 +65,7 @@ export function contextEnv(): Record<string, string> {
 }
 
 /** Reads a file written with `name<<DELIMITER` / value / `DELIMITER` (or `name=value`) lines. */
-export function parseFileCommands(text: string): Record<string, string> {
+function parseFileCommands(text: string): Record<string, string> {
   const values: Record<string, string> = {}
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {

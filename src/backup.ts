@@ -7,7 +7,7 @@ import type { Runtime } from './runtime.js'
 import { waitFor } from './wait.js'
 
 /** VPS.org keeps at most this many manual backups per server, running ones included. */
-export const MANUAL_BACKUP_CAP = 10
+const MANUAL_BACKUP_CAP = 10
 
 /**
  * mode: backup. Creates one backup (or, on a re-run, reuses the one an earlier attempt of the same

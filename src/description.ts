@@ -15,7 +15,7 @@ export interface Tag {
   runId: string
 }
 
-export function tagOf(context: RunContext): string {
+function tagOf(context: RunContext): string {
   return `[gha:${context.repository}#${context.runId}]`
 }
 
@@ -28,13 +28,13 @@ export function isOwnRepository(tag: Tag | undefined, context: RunContext): bool
   return tag !== undefined && tag.repository.toLowerCase() === context.repository.toLowerCase()
 }
 
-export function defaultDescription(context: RunContext): string {
+function defaultDescription(context: RunContext): string {
   const sha = context.sha ? `@${context.sha.slice(0, 7)}` : ''
   return `Pre-deployment backup of ${context.repository}${sha} (run ${context.runId}, attempt ${context.runAttempt})`
 }
 
 /** Removes control and format characters (bidi overrides too) and folds white space, so the text is one safe line. */
-export function sanitize(text: string): string {
+function sanitize(text: string): string {
   return text
     .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
     .replace(/\s+/g, ' ')
