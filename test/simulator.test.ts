@@ -332,6 +332,13 @@ describe('routing', () => {
 })
 
 describe('servers and restore', () => {
+  it('dates its answers by its own clock (whole seconds), as a real API by its own', async () => {
+    await start()
+    clock = T0 + 90_000
+    const answer = await call('/servers/')
+    expect(answer.headers.get('date')).toBe('Thu, 16 Jan 2025 15:46:30 GMT')
+  })
+
   it('lists servers, filters by status and shows one server', async () => {
     const s = await start()
     s.setServerStatus(DB, 'stopped')
