@@ -25,10 +25,10 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
-import type { Clock } from '../src/clock.js'
 import { Simulator, seededRandom } from '../src/simulator/server.js'
-import { type PollPolicy, adaptivePolicy, fixedPolicy, waitFor } from '../src/wait.js'
+import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
 import { ROOT, runStep, stepEnv } from './local-runner.js'
+import { type SimulatedWait, simulateWait } from './simulated-wait.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -102,63 +102,12 @@ function table(header: string[], rows: string[][], right: boolean[] = []): strin
 
 // ---------------------------------------------------------------- 1. simulated clock
 
-interface WaitRun {
-  latenessMs: number
-  requests: number
-}
-
-/** A clock whose sleep advances time at once. */
-function simulatedClock(): Clock {
-  let now = 0
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += Math.max(0, ms)
-    }
-  }
-}
-
-/**
- * One wait for an operation that completes `targetMs` after it started. Each status request takes
- * `latencyMs`: the server answers with the state at the request's arrival (half-way), and the step
- * learns it when the answer is back. Lateness: that moment minus the completion.
- */
-async function simulateWait(
-  policy: PollPolicy,
-  targetMs: number,
-  random: () => number,
-  latencyMs = LATENCY_MS
-): Promise<WaitRun> {
-  const clock = simulatedClock()
-  const start = clock.now()
-  let requests = 0
-  await waitFor(
-    async () => {
-      requests++
-      await clock.sleep(latencyMs / 2)
-      const done = clock.now() - start >= targetMs
-      await clock.sleep(latencyMs / 2)
-      return done ? { done: true, value: undefined } : { done: false, status: 'in_progress' }
-    },
-    {
-      what: 'the simulated backup',
-      clock,
-      random,
-      policy,
-      startedAt: start,
-      initialStatus: 'in_progress',
-      deadline: start + 24 * HOUR
-    }
-  )
-  return { latenessMs: clock.now() - start - targetMs, requests }
-}
-
 /** The issue's allowance: noticed within max(2 s, 10% of T), never more than 60 s late. */
 const allowance = (targetMs: number): number =>
   Math.min(MINUTE, Math.max(2 * SECOND, targetMs / 10))
 
-async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<WaitRun[]> {
-  const runs: WaitRun[] = []
+async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<SimulatedWait[]> {
+  const runs: SimulatedWait[] = []
   for (let seed = 1; seed <= SEEDS; seed++) {
     runs.push(await simulateWait(adaptivePolicy, targetMs, seededRandom(seed), latencyMs))
   }
@@ -183,7 +132,12 @@ async function benchPolicy(): Promise<void> {
     const worstRequests = Math.max(...requests)
     const fixed: string[] = []
     for (const interval of [5, 10, 30]) {
-      const run = await simulateWait(fixedPolicy(interval * SECOND), targetMs, Math.random)
+      const run = await simulateWait(
+        fixedPolicy(interval * SECOND),
+        targetMs,
+        Math.random,
+        LATENCY_MS
+      )
       fixed.push(`${seconds(run.latenessMs)} / ${run.requests}`)
     }
     const allowed = allowance(targetMs)

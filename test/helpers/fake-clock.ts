@@ -39,13 +39,5 @@ export function fakeClock(start = EPOCH): FakeClock {
   }
 }
 
-/** A small seeded PRNG (mulberry32), for reproducible "random" jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let r = Math.imul(a ^ (a >>> 15), 1 | a)
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The simulator's seeded PRNG, for reproducible "random" jitter. */
+export { seededRandom } from '../../src/simulator/server.js'

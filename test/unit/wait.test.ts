@@ -1,55 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { CancelledError } from '../../src/errors.js'
 import {
-  type PollPolicy,
   type Probe,
   WaitTimeoutError,
   adaptivePolicy,
   fixedPolicy,
   waitFor
 } from '../../src/wait.js'
+import { simulateWait } from '../../scripts/simulated-wait.js'
 import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
-
-interface Simulation {
-  /** How late the probe that saw the end was, after the end. */
-  lateness: number
-  probes: number
-  sleeps: number[]
-}
-
-/** A backup that completes `endsAfter` ms after `start`, followed with waitFor. */
-async function simulate(
-  endsAfter: number,
-  random: () => number,
-  policy: PollPolicy = adaptivePolicy
-): Promise<Simulation> {
-  const clock = fakeClock()
-  const start = clock.now()
-  let probes = 0
-  const seenAt = await waitFor(
-    async () => {
-      probes++
-      const now = clock.now()
-      return now - start >= endsAfter
-        ? { done: true as const, value: now }
-        : { done: false as const, status: 'in_progress' }
-    },
-    {
-      what: 'backup 502 to complete',
-      clock,
-      random,
-      policy,
-      startedAt: start,
-      initialStatus: 'in_progress',
-      deadline: start + 24 * HOUR
-    }
-  )
-  return { lateness: seenAt - (start + endsAfter), probes, sleeps: clock.sleeps }
-}
 
 const RANDOMS: Array<[string, () => () => number]> = [
   ['random = 0', () => () => 0],
@@ -95,9 +58,9 @@ describe('fixedPolicy', () => {
   })
 
   it('drives waitFor at that interval', async () => {
-    const result = await simulate(17 * SECOND, () => 0.5, fixedPolicy(5000))
-    expect(result.sleeps).toEqual([5000, 5000, 5000, 5000])
-    expect(result.lateness).toBe(3000)
+    const result = await simulateWait(fixedPolicy(5000), 17 * SECOND, () => 0.5)
+    expect(result.delays).toEqual([5000, 5000, 5000, 5000])
+    expect(result.latenessMs).toBe(3000)
   })
 })
 
@@ -113,23 +76,43 @@ describe('waitFor with adaptivePolicy: how late, and how many requests', () => {
   for (const [label, endsAfter, maxProbes] of cases) {
     for (const [name, makeRandom] of RANDOMS) {
       it(`notices a backup of ${label} in time (${name})`, async () => {
-        const { lateness, probes, sleeps } = await simulate(endsAfter, makeRandom())
+        const {
+          latenessMs: lateness,
+          requests,
+          delays
+        } = await simulateWait(adaptivePolicy, endsAfter, makeRandom())
         expect(lateness).toBeGreaterThanOrEqual(0)
         expect(lateness).toBeLessThanOrEqual(Math.max(2000, endsAfter / 10))
         expect(lateness).toBeLessThanOrEqual(60_000)
-        expect(probes).toBeLessThanOrEqual(maxProbes)
-        expect(probes).toBe(sleeps.length)
-        for (const ms of sleeps) expect(ms).toBeGreaterThan(0)
+        expect(requests).toBeLessThanOrEqual(maxProbes)
+        expect(requests).toBe(delays.length)
+        for (const ms of delays) expect(ms).toBeGreaterThan(0)
       })
     }
   }
 
+  it('stays in time when every request takes 200 ms (each probe goes out early by its round trip)', async () => {
+    // Every T from 5 s to 2 h, log-spaced: an unlucky T falls just after a probe.
+    for (let i = 0; i < 200; i++) {
+      const endsAfter = 5 * SECOND * Math.pow((2 * HOUR) / (5 * SECOND), i / 199)
+      for (let seed = 1; seed <= 5; seed++) {
+        const { latenessMs } = await simulateWait(
+          adaptivePolicy,
+          endsAfter,
+          seededRandom(seed),
+          200
+        )
+        expect(latenessMs).toBeLessThanOrEqual(Math.max(2000, endsAfter / 10))
+      }
+    }
+  })
+
   it('asks less often as the wait grows (logarithmically, then every minute)', async () => {
-    const short = await simulate(5 * MINUTE, () => 0)
-    const long = await simulate(2 * HOUR, () => 0)
+    const short = await simulateWait(adaptivePolicy, 5 * MINUTE, () => 0)
+    const long = await simulateWait(adaptivePolicy, 2 * HOUR, () => 0)
     // 24 times longer costs far fewer than 24 times the requests.
-    expect(long.probes).toBeLessThan(short.probes * 5)
-    expect(Math.max(...long.sleeps)).toBe(60_000)
+    expect(long.requests).toBeLessThan(short.requests * 5)
+    expect(Math.max(...long.delays)).toBe(60_000)
   })
 
   it('grows from the operation’s start, not from when waiting began', async () => {
