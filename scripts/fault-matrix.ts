@@ -172,44 +172,40 @@ export function recorder(
   }
 }
 
-interface Totals {
+/** The figures a step record adds up: every number in it. */
+const COUNTED = [
+  'requests',
+  'backupsCreated',
+  'duplicateBackups',
+  'restores',
+  'duplicateRestores',
+  'tokenOccurrences'
+] as const
+
+type Totals = Record<(typeof COUNTED)[number], number> & {
   steps: number
   faults: number
   faultsByKind: Record<string, number>
-  requests: number
-  backupsCreated: number
-  duplicateBackups: number
-  restores: number
-  duplicateRestores: number
-  tokenOccurrences: number
 }
 
 function totals(records: StepRecord[]): Totals {
-  const sum: Totals = {
-    steps: 0,
-    faults: 0,
-    faultsByKind: {},
-    requests: 0,
-    backupsCreated: 0,
-    duplicateBackups: 0,
-    restores: 0,
-    duplicateRestores: 0,
-    tokenOccurrences: 0
-  }
+  const sum: Totals = { steps: 0, faults: 0, faultsByKind: {}, ...zeros() }
   for (const r of records) {
     sum.steps += 1
     for (const [kind, count] of Object.entries(r.faults)) {
       sum.faults += count
       sum.faultsByKind[kind] = (sum.faultsByKind[kind] ?? 0) + count
     }
-    sum.requests += r.requests
-    sum.backupsCreated += r.backupsCreated
-    sum.duplicateBackups += r.duplicateBackups
-    sum.restores += r.restores
-    sum.duplicateRestores += r.duplicateRestores
-    sum.tokenOccurrences += r.tokenOccurrences
+    for (const name of COUNTED) sum[name] += r[name]
   }
   return sum
+}
+
+function zeros(): Record<(typeof COUNTED)[number], number> {
+  return Object.fromEntries(COUNTED.map((name) => [name, 0])) as Record<
+    (typeof COUNTED)[number],
+    number
+  >
 }
 
 interface VitestJson {
