@@ -63,6 +63,18 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
   )
 
   describe('refuses, sending no restore request', () => {
+    /** Runs a restore of `backupId` and checks it fails, naming it, with no restore request. */
+    async function refused(sim: Simulator, backupId: number): Promise<string> {
+      const result = await step(sim, { mode: 'restore', backup_id: String(backupId) })
+      expect(result.exitCode).toBe(1)
+      const line = errorLine(result)
+      expect(line).toContain(`Backup ${backupId}`)
+      expect(line).toContain('no restore was requested')
+      expect(sim.countRequests('POST', /restore/)).toBe(0)
+      expect(sim.restores).toEqual([])
+      return line
+    }
+
     it('a backup of another server, even by its exact id: never restores across servers', async () => {
       const sim = await simulator({ servers: TWO_SERVERS })
       sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z', description: 'ours' })
@@ -71,25 +83,14 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
         createdAt: '2025-01-14T10:30:00Z',
         description: 'db before update'
       })
-      const result = await step(sim, { mode: 'restore', backup_id: String(foreign.id) })
-      expect(result.exitCode).toBe(1)
-      const line = errorLine(result)
-      expect(line).toContain(`Backup ${foreign.id}`)
-      expect(line).toContain(`server ${SERVER_ID}`)
-      expect(restorePosts(sim)).toBe(0)
-      expect(sim.countRequests('POST', /restore/)).toBe(0)
-      expect(sim.restores).toEqual([])
+      expect(await refused(sim, foreign.id)).toContain(`server ${SERVER_ID}`)
       expect(sim.server(OTHER_SERVER).status).toBe('active')
     })
 
     it('a backup id that does not exist', async () => {
       const sim = await simulator()
       sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z' })
-      const result = await step(sim, { mode: 'restore', backup_id: '999999' })
-      expect(result.exitCode).toBe(1)
-      expect(errorLine(result)).toContain('Backup 999999')
-      expect(restorePosts(sim)).toBe(0)
-      expect(sim.restores).toEqual([])
+      await refused(sim, 999999)
     })
 
     it('a backup that failed when it was made', async () => {
@@ -99,13 +100,7 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
         status: 'failed',
         createdAt: '2025-01-14T10:30:00Z'
       })
-      const result = await step(sim, { mode: 'restore', backup_id: String(failed.id) })
-      expect(result.exitCode).toBe(1)
-      const line = errorLine(result)
-      expect(line).toContain(`Backup ${failed.id}`)
-      expect(line).toContain('failed')
-      expect(restorePosts(sim)).toBe(0)
-      expect(sim.restores).toEqual([])
+      expect(await refused(sim, failed.id)).toContain('failed when it was made')
     })
 
     it('a backup of another server that an API ignoring the server_id filter lists', async () => {
@@ -113,12 +108,8 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
       sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z' })
       const foreign = sim.addBackup({ serverId: OTHER_SERVER, createdAt: '2025-01-14T10:30:00Z' })
       await listEveryServersBackups(sim)
-      const result = await step(sim, { mode: 'restore', backup_id: String(foreign.id) })
-      expect(result.exitCode).toBe(1)
-      expect(errorLine(result)).toContain(`Backup ${foreign.id}`)
+      await refused(sim, foreign.id)
       expect(sim.countRequests('GET', '/api/v1/backups/')).toBeGreaterThan(0)
-      expect(sim.countRequests('POST', /restore/)).toBe(0)
-      expect(sim.restores).toEqual([])
     })
   })
 
