@@ -257,10 +257,9 @@ describe('waitFor: deadline', () => {
 })
 
 describe('waitFor: onStatus', () => {
-  it('is called with the initial status, then only when the status changes', async () => {
+  /** Follows probes that report `statuses`, then done; returns what onStatus was called with. */
+  async function reported(initialStatus: string, statuses: string[]) {
     const clock = fakeClock()
-    const start = clock.now()
-    const statuses = ['in_progress', 'in_progress', 'finalizing', 'finalizing', 'in_progress']
     const seen: Array<[string, number]> = []
     let probes = 0
     const value = await waitFor(
@@ -275,14 +274,19 @@ describe('waitFor: onStatus', () => {
         clock,
         random: () => 0,
         policy: fixedPolicy(1000),
-        startedAt: start,
-        initialStatus: 'in_progress',
-        deadline: start + HOUR,
+        startedAt: clock.now(),
+        initialStatus,
+        deadline: clock.now() + HOUR,
         onStatus: (status, elapsed) => seen.push([status, elapsed])
       }
     )
     expect(value).toBe('done')
-    expect(seen).toEqual([
+    return seen
+  }
+
+  it('is called with the initial status, then only when the status changes', async () => {
+    const statuses = ['in_progress', 'in_progress', 'finalizing', 'finalizing', 'in_progress']
+    expect(await reported('in_progress', statuses)).toEqual([
       ['in_progress', 0],
       ['finalizing', 3000],
       ['in_progress', 5000]
@@ -290,39 +294,13 @@ describe('waitFor: onStatus', () => {
   })
 
   it('reports a first status that differs from the initial one', async () => {
-    const clock = fakeClock()
-    const seen: string[] = []
-    let probes = 0
-    await waitFor(
-      async () =>
-        probes++ === 0 ? { done: false, status: 'restoring' } : { done: true, value: undefined },
-      {
-        what: 'x',
-        clock,
-        random: () => 0,
-        policy: adaptivePolicy,
-        startedAt: clock.now(),
-        initialStatus: 'active',
-        deadline: clock.now() + HOUR,
-        onStatus: (status) => seen.push(status)
-      }
-    )
-    expect(seen).toEqual(['active', 'restoring'])
+    expect(await reported('active', ['restoring'])).toEqual([
+      ['active', 0],
+      ['restoring', 1000]
+    ])
   })
 
   it('does not report the final, done, result as a status', async () => {
-    const clock = fakeClock()
-    const seen: string[] = []
-    await waitFor(async () => ({ done: true, value: 1 }), {
-      what: 'x',
-      clock,
-      random: () => 0,
-      policy: adaptivePolicy,
-      startedAt: clock.now(),
-      initialStatus: 'in_progress',
-      deadline: clock.now() + HOUR,
-      onStatus: (status) => seen.push(status)
-    })
-    expect(seen).toEqual(['in_progress'])
+    expect(await reported('in_progress', [])).toEqual([['in_progress', 0]])
   })
 })
