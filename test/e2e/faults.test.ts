@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Simulator } from '../../src/simulator/server.js'
+import type { Fault, Simulator } from '../../src/simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
 import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
@@ -19,6 +19,13 @@ const { sim, run } = recorder(FILE, {
   currentTest: () => expect.getState().currentTestName ?? ''
 })
 
+/** A simulator that answers the next `times` requests of `method` to `path` with `fault`. */
+async function faulted(method: string, path: string, fault: Fault, times = 1): Promise<Simulator> {
+  const s = await sim()
+  s.inject({ method, path, fault, times })
+  return s
+}
+
 /** Exactly one backup exists, deleted ones included, and it is the step's output. */
 function expectOneBackup(s: Simulator, result: StepResult): number {
   const backups = s.backups({ includeDeleted: true })
@@ -37,8 +44,7 @@ function retryDelays(result: StepResult): number[] {
 
 describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   it('drop-after (created, answer lost): lists, adopts the backup, creates no duplicate', async () => {
-    const s = await sim()
-    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'drop-after' } })
+    const s = await faulted('POST', BACKUPS, { kind: 'drop-after' })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     const id = expectOneBackup(s, result)
@@ -70,8 +76,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   })
 
   it('drop (not created): the retry creates it, once', async () => {
-    const s = await sim()
-    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'drop' } })
+    const s = await faulted('POST', BACKUPS, { kind: 'drop' })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -85,8 +90,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   // Found with this test: the budget was once the whole time left (a hang was never retried within
   // a short timeout), then a fraction that AbortSignal.timeout() refused (RangeError, non-integer).
   it('hang-after (created, never answered): the request times out, is retried, the backup adopted', async () => {
-    const s = await sim()
-    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'hang-after' } })
+    const s = await faulted('POST', BACKUPS, { kind: 'hang-after' })
     const result = await run(s, { timeout: '8s' })
     expect(result.log).toMatch(/Could not create a backup .*no answer within .*; retrying in/)
     expect(result.exitCode).toBe(0)
@@ -98,16 +102,11 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
 
 describe('429 Too Many Requests', () => {
   it('Retry-After in seconds: waits that long, retries, creates one backup', async () => {
-    const s = await sim()
-    s.inject({
-      method: 'POST',
-      path: BACKUPS,
-      fault: {
-        kind: 'status',
-        status: 429,
-        headers: { 'retry-after': '1', 'content-type': 'application/json' },
-        body: '{"detail": "Request was throttled. Expected available in 1 second."}'
-      }
+    const s = await faulted('POST', BACKUPS, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '1', 'content-type': 'application/json' },
+      body: '{"detail": "Request was throttled. Expected available in 1 second."}'
     })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
@@ -140,8 +139,7 @@ describe('429 Too Many Requests', () => {
   })
 
   it('without Retry-After: backs off (0.5 to 1 s for the first retry) and retries', async () => {
-    const s = await sim()
-    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'status', status: 429 } })
+    const s = await faulted('POST', BACKUPS, { kind: 'status', status: 429 })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -164,16 +162,11 @@ describe('5xx from the API or from a proxy in front of it', () => {
   ]
 
   it.each(cases)('%i with an HTML body (list): retried, one backup', async (status, title) => {
-    const s = await sim()
-    s.inject({
-      method: 'GET',
-      path: BACKUPS,
-      fault: {
-        kind: 'status',
-        status,
-        headers: { 'content-type': 'text/html' },
-        body: html(status, title)
-      }
+    const s = await faulted('GET', BACKUPS, {
+      kind: 'status',
+      status,
+      headers: { 'content-type': 'text/html' },
+      body: html(status, title)
     })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
@@ -184,8 +177,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
   })
 
   it.each(cases)('%i with an empty body (create): retried, one backup', async (status, title) => {
-    const s = await sim()
-    s.inject({ method: 'POST', path: BACKUPS, fault: { kind: 'status', status, body: '' } })
+    const s = await faulted('POST', BACKUPS, { kind: 'status', status, body: '' })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -194,19 +186,18 @@ describe('5xx from the API or from a proxy in front of it', () => {
   })
 
   it('a persistent 503: gives up after 5 attempts, naming HTTP 503', async () => {
-    const s = await sim()
     // Retry-After: 0 takes the backoff out of the test's time: only the attempt cap stops it.
-    s.inject({
-      method: 'GET',
-      path: BACKUPS,
-      times: Infinity,
-      fault: {
+    const s = await faulted(
+      'GET',
+      BACKUPS,
+      {
         kind: 'status',
         status: 503,
         headers: { 'retry-after': '0' },
         body: '<html><title>Service Unavailable</title></html>'
-      }
-    })
+      },
+      Infinity
+    )
     const result = await run(s)
     expect(result.exitCode).toBe(1)
     expect(s.countRequests('GET', BACKUPS)).toBe(5)
@@ -222,13 +213,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
   })
 
   it('a persistent 503 with backoff: stops within the timeout, attempts bounded', async () => {
-    const s = await sim()
-    s.inject({
-      method: 'GET',
-      path: BACKUPS,
-      times: Infinity,
-      fault: { kind: 'status', status: 503, body: '' }
-    })
+    const s = await faulted('GET', BACKUPS, { kind: 'status', status: 503, body: '' }, Infinity)
     const result = await run(s, { timeout: '5s' })
     expect(result.exitCode).toBe(1)
     const attempts = s.countRequests('GET', BACKUPS)
@@ -242,8 +227,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
 
 describe('transport faults', () => {
   it('connection reset on the list: retried, one backup', async () => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'drop' } })
+    const s = await faulted('GET', BACKUPS, { kind: 'drop' })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -251,8 +235,7 @@ describe('transport faults', () => {
   })
 
   it('a hung list within a short overall timeout: times out, retried, succeeds', async () => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'hang' } })
+    const s = await faulted('GET', BACKUPS, { kind: 'hang' })
     const result = await run(s, { timeout: '8s' })
     expect(result.log).toMatch(/Could not list the backups .*no answer within .*; retrying in/)
     expect(result.exitCode).toBe(0)
@@ -261,8 +244,7 @@ describe('transport faults', () => {
   })
 
   it('an API that never answers: the step ends at its timeout, in one line', async () => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, times: Infinity, fault: { kind: 'hang' } })
+    const s = await faulted('GET', BACKUPS, { kind: 'hang' }, Infinity)
     const result = await run(s, { timeout: '3s' })
     expect(result.exitCode).toBe(1)
     expect(errorLine(result)).toMatch(
@@ -273,12 +255,7 @@ describe('transport faults', () => {
   })
 
   it('a slow trickle of the list and of the create answer: waited for, not retried', async () => {
-    const s = await sim()
-    s.inject({
-      method: 'GET',
-      path: BACKUPS,
-      fault: { kind: 'trickle', chunkBytes: 8, intervalMs: 60 }
-    })
+    const s = await faulted('GET', BACKUPS, { kind: 'trickle', chunkBytes: 8, intervalMs: 60 })
     s.inject({
       method: 'POST',
       path: BACKUPS,
@@ -292,8 +269,7 @@ describe('transport faults', () => {
   })
 
   it('a slow answer (2 s delay): waited for, not retried', async () => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'delay', ms: 2000 } })
+    const s = await faulted('GET', BACKUPS, { kind: 'delay', ms: 2000 })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -301,8 +277,7 @@ describe('transport faults', () => {
   })
 
   it('invalid JSON in a 200 on the list: retried, one backup', async () => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'invalid-json' } })
+    const s = await faulted('GET', BACKUPS, { kind: 'invalid-json' })
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
@@ -315,8 +290,7 @@ describe('transport faults', () => {
     ['huge (64 MiB)', 64 * 1024 * 1024],
     ['endless', 1e15]
   ])('a %s body: fails cleanly at the size cap, in one line, no retry', async (_, bytes) => {
-    const s = await sim()
-    s.inject({ method: 'GET', path: BACKUPS, fault: { kind: 'huge', bytes } })
+    const s = await faulted('GET', BACKUPS, { kind: 'huge', bytes })
     const result = await run(s)
     expect(result.exitCode).toBe(1)
     expect(errorLine(result)).toBe(
@@ -347,8 +321,7 @@ describe('client errors are never retried', () => {
     ],
     [404, 'GET', BACKUPS, '{"detail": "Not found."}', 'HTTP 404: Not found.']
   ])('%i on %s %s: one request, fails naming it', async (status, method, path, body, text) => {
-    const s = await sim()
-    s.inject({ method, path, times: Infinity, fault: { kind: 'status', status, body } })
+    const s = await faulted(method, path, { kind: 'status', status, body }, Infinity)
     const result = await run(s)
     expect(result.exitCode).toBe(1)
     expect(s.countRequests(method, path)).toBe(1)
