@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CancelledError } from '../../src/errors.js'
 import {
   type Probe,
+  type WaitOptions,
   WaitTimeoutError,
   adaptivePolicy,
   fixedPolicy,
@@ -13,6 +14,20 @@ import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.j
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
+
+/** waitFor's options for a wait starting now on `clock`, an hour long, adaptive. */
+function waitOptions(clock: FakeClock, overrides: Partial<WaitOptions> = {}): WaitOptions {
+  return {
+    what: 'x',
+    clock,
+    random: Math.random,
+    policy: adaptivePolicy,
+    startedAt: clock.now(),
+    initialStatus: 'in_progress',
+    deadline: clock.now() + HOUR,
+    ...overrides
+  }
+}
 
 const RANDOMS: Array<[string, () => () => number]> = [
   ['random = 0', () => () => 0],
@@ -119,15 +134,10 @@ describe('waitFor with adaptivePolicy: how late, and how many requests', () => {
     const clock = fakeClock()
     const startedAt = clock.now()
     clock.advance(10 * MINUTE)
-    await waitFor(async () => ({ done: true, value: 1 }), {
-      what: 'x',
-      clock,
-      random: () => 0,
-      policy: adaptivePolicy,
-      startedAt,
-      initialStatus: 'in_progress',
-      deadline: startedAt + HOUR
-    })
+    await waitFor(
+      async () => ({ done: true, value: 1 }),
+      waitOptions(clock, { random: () => 0, startedAt, deadline: startedAt + HOUR })
+    )
     expect(clock.sleeps).toEqual([60_000])
   })
 })
@@ -147,15 +157,15 @@ describe('waitFor: deadline', () => {
     const start = clock.now()
     const deadline = start + 10 * MINUTE
     const { probe, probedAt } = neverDone(clock, ['queued', 'in_progress', 'finalizing'])
-    const error = await waitFor(probe, {
-      what: 'backup 502 of server 12345 to complete',
-      clock,
-      random: seededRandom(1),
-      policy: adaptivePolicy,
-      startedAt: start,
-      initialStatus: 'queued',
-      deadline
-    }).catch((e: unknown) => e)
+    const error = await waitFor(
+      probe,
+      waitOptions(clock, {
+        what: 'backup 502 of server 12345 to complete',
+        random: seededRandom(1),
+        initialStatus: 'queued',
+        deadline
+      })
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WaitTimeoutError)
     const timeout = error as WaitTimeoutError
     expect(timeout.waitedMs).toBe(10 * MINUTE)
@@ -176,15 +186,7 @@ describe('waitFor: deadline', () => {
     const start = clock.now()
     const { probe, probedAt } = neverDone(clock)
     await expect(
-      waitFor(probe, {
-        what: 'x',
-        clock,
-        random: Math.random,
-        policy: fixedPolicy(60_000),
-        startedAt: start,
-        initialStatus: 'in_progress',
-        deadline: start + 150_000
-      })
+      waitFor(probe, waitOptions(clock, { policy: fixedPolicy(60_000), deadline: start + 150_000 }))
     ).rejects.toBeInstanceOf(WaitTimeoutError)
     expect(clock.sleeps).toEqual([60_000, 60_000, 30_000])
     expect(probedAt.map((t) => t - start)).toEqual([60_000, 120_000, 150_000])
@@ -195,15 +197,15 @@ describe('waitFor: deadline', () => {
     const start = clock.now()
     clock.advance(5000)
     const { probe, probedAt } = neverDone(clock)
-    const error = await waitFor(probe, {
-      what: 'server 12345 to be active',
-      clock,
-      random: Math.random,
-      policy: adaptivePolicy,
-      startedAt: start,
-      initialStatus: 'restoring',
-      deadline: start + 5000
-    }).catch((e: unknown) => e)
+    const error = await waitFor(
+      probe,
+      waitOptions(clock, {
+        what: 'server 12345 to be active',
+        startedAt: start,
+        initialStatus: 'restoring',
+        deadline: start + 5000
+      })
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WaitTimeoutError)
     expect((error as Error).message).toContain("'restoring'")
     expect((error as Error).message).toContain('5s')
@@ -219,16 +221,7 @@ describe('waitFor: deadline', () => {
         if (++probes === 3) controller.abort()
         return { done: false, status: 'in_progress' }
       },
-      {
-        what: 'x',
-        clock,
-        random: Math.random,
-        policy: adaptivePolicy,
-        startedAt: clock.now(),
-        initialStatus: 'in_progress',
-        deadline: clock.now() + HOUR,
-        signal: controller.signal
-      }
+      waitOptions(clock, { signal: controller.signal })
     ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CancelledError)
     expect(probes).toBe(3)
@@ -238,20 +231,9 @@ describe('waitFor: deadline', () => {
     const clock = fakeClock()
     const boom = new Error('backup failed')
     await expect(
-      waitFor(
-        async () => {
-          throw boom
-        },
-        {
-          what: 'x',
-          clock,
-          random: Math.random,
-          policy: adaptivePolicy,
-          startedAt: clock.now(),
-          initialStatus: 'in_progress',
-          deadline: clock.now() + HOUR
-        }
-      )
+      waitFor(async () => {
+        throw boom
+      }, waitOptions(clock))
     ).rejects.toBe(boom)
   })
 })
@@ -269,16 +251,11 @@ describe('waitFor: onStatus', () => {
           ? { done: true as const, value: 'done' }
           : { done: false as const, status }
       },
-      {
-        what: 'x',
-        clock,
-        random: () => 0,
+      waitOptions(clock, {
         policy: fixedPolicy(1000),
-        startedAt: clock.now(),
         initialStatus,
-        deadline: clock.now() + HOUR,
         onStatus: (status, elapsed) => seen.push([status, elapsed])
-      }
+      })
     )
     expect(value).toBe('done')
     return seen
