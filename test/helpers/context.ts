@@ -6,9 +6,23 @@ export const context: RunContext = {
   sha: '0123456789abcdef0123456789abcdef01234567',
   runId: '9876543210',
   runAttempt: 3,
-  serverUrl: 'https://github.com'
+  serverUrl: 'https://github.com',
+  job: 'deploy',
+  action: 'backup',
+  nonce: '0a1b2c3d'
 }
-export const TAG = '[gha:acme/shop#9876543210]'
+/** sha256('deploy/backup'), first 8 hex characters. */
+export const STEP = 'd45f646c'
+export const TAG = `[gha:acme/shop#9876543210/3/${STEP}/0a1b2c3d]`
+
+/** What parseTag gives for the tag `context` writes. */
+export const PARSED = {
+  repository: 'acme/shop',
+  runId: '9876543210',
+  attempt: 3,
+  step: STEP,
+  nonce: '0a1b2c3d'
+}
 
 /** The error `promise` rejects with; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<Error> {

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml'
 import { MAX_DESCRIPTION, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
 import { type Settings, parseInputs } from '../../src/inputs.js'
-import { TAG, context } from '../helpers/context.js'
+import { STEP, TAG, context } from '../helpers/context.js'
 import type { RunContext } from '../../src/context.js'
 
 /*
@@ -291,13 +291,15 @@ const runContext: fc.Arbitrary<RunContext> = fc
     owner: fc.stringMatching(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/),
     repo: fc.stringMatching(/^[A-Za-z0-9_.-]{1,100}$/),
     runId: fc.bigInt({ min: 1n, max: 2n ** 53n }).map(String),
-    runAttempt: fc.integer({ min: 1, max: 100 })
+    runAttempt: fc.integer({ min: 1, max: 100 }),
+    nonce: fc.stringMatching(/^[0-9a-f]{8}$/)
   })
-  .map(({ owner, repo, runId, runAttempt }) => ({
+  .map(({ owner, repo, runId, runAttempt, nonce }) => ({
     ...context,
     repository: `${owner}/${repo}`,
     runId,
-    runAttempt
+    runAttempt,
+    nonce
   }))
 
 const descriptionText = fc.oneof(
@@ -423,14 +425,20 @@ describe('parseInputs, property-based', () => {
     fc.assert(
       fc.property(descriptionText, runContext, (text, ctx) => {
         const { description, descriptionTruncated } = parse(valid({ description: text }), ctx)
-        const tag = `[gha:${ctx.repository}#${ctx.runId}]`
+        const tag = `[gha:${ctx.repository}#${ctx.runId}/${ctx.runAttempt}/${STEP}/${ctx.nonce}]`
         expect(description.length).toBeLessThanOrEqual(MAX_DESCRIPTION)
         expect([...description].length).toBeLessThanOrEqual(MAX_DESCRIPTION)
         expect(description).not.toMatch(/[\p{Cc}\p{Cf}]/u)
         expect(description).not.toMatch(/[^\S ]| {2}/) // no white space but single spaces
         expect(description).not.toMatch(LONE_SURROGATE)
         expect(description.endsWith(` ${tag}`)).toBe(true)
-        expect(parseTag(description)).toEqual({ repository: ctx.repository, runId: ctx.runId })
+        expect(parseTag(description)).toEqual({
+          repository: ctx.repository,
+          runId: ctx.runId,
+          attempt: ctx.runAttempt,
+          step: STEP,
+          nonce: ctx.nonce
+        })
         const body = description.slice(0, -tag.length - 1)
         expect(body).not.toBe('')
         expect(body).toBe(body.trim())

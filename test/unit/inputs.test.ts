@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
 import { type Settings, parseInputs, parsePositiveInteger } from '../../src/inputs.js'
-import { TAG, context } from '../helpers/context.js'
+import { PARSED, TAG, context } from '../helpers/context.js'
 import type { RunContext } from '../../src/context.js'
 
 const TOKEN = 'vps_S3cr3tT0kenValue_do_not_print'
@@ -324,10 +324,7 @@ describe('parseInputs: description', () => {
     const settings = parse({ description: 'Before v2.3 deploy' })
     expect(settings.description).toBe(`Before v2.3 deploy ${TAG}`)
     expect(settings.descriptionTruncated).toBe(false)
-    expect(parseTag(settings.description)).toEqual({
-      repository: 'acme/shop',
-      runId: '9876543210'
-    })
+    expect(parseTag(settings.description)).toEqual(PARSED)
   })
 
   it('strips control characters and folds white space', () => {
@@ -372,7 +369,11 @@ describe('parseInputs: description', () => {
     }
     const { description } = composeDescription('z'.repeat(400), long)
     expect(description.length).toBeLessThanOrEqual(MAX_DESCRIPTION)
-    expect(parseTag(description)).toEqual({ repository: long.repository, runId: '99999999999' })
+    expect(parseTag(description)).toEqual({
+      ...PARSED,
+      repository: long.repository,
+      runId: '99999999999'
+    })
   })
 
   it('never cuts a character in half when it shortens', () => {
