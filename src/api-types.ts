@@ -50,6 +50,14 @@ export function isPage<T>(value: unknown, isItem: (item: unknown) => item is T):
   )
 }
 
+/**
+ * A backup that has finished: `completed` or `failed`. Any other status (`in_progress`, `pending`,
+ * `queued`, `creating`, one not yet invented) means not finished: such a backup is never deleted.
+ */
+export function isFinal(backup: Backup): boolean {
+  return backup.status === 'completed' || backup.status === 'failed'
+}
+
 /** Newest first: by created_at, then by id (ids grow with time). */
 export function newestFirst(a: Backup, b: Backup): number {
   return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id

@@ -1,116 +1,142 @@
-import type { Backup } from './api-types.js'
-import { isOwnRepository, parseTag } from './description.js'
+import { type Backup, isFinal } from './api-types.js'
+import { isOwnRepository, parseTag, stepKey } from './description.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError } from './errors.js'
-import { deleteBackups, ownDeletable, prune } from './retention.js'
+import { deleteBackups, isCapRefusal, ownFinal } from './retention.js'
 import type { Runtime } from './runtime.js'
-import { waitFor } from './wait.js'
+import { WaitTimeoutError, waitFor } from './wait.js'
 
 /** VPS.org keeps at most this many manual backups per server, running ones included. */
 const MANUAL_BACKUP_CAP = 10
+/** How long a backup the API said it created may take to appear in the server's list. */
+const LIST_GRACE_MS = 30_000
+const NOT_LISTED = 'not listed yet'
 
 /**
  * mode: backup. Creates one backup (or, on a re-run, reuses the one an earlier attempt of the same
- * run created), waits until it has completed, then prunes this repository's older backups.
+ * step created) and waits until it has completed. Pruning is left to the caller: it is best
+ * effort, after the outputs and the rollback state are written (see pruneAfter).
  */
 export async function runBackup(rt: Runtime): Promise<void> {
-  const { settings, outcome, log } = rt
-  let backup = await rt.log.group('Create the backup', async () => {
-    const existing = await rt.client.listBackups(settings.serverId, 'manual')
-    const reusable = findReusable(existing, rt)
-    if (reusable) {
-      log.info(
-        `Attempt ${rt.context.runAttempt} of run ${rt.context.runId} reuses backup ${reusable.id} (${reusable.status}), created by an earlier attempt: it holds the pre-deploy state.`
-      )
-      outcome.reused = true
-      return reusable
-    }
-    const created = await createWithinCap(rt, existing)
-    log.info(
-      `Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`
-    )
-    return created
-  })
+  const { settings, log } = rt
+  const { backup: first, listed } = await log.group('Create the backup', () => obtain(rt))
+  let backup = first
   track(rt, backup)
+  assertNotFailed(backup)
   if (settings.wait && backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
-      awaitBackup(rt, backup)
+      awaitBackup(rt, backup, listed)
     )
-    track(rt, backup)
   }
   if (backup.status === 'completed') {
     const took = formatDuration(rt.clock.now() - rt.startedAt)
     log.info(`Backup ${backup.id} completed in ${took}: ${backup.size_mb ?? '?'} MB.`)
-    if (settings.keepBackups > 0) {
-      await log.group('Prune older backups', () => prune(rt, backup))
-    }
   }
 }
 
+/** The backup this step stands for: reused from an earlier attempt, or created now. */
+async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }> {
+  const { settings, log, context } = rt
+  const existing = await rt.client.listBackups(settings.serverId, 'manual')
+  const reusable = findReusable(existing, rt)
+  if (reusable) {
+    log.info(
+      `Attempt ${context.runAttempt} of run ${context.runId} reuses backup ${reusable.id} (${reusable.status}), created by an earlier attempt of this step: it holds the pre-deploy state.`
+    )
+    rt.outcome.reused = true
+    return { backup: reusable, listed: true }
+  }
+  const created = await createWithinCap(rt, existing)
+  log.info(`Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`)
+  return { backup: created, listed: false }
+}
+
+/** Records the last state seen of the step's backup: the outputs and what is still running. */
 function track(rt: Runtime, backup: Backup): void {
   rt.outcome.backup = backup
   rt.outcome.status = backup.status
-  rt.outcome.pending =
-    backup.status === 'completed' || backup.status === 'failed'
-      ? undefined
-      : `Backup ${backup.id} of server ${rt.settings.serverId} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+  rt.outcome.pending = isFinal(backup)
+    ? undefined
+    : `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
 }
 
-/** On a re-run, the backup an earlier attempt of the same run created, unless it failed. */
+/** A failed backup is no restore point: it fails the step, whether it was waited for or not. */
+function assertNotFailed(backup: Backup): void {
+  if (backup.status !== 'failed') return
+  throw new ActionError(
+    `Backup ${backup.id} of server ${backup.server.id} failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.`
+  )
+}
+
+/**
+ * On a re-run, the backup an earlier attempt of this same step (same job and step, by the tag's
+ * step key) of this run created, unless it failed. Another job's or step's backup of the run may
+ * have been taken after the first deploy, so it is never reused; nor is a v1.0.0 tag's, which
+ * does not say its step.
+ */
 function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
   const { runId, runAttempt } = rt.context
   if (runAttempt < 2) return undefined
+  const step = stepKey(rt.context)
   return existing
     .filter((b) => {
       const tag = parseTag(b.description)
-      return isOwnRepository(tag, rt.context) && tag?.runId === runId && b.status !== 'failed'
+      return (
+        isOwnRepository(tag, rt.context) &&
+        tag?.runId === runId &&
+        tag.step === step &&
+        tag.attempt !== undefined &&
+        tag.attempt < runAttempt &&
+        b.status !== 'failed'
+      )
     })
     .sort(
       (a, b) => Number(b.status === 'completed') - Number(a.status === 'completed') || b.id - a.id
     )[0]
 }
 
-/** Creates the backup; when the server is at the cap, makes room among our own backups first. */
+/**
+ * Creates the backup. When the API refuses it because the server is at the cap (and only then),
+ * makes room by deleting this repository's oldest final backups, with keep_backups set.
+ */
 async function createWithinCap(rt: Runtime, existing: Backup[]): Promise<Backup> {
   try {
-    return await createOnce(rt, existing)
+    return await createOnce(rt)
   } catch (error) {
-    if (
-      !(error instanceof ApiError && error.status === 400) ||
-      existing.length < MANUAL_BACKUP_CAP
-    ) {
-      throw error
-    }
+    if (!isCapRefusal(error) || existing.length < MANUAL_BACKUP_CAP) throw error
     const { keepBackups, serverId } = rt.settings
-    const own = ownDeletable(existing, rt)
+    const own = ownFinal(existing, rt)
     const needed = existing.length - MANUAL_BACKUP_CAP + 1
     if (keepBackups === 0 || own.length < needed) {
       throw new ActionError(
-        `Server ${serverId} already has ${existing.length} manual backups, the most VPS.org allows is ${MANUAL_BACKUP_CAP} (the API said: ${error.serverMessage}). ` +
+        `Server ${serverId} already has ${existing.length} manual backups, the most VPS.org allows is ${MANUAL_BACKUP_CAP} (the API said: ${(error as ApiError).serverMessage}). ` +
           (keepBackups === 0
             ? 'Set keep_backups (e.g. 3) so that this action deletes its own oldest backups, or delete some with mode: delete.'
-            : `Only ${own.length} of them were created by this action for this repository, so it will not delete any; delete some with mode: delete.`)
+            : `Only ${own.length} of them were created by this action for this repository and have finished, so it will not delete any; delete some with mode: delete.`)
       )
     }
     rt.log.info(`Server ${serverId} is at the cap of ${MANUAL_BACKUP_CAP} manual backups.`)
     await deleteBackups(rt, own.slice(-needed), 'to make room (keep_backups)')
-    return createOnce(rt, existing)
+    return createOnce(rt)
   }
+}
+
+/** This step's backup in a list: the one carrying its exact description (nonce included). */
+function findOwn(backups: Backup[], rt: Runtime): Backup | undefined {
+  return backups.find((b) => b.description === rt.settings.description)
 }
 
 /**
  * POST /backups/, retried on transient failures. A create whose answer was lost may still have
- * been carried out, so before every retry the server's backups are listed again, and a new one
- * carrying exactly our description is adopted instead of creating a duplicate.
+ * been carried out, so before every retry the server's backups are listed again, and the one
+ * carrying this step's exact description (its nonce makes it this execution's) is adopted instead
+ * of creating a duplicate. A 2xx without a usable backup is looked for the same way.
  */
-async function createOnce(rt: Runtime, existing: Backup[]): Promise<Backup> {
+function createOnce(rt: Runtime): Promise<Backup> {
   const { client, settings, log } = rt
-  const before = new Set(existing.map((b) => b.id))
   return client.retrying(async (attempt) => {
     if (attempt > 1) {
-      const adopted = (await client.listBackups(settings.serverId, 'manual')).find(
-        (b) => !before.has(b.id) && b.description === settings.description
-      )
+      const adopted = findOwn(await client.listBackups(settings.serverId, 'manual'), rt)
       if (adopted) {
         log.info(
           `The earlier create request was carried out although its answer was lost: adopting backup ${adopted.id} instead of creating a duplicate.`
@@ -119,37 +145,75 @@ async function createOnce(rt: Runtime, existing: Backup[]): Promise<Backup> {
       }
     }
     rt.outcome.pending = `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`
+    let answer: Backup | undefined
     try {
-      return await client.createBackup(settings.serverId, settings.description)
+      answer = await client.createBackup(settings.serverId, settings.description)
     } catch (error) {
       // A 4xx is a refusal: nothing was created.
       if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
       throw error
     }
+    return answer?.server.id === settings.serverId ? answer : findCreated(rt, answer)
   })
 }
 
-/** Follows a backup in its server's list until it has completed. `failed` or gone: an error. */
-export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
+/**
+ * The API answered the create with a 2xx but no usable backup (no body, not JSON, an id that is
+ * not an integer, or a backup of another server): a backup was created, so it is looked for in
+ * the server's list by this step's description, for up to LIST_GRACE_MS.
+ */
+async function findCreated(rt: Runtime, answer: Backup | undefined): Promise<Backup> {
+  const { serverId, description } = rt.settings
+  const why = answer
+    ? `the API's answer names backup ${answer.id} of server ${answer.server.id}, not of server ${serverId}`
+    : 'the API answered without a usable backup'
+  rt.log.warning(`A backup was created, but ${why}: looking for it in server ${serverId}'s list.`)
+  const startedAt = rt.clock.now()
+  const deadline = Math.min(rt.deadline, startedAt + LIST_GRACE_MS)
+  try {
+    return await waitFor(
+      async () => {
+        const found = findOwn(await rt.client.listBackups(serverId, 'manual'), rt)
+        return found ? { done: true, value: found } : { done: false, status: NOT_LISTED }
+      },
+      { ...rt, startedAt, deadline, what: 'the new backup to be listed', initialStatus: NOT_LISTED }
+    )
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error
+    throw new ActionError(
+      `The API accepted the backup of server ${serverId}, but ${why}, and no backup described "${description}" appeared in the server's list within ${formatDuration(rt.clock.now() - startedAt)}. Look for it in the VPS.org panel and delete it if it is not needed.`
+    )
+  }
+}
+
+/** Follows a backup until it has completed. `failed` or gone: an error. */
+export async function awaitBackup(rt: Runtime, backup: Backup, listed = true): Promise<Backup> {
+  const final = await awaitFinal(rt, backup, listed)
+  assertNotFailed(final)
+  return final
+}
+
+/**
+ * Follows a backup in its server's list until it is final (`completed` or `failed`), recording
+ * every status seen. One that is gone is an error; one the API has just created (`listed` false)
+ * gets LIST_GRACE_MS to appear in the list first, as a list may lag behind a create.
+ */
+export function awaitFinal(rt: Runtime, backup: Backup, listed: boolean): Promise<Backup> {
   const where = `Backup ${backup.id} of server ${backup.server.id}`
   const type = backup.backup_type === 'manual' ? 'manual' : undefined
+  const graceEnds = rt.clock.now() + LIST_GRACE_MS
+  let seen = listed
   return waitFor(
     async () => {
       const current = (await rt.client.listBackups(backup.server.id, type)).find(
         (b) => b.id === backup.id
       )
-      if (!current) {
-        throw new ActionError(
-          `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
-        )
-      }
-      if (current.status === 'failed') {
-        track(rt, current)
-        throw new ActionError(
-          `${where} failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.`
-        )
-      }
-      return current.status === 'completed'
+      if (!current && !seen && rt.clock.now() < graceEnds)
+        return { done: false, status: NOT_LISTED }
+      if (!current) throw gone(rt, where, seen)
+      seen = true
+      track(rt, current)
+      return isFinal(current)
         ? { done: true, value: current }
         : { done: false, status: current.status }
     },
@@ -160,5 +224,17 @@ export function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
       onStatus: (status, ms) =>
         rt.log.info(`Backup ${backup.id}: ${status} (${formatDuration(ms)})`)
     }
+  )
+}
+
+function gone(rt: Runtime, where: string, seen: boolean): ActionError {
+  if (!seen) {
+    return new ActionError(
+      `${where} was created but has not appeared in the server's list within ${formatDuration(LIST_GRACE_MS)}. Look for it in the VPS.org panel before relying on it.`
+    )
+  }
+  rt.outcome.pending = undefined
+  return new ActionError(
+    `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
   )
 }

@@ -141,13 +141,14 @@ export class VpsOrgClient {
   /**
    * Every backup of a server (all pages), optionally of one type. The API filters, and so does
    * this method: a backup of another server (or type) is never returned, even by an API that
-   * ignores the filters, so nothing built on this list can act across servers.
+   * ignores the filters, so nothing built on this list can act across servers. `undefined`: the
+   * backups of every server of the account (only to say whose a backup is).
    */
-  async listBackups(serverId: number, backupType?: 'manual'): Promise<Backup[]> {
+  async listBackups(serverId: number | undefined, backupType?: 'manual'): Promise<Backup[]> {
     const url = this.url('backups/')
-    url.searchParams.set('server_id', String(serverId))
+    if (serverId !== undefined) url.searchParams.set('server_id', String(serverId))
     if (backupType) url.searchParams.set('backup_type', backupType)
-    const operation = `list the backups of server ${serverId}`
+    const operation = `list the backups of ${serverId === undefined ? 'the account' : `server ${serverId}`}`
     const backups: Backup[] = []
     const seen = new Set<string>()
     for (let next: URL | undefined = url; next;) {
@@ -159,7 +160,9 @@ export class VpsOrgClient {
       if (!isPage(page, isBackup)) throw this.unexpected(operation)
       backups.push(
         ...page.results.filter(
-          (b) => b.server.id === serverId && (!backupType || b.backup_type === backupType)
+          (b) =>
+            (serverId === undefined || b.server.id === serverId) &&
+            (!backupType || b.backup_type === backupType)
         )
       )
       next = page.next ? this.sameOrigin(operation, page.next) : undefined
@@ -167,25 +170,49 @@ export class VpsOrgClient {
     return backups
   }
 
-  /** One attempt: a create is not idempotent, so the caller decides how to retry it. */
-  async createBackup(serverId: number, description: string): Promise<Backup> {
+  /**
+   * One attempt: a create is not idempotent, so the caller decides how to retry it. `undefined`:
+   * the API answered 2xx (so it created a backup) without a usable one in the body.
+   */
+  async createBackup(serverId: number, description: string): Promise<Backup | undefined> {
     const operation = `create a backup of server ${serverId}`
     const body = { server_id: serverId, description }
-    const backup = await this.send(operation, 'POST', this.url('backups/'), body)
-    if (!isBackup(backup)) throw this.unexpected(operation)
-    return backup
-  }
-
-  /** Deletes a backup; `false` when it was already gone (404). */
-  async deleteBackup(backupId: number): Promise<boolean> {
-    const operation = `delete backup ${backupId}`
     try {
-      await this.retrying(() => this.send(operation, 'DELETE', this.url(`backups/${backupId}/`)))
-      return true
+      const backup = await this.send(operation, 'POST', this.url('backups/'), body)
+      return isBackup(backup) ? backup : undefined
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return false
+      if (error instanceof TransportError && error.status !== undefined && error.status < 300) {
+        return undefined
+      }
       throw error
     }
+  }
+
+  /**
+   * Deletes a backup; `false` when it was already gone (404). A 404 to a retry, after an attempt
+   * whose answer was lost, means that attempt deleted it: `true`.
+   */
+  async deleteBackup(backupId: number): Promise<boolean> {
+    const operation = `delete backup ${backupId}`
+    let retried = false
+    try {
+      await this.retrying((attempt) => {
+        retried = attempt > 1
+        return this.send(operation, 'DELETE', this.url(`backups/${backupId}/`))
+      })
+      return true
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return retried
+      throw error
+    }
+  }
+
+  /** The same client with an earlier deadline, for work that must not take the whole timeout. */
+  withDeadline(deadline: number): VpsOrgClient {
+    return new VpsOrgClient({
+      ...this.options,
+      deadline: Math.min(deadline, this.options.deadline)
+    })
   }
 
   async getServer(serverId: number): Promise<Server> {
@@ -277,7 +304,7 @@ export class VpsOrgClient {
       })
       status = response.statusCode
       headers = response.headers
-      text = await this.read(operation, response.body)
+      text = await this.read(operation, response.body, status)
     } catch (error) {
       if (signal.aborted) throw new CancelledError()
       if (error instanceof TransportError) throw error
@@ -315,12 +342,21 @@ export class VpsOrgClient {
     try {
       return { status, headers, json: JSON.parse(text) }
     } catch {
-      throw new TransportError(operation, `HTTP ${status} with a body that is not JSON`, true)
+      throw new TransportError(
+        operation,
+        `HTTP ${status} with a body that is not JSON`,
+        true,
+        status
+      )
     }
   }
 
   /** Reads a body up to the size cap. */
-  private async read(operation: string, body: AsyncIterable<Buffer> & { destroy(): void }) {
+  private async read(
+    operation: string,
+    body: AsyncIterable<Buffer> & { destroy(): void },
+    status: number
+  ) {
     const chunks: Buffer[] = []
     let size = 0
     for await (const chunk of body) {
@@ -330,7 +366,8 @@ export class VpsOrgClient {
         throw new TransportError(
           operation,
           `the answer was larger than ${this.maxBodyBytes} bytes`,
-          false
+          false,
+          status
         )
       }
       chunks.push(chunk)

@@ -1,21 +1,72 @@
+import { type Backup, isFinal } from './api-types.js'
+import { awaitFinal } from './backup.js'
+import { ActionError, ApiError } from './errors.js'
 import type { Runtime } from './runtime.js'
 
 /**
  * mode: delete. Deletes one of the server's backups. One that is already gone is a success with a
- * warning, so cleanup steps are idempotent; one of another server is never touched.
+ * warning, so cleanup steps are idempotent; one of another server is never touched, and fails the
+ * step; one still being made is waited for (wait: true) within the timeout.
  */
 export async function runDelete(rt: Runtime, backupId: number): Promise<void> {
   const { client, settings, log, outcome } = rt
   const backup = (await client.listBackups(settings.serverId)).find((b) => b.id === backupId)
-  const deleted = backup !== undefined && (await client.deleteBackup(backupId))
+  if (!backup) return notFound(rt, backupId)
   outcome.backup = backup
+  outcome.status = backup.status
+  if (!isFinal(backup)) await awaitDeletable(rt, backup)
+  const deleted = await deleteOne(rt, backupId)
   outcome.status = deleted ? 'deleted' : 'not_found'
   if (deleted) {
     outcome.deleted.push(backupId)
     log.info(`Backup ${backupId} of server ${settings.serverId} deleted.`)
   } else {
     log.warning(
-      `Backup ${backupId} is not among server ${settings.serverId}'s backups: it is already gone. Nothing was deleted.`
+      `Backup ${backupId} of server ${settings.serverId} was deleted by someone else meanwhile. Nothing was deleted.`
     )
+  }
+}
+
+/** Not among the server's backups: another server's (a failure), or already gone (a warning). */
+async function notFound(rt: Runtime, backupId: number): Promise<void> {
+  const { serverId } = rt.settings
+  const elsewhere = (await rt.client.listBackups(undefined)).find((b) => b.id === backupId)
+  if (elsewhere) {
+    throw new ActionError(
+      `Backup ${backupId} belongs to server ${elsewhere.server.id}, not to server ${serverId}: it was not deleted. Set server_id to the backup's server to delete it.`
+    )
+  }
+  rt.outcome.status = 'not_found'
+  rt.log.warning(
+    `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
+  )
+}
+
+/** A backup still being made cannot be deleted (the API answers 409): wait for it, if allowed. */
+function awaitDeletable(rt: Runtime, backup: Backup): Promise<Backup> {
+  const where = `Backup ${backup.id} of server ${rt.settings.serverId}`
+  if (!rt.settings.wait) {
+    throw new ActionError(
+      `${where} is still being made (${backup.status}) and can only be deleted once it has finished: set wait: true to wait for it, or delete it later. Nothing was deleted.`
+    )
+  }
+  rt.log.info(`${where} is still being made (${backup.status}): waiting for it to finish.`)
+  return rt.log.group(`Wait for backup ${backup.id} to finish`, () => awaitFinal(rt, backup, true))
+}
+
+/**
+ * Deletes one backup: true, or false when it was already gone. While the request is out, a
+ * cancellation says that it may have been carried out.
+ */
+export async function deleteOne(rt: Runtime, backupId: number): Promise<boolean> {
+  rt.outcome.pending = `A request to delete backup ${backupId} of server ${rt.settings.serverId} was sent and may have been carried out: check the server's backups.`
+  try {
+    const deleted = await rt.client.deleteBackup(backupId)
+    rt.outcome.pending = undefined
+    return deleted
+  } catch (error) {
+    // An answer below 500 is a refusal: nothing was deleted.
+    if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
+    throw error
   }
 }

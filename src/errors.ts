@@ -37,14 +37,16 @@ export class ApiError extends ActionError {
 
 /**
  * No usable answer: the connection failed, the request timed out, or the body was not what the
- * API sends. `ambiguous` means the server may have acted on the request anyway.
+ * API sends. `status`: the HTTP status of an answer whose body could not be used (a 2xx means
+ * the API carried the request out).
  */
 export class TransportError extends ActionError {
   override name = 'TransportError'
   constructor(
     readonly operation: string,
     readonly reason: string,
-    readonly retryable: boolean
+    readonly retryable: boolean,
+    readonly status?: number
   ) {
     super(`Could not ${operation}: ${reason}`)
   }

@@ -9,6 +9,7 @@ import { ActionError, CancelledError } from './errors.js'
 import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
 import type { Logger } from './log.js'
 import { runRestore } from './restore.js'
+import { pruneAfter } from './retention.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
 import { renderSummary } from './summary.js'
@@ -92,6 +93,12 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
         if (outcome.backup?.status === 'completed') state.saveRollbackBackupId(outcome.backup.id)
         else core.warning('rollback_on_failure needs a completed backup: set wait: true.')
       }
+      if (outcome.backup?.status === 'completed' && settings.keepBackups > 0) {
+        // The backup is safe and said so before the best-effort prune.
+        writeOutputs(settings, outcome)
+        const own = outcome.backup
+        await rt.log.group('Prune older backups', () => pruneAfter(rt, own))
+      }
       return
     case 'restore':
       return runRestore(rt, target.backupId)
@@ -119,21 +126,8 @@ async function report(
   failure: unknown,
   env: NodeJS.ProcessEnv
 ): Promise<void> {
-  const { backup, server } = outcome
   const { target } = settings
-  if (!post) {
-    const outputs: Record<string, string | number | null | undefined> = {
-      // Set in every mode: a backup deleted or not found still has the id it was asked for.
-      backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
-      status: outcome.status,
-      size_mb: backup?.size_mb,
-      created_at: backup?.created_at,
-      server_name: server?.name ?? backup?.server.name
-    }
-    for (const [name, value] of Object.entries(outputs)) {
-      if (value !== undefined && value !== null) core.setOutput(name, String(value))
-    }
-  }
+  if (!post && !outcome.outputsWritten) writeOutputs(settings, outcome)
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
   const markdown = renderSummary({
     mode: target.mode,
@@ -149,6 +143,24 @@ async function report(
   } catch (error) {
     core.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
+}
+
+/** The step's outputs, written once. */
+function writeOutputs(settings: Settings, outcome: Outcome): void {
+  const { backup, server } = outcome
+  const { target } = settings
+  const outputs: Record<string, string | number | null | undefined> = {
+    // Set in every mode: a backup deleted or not found still has the id it was asked for.
+    backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
+    status: outcome.status,
+    size_mb: backup?.size_mb,
+    created_at: backup?.created_at,
+    server_name: server?.name ?? backup?.server.name
+  }
+  for (const [name, value] of Object.entries(outputs)) {
+    if (value !== undefined && value !== null) core.setOutput(name, String(value))
+  }
+  outcome.outputsWritten = true
 }
 
 function message(error: unknown, outcome: Outcome): string {

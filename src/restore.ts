@@ -1,7 +1,6 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
 import { awaitBackup } from './backup.js'
 import { formatDuration } from './duration.js'
-import type { RestoreAnswer } from './client.js'
 import { ActionError, ApiError } from './errors.js'
 import { backoffDelay, isTransient } from './retry.js'
 import type { Runtime } from './runtime.js'
@@ -13,6 +12,22 @@ const ACTIVE = 'active'
 const TERMINAL = new Set(['error', 'stopped', 'suspended'])
 /** Transient failures of the restore request tolerated before giving up. */
 const MAX_RESTORE_ATTEMPTS = 5
+
+/**
+ * How long after the API accepted a restore (202) the restore is assumed to start (assumed: the
+ * contract only says the server shows `restoring` while it runs). A restore that is queued, the
+ * server still `active`, is followed until it has been seen `restoring` and then `active`; a
+ * server never seen restoring within this time (nor the timeout) is taken for one whose restore
+ * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
+ */
+const START_GRACE_MS = 60_000
+
+/** What this step knows of its restore: the server as last seen, and whether it was seen under way. */
+interface Evidence {
+  server: Server
+  /** The API answered 200 with the server, or the server was seen restoring after our request. */
+  begun: boolean
+}
 
 /**
  * mode: restore. Restores the server from one of its own backups (an id, or `latest`) and waits
@@ -28,20 +43,18 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
     )
     outcome.backup = backup
   }
-  const { answer, before } = await log.group(
+  const evidence = await log.group(
     `Restore server ${settings.serverId} from backup ${backup.id}`,
     () => requestRestore(rt, backup)
   )
-  outcome.server = answer.server ?? { ...before, status: RESTORING }
-  outcome.status = outcome.server.status
-  assertNotFailed(rt, outcome.server, backup)
-  if (outcome.status !== ACTIVE && settings.wait) {
-    outcome.server = await log.group(`Wait for server ${settings.serverId} to be active`, () =>
-      awaitRestore(rt, backup, answer.acceptedAt)
+  see(rt, evidence.server, backup)
+  const done = evidence.begun && evidence.server.status === ACTIVE
+  if (!done && settings.wait) {
+    await log.group(`Wait for server ${settings.serverId} to be active`, () =>
+      awaitRestore(rt, backup, evidence.begun)
     )
-    outcome.status = outcome.server.status
   }
-  if (outcome.status === ACTIVE) {
+  if (done || settings.wait) {
     outcome.pending = undefined
     log.info(
       `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
@@ -77,47 +90,50 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
 }
 
 /**
- * Sends the restore request exactly once in effect. The server is read before every attempt:
- * after an attempt whose answer was lost, a server that has changed since (restoring, or already
- * back with a newer `updated_at`) means the request was carried out, and it is not sent again.
- * A server already restoring is waited out first; a 409 (busy) is waited out within the timeout.
+ * Sends the restore request once in effect. A server already restoring is waited out first; a
+ * 409 (busy) is waited out within the timeout. When an answer is lost (5xx, network), the server
+ * is read again: `restoring` is evidence that the request was carried out; a server untouched
+ * since (same status, same `updated_at`) cannot have run a restore, so the request is sent again
+ * (a queued one would make the API answer 409); anything else leaves the outcome unknown: a
+ * failure that says so, rather than a second restore or a claimed one.
  */
-async function requestRestore(
-  rt: Runtime,
-  backup: Backup
-): Promise<{ answer: RestoreAnswer; before: Server }> {
+async function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
   const { client, settings, log, clock, outcome } = rt
-  /** The server as read before an attempt whose answer was lost. */
-  let sent: Server | undefined
+  /** The server as read before the first attempt whose answer was lost. */
+  let before: Server | undefined
+  let lost: unknown
   for (let failures = 0; ;) {
     const server = await client.getServer(settings.serverId)
-    if (sent && (server.status !== sent.status || server.updated_at !== sent.updated_at)) {
-      log.info(
-        `Server ${settings.serverId} is ${server.status} and has changed since the request: it was carried out although its answer was lost, so it is not sent again.`
-      )
-      return { answer: server.status === RESTORING ? {} : { server }, before: sent }
-    }
-    if (server.status === RESTORING) {
-      log.info(`Server ${settings.serverId} is already restoring; waiting for that to end first.`)
-      await followServer(
-        rt,
-        `the restore already running on server ${settings.serverId} to end`,
-        RESTORING,
-        (current) => current.status !== RESTORING
-      )
+    if (before) {
+      if (server.status === RESTORING) return carriedOut(rt, server)
+      if (server.status !== before.status || server.updated_at !== before.updated_at) {
+        throw unknownOutcome(
+          rt,
+          backup,
+          lost,
+          `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`
+        )
+      }
+    } else if (server.status === RESTORING) {
+      await waitOutOtherRestore(rt)
       continue
     }
     outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`
     try {
       const answer = await client.restore(settings.serverId, backup.id)
       log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
-      return { answer, before: server }
+      return answer.server
+        ? { server: answer.server, begun: true }
+        : { server: { ...server, status: RESTORING }, begun: false }
     } catch (error) {
       // An answer below 500 is a refusal: no restore was started.
       const refused = error instanceof ApiError && error.status < 500
-      if (refused) outcome.pending = undefined
-      else sent = server
       const busy = error instanceof ApiError && error.status === 409
+      if (busy && before) {
+        throw unknownOutcome(rt, backup, lost, 'the API now answers that the server is busy (409)')
+      }
+      if (refused) outcome.pending = undefined
+      else [before, lost] = [before ?? server, error]
       if (!busy && (!isTransient(error) || ++failures >= MAX_RESTORE_ATTEMPTS)) throw error
       const delay = busy
         ? rt.policy(clock.now() - rt.startedAt, rt.random)
@@ -129,6 +145,33 @@ async function requestRestore(
       await clock.sleep(delay, rt.signal)
     }
   }
+}
+
+function carriedOut(rt: Runtime, server: Server): Evidence {
+  rt.log.info(
+    `Server ${server.id} is restoring: the request was carried out although its answer was lost, so it is not sent again.`
+  )
+  return { server, begun: true }
+}
+
+/** A restore whose answer was lost, and no evidence either way: fail, saying so. */
+function unknownOutcome(rt: Runtime, backup: Backup, lost: unknown, why: string): ActionError {
+  const { serverId } = rt.settings
+  rt.outcome.pending = `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
+  return new ActionError(
+    `The answer to the restore request was lost (${(lost as Error).message}) and ${why}: whether server ${serverId} is being restored from backup ${backup.id} is unknown. Check the server in the VPS.org panel (restoring, or restored from backup ${backup.id}?) before deploying to it or restoring again.`
+  )
+}
+
+function waitOutOtherRestore(rt: Runtime): Promise<Server> {
+  const { serverId } = rt.settings
+  rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`)
+  return followServer(
+    rt,
+    `the restore already running on server ${serverId} to end`,
+    RESTORING,
+    (current) => current.status !== RESTORING
+  )
 }
 
 /** Polls the server until `done` says so (or throws), logging each status it goes through. */
@@ -153,11 +196,12 @@ function followServer(
   )
 }
 
-/** Fails when a server answered in a state a restore does not pass through. */
-function assertNotFailed(rt: Runtime, server: Server, backup: Backup): void {
-  if (!TERMINAL.has(server.status)) return
+/** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
+function see(rt: Runtime, server: Server, backup: Backup): void {
   rt.outcome.server = server
   rt.outcome.status = server.status
+  if (!TERMINAL.has(server.status)) return
+  rt.outcome.pending = undefined
   throw new ActionError(
     `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
   )
@@ -165,26 +209,25 @@ function assertNotFailed(rt: Runtime, server: Server, backup: Backup): void {
 
 /**
  * Polls the server until it is `active` after an accepted restore. `active` counts once the restore
- * has visibly begun: a non-active status was seen, or the server was updated at or after the
- * second the API accepted the request (by the API's clock, so runner clock skew does not matter).
- * A restore the API queues is not taken for finished, and one that ended before the first poll is
- * not waited for in vain. Without those timestamps, `active` means done, as the contract says.
+ * has been seen under way (`begun`: a 200 with the server, or `restoring` seen), or when it has
+ * not been seen under way within START_GRACE_MS of the request (see there).
  */
-function awaitRestore(
-  rt: Runtime,
-  backup: Backup,
-  acceptedAt: number | undefined
-): Promise<Server> {
-  let begun = acceptedAt === undefined
+function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Server> {
+  const graceEnds = Math.min(rt.deadline, rt.clock.now() + START_GRACE_MS)
+  let seen = begun
   return followServer(
     rt,
     `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
     'restore requested',
     (server) => {
-      assertNotFailed(rt, server, backup)
-      const updatedAt = Date.parse(server.updated_at ?? '')
-      begun ||= server.status !== ACTIVE || Number.isNaN(updatedAt) || updatedAt >= acceptedAt!
-      return server.status === ACTIVE && begun
+      see(rt, server, backup)
+      seen ||= server.status !== ACTIVE
+      if (server.status !== ACTIVE || seen) return server.status === ACTIVE
+      if (rt.clock.now() < graceEnds) return false
+      rt.log.info(
+        `Server ${server.id} is active and was not seen restoring within ${formatDuration(START_GRACE_MS)} of the request: the restore ran between two looks.`
+      )
+      return true
     }
   )
 }

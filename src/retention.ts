@@ -1,45 +1,84 @@
-import { type Backup, newestFirst } from './api-types.js'
+import { type Backup, isFinal, newestFirst } from './api-types.js'
+import { deleteOne } from './delete.js'
 import { isOwnRepository, parseTag } from './description.js'
+import { CancelledError, ApiError } from './errors.js'
 import type { Runtime } from './runtime.js'
 
+/** The longest pruning may take: it is best effort, once the backup is safe. */
+const PRUNE_BUDGET_MS = 60_000
+
 /**
- * The backups of this server that this action created for this repository and that may be
- * deleted (not running, not `except`), newest first. Backups without our tag, or with another
- * repository's, are never returned, so never deleted.
+ * The backups of this server that this action created for this repository and that have
+ * finished (`completed` or `failed`), newest first. Backups without our tag, with another
+ * repository's, or not final (whatever their status says) are never returned, so never deleted.
  */
-export function ownDeletable(backups: Backup[], rt: Runtime, except?: number): Backup[] {
+export function ownFinal(backups: Backup[], rt: Runtime): Backup[] {
   return backups
-    .filter(
-      (b) =>
-        b.id !== except &&
-        b.status !== 'in_progress' &&
-        isOwnRepository(parseTag(b.description), rt.context)
-    )
+    .filter((b) => isFinal(b) && isOwnRepository(parseTag(b.description), rt.context))
     .sort(newestFirst)
+}
+
+/**
+ * The API's refusal at the cap of manual backups (contract, assumed: a 400 with an error body):
+ * a 400 whose message speaks of a maximum or limit of backups and names no request field. Any
+ * other 400 (e.g. `description: Ensure this field has no more than 255 characters.`) is not.
+ */
+export function isCapRefusal(error: unknown): error is ApiError {
+  if (!(error instanceof ApiError) || error.status !== 400) return false
+  const message = error.serverMessage
+  return (
+    /\b(maximum|max|limit|cap)\b/i.test(message) &&
+    /\bbackups?\b/i.test(message) &&
+    !/^(description|server_id|backup_type):/i.test(message)
+  )
 }
 
 export async function deleteBackups(rt: Runtime, backups: Backup[], why: string): Promise<void> {
   for (const backup of backups) {
-    const deleted = await rt.client.deleteBackup(backup.id)
-    rt.outcome.deleted.push(backup.id)
+    const deleted = await deleteOne(rt, backup.id)
+    if (deleted) rt.outcome.deleted.push(backup.id)
     rt.log.info(
       `${deleted ? 'Deleted' : 'Already gone:'} backup ${backup.id} (${backup.created_at}, ${backup.status}) ${why}`
     )
   }
 }
 
-/** keep_backups: after a completed backup, keep the newest N of our own, the new one included. */
-export async function prune(rt: Runtime, newest: Backup): Promise<void> {
+/**
+ * keep_backups: after a completed backup, keep the newest N of our own, the new one included.
+ * Only backups older than the step's own are candidates: a newer one is a concurrent run's, or on
+ * a re-run of an old run the newest restore point, and is never this step's to delete.
+ */
+export async function prune(rt: Runtime, own: Backup): Promise<void> {
   const { keepBackups, serverId } = rt.settings
   const backups = await rt.client.listBackups(serverId, 'manual')
+  const older = ownFinal(backups, rt).filter((b) => newestFirst(b, own) > 0)
   // A failed backup is no restore point: it never takes one of the N places.
-  const own = ownDeletable(backups, rt, newest.id)
   const excess = [
-    ...own.filter((b) => b.status === 'completed').slice(keepBackups - 1),
-    ...own.filter((b) => b.status !== 'completed')
+    ...older.filter((b) => b.status === 'completed').slice(keepBackups - 1),
+    ...older.filter((b) => b.status !== 'completed')
   ]
   if (!excess.length) {
-    rt.log.info(`Nothing to prune: this repository has at most ${keepBackups} backups here.`)
+    rt.log.info(
+      `Nothing to prune: this repository has at most ${keepBackups} backups here up to backup ${own.id}.`
+    )
   }
   await deleteBackups(rt, excess, `to keep the newest ${keepBackups} (keep_backups)`)
+}
+
+/**
+ * prune(), best effort and bounded: it runs once the backup is safe (outputs and rollback state
+ * written), ends within PRUNE_BUDGET_MS (and the step's timeout), and a failure is a warning,
+ * never a failure of the step. Only a cancellation passes through.
+ */
+export async function pruneAfter(rt: Runtime, own: Backup): Promise<void> {
+  const deadline = Math.min(rt.deadline, rt.clock.now() + PRUNE_BUDGET_MS)
+  const bounded: Runtime = { ...rt, deadline, client: rt.client.withDeadline(deadline) }
+  try {
+    await prune(bounded, own)
+  } catch (error) {
+    if (error instanceof CancelledError) throw error
+    rt.log.warning(
+      `Pruning older backups did not finish (${(error as Error).message}). Backup ${own.id} is safe; older backups of this repository may remain until the next run prunes them.`
+    )
+  }
 }

@@ -21,6 +21,8 @@ export interface Outcome {
   deleted: number[]
   /** What was still running on VPS.org had the step stopped now, for the cancellation message. */
   pending?: string
+  /** The outputs were written (a backup step writes them before its best-effort prune). */
+  outputsWritten?: boolean
 }
 
 /** Everything a mode needs; built once by run(), replaced wholesale in tests. */

@@ -6,7 +6,7 @@ import { runDelete } from '../../src/delete.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { parseInputs } from '../../src/inputs.js'
 import { runRestore } from '../../src/restore.js'
-import { prune } from '../../src/retention.js'
+import { prune, pruneAfter } from '../../src/retention.js'
 import type { Runtime } from '../../src/runtime.js'
 import { adaptivePolicy } from '../../src/wait.js'
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
@@ -17,7 +17,9 @@ import type { RunContext } from '../../src/context.js'
 
 const TOKEN = 'vps_modes_test_token'
 const RUN = '9876543210'
-const OWN = `[gha:acme/shop#${RUN}]`
+/** sha256('deploy/backup'), first 8 hex: the step key of the context below. */
+const STEP = 'd45f646c'
+const OWN = `[gha:acme/shop#${RUN}/1/${STEP}/0a1b2c3d]`
 const BACKUPS = '/api/v1/backups/'
 const RESTORE = '/api/v1/servers/12345/restore/'
 
@@ -25,6 +27,9 @@ const RESTORE = '/api/v1/servers/12345/restore/'
 const own = (run = '1111') =>
   `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
 const foreign = (run = '1111') => `Pre-deployment backup [gha:other/shop#${run}]`
+/** The description attempt `attempt` of step `step` of this run wrote. */
+const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>
+  `Pre-deployment backup [gha:acme/shop#${RUN}/${attempt}/${step}/${nonce}]`
 
 interface Setup {
   rt: Runtime
@@ -54,6 +59,9 @@ function setup(inputs: Record<string, string> = {}, context: Partial<RunContext>
     runId: RUN,
     runAttempt: 1,
     serverUrl: 'https://github.com',
+    job: 'deploy',
+    action: 'backup',
+    nonce: '0a1b2c3d',
     ...context
   }
   const values: Record<string, string> = {
@@ -89,6 +97,13 @@ function setup(inputs: Record<string, string> = {}, context: Partial<RunContext>
     })
   }
   return { rt, api, clock, log }
+}
+
+/** What run() does in a backup step: the backup, then (completed, keep_backups) the prune. */
+async function backupThenPrune(rt: Runtime): Promise<void> {
+  await runBackup(rt)
+  const own = rt.outcome.backup
+  if (own?.status === 'completed' && rt.settings.keepBackups > 0) await pruneAfter(rt, own)
 }
 
 /** A dropped connection, as undici reports one. */
@@ -142,8 +157,9 @@ describe('runBackup', () => {
   describe('on a re-run', () => {
     it('reuses the backup an earlier attempt of the same run made: no POST', async () => {
       const { rt, api } = setup({}, { runAttempt: 2 })
-      api.addBackup({ id: 550, description: own(RUN), created_at: '2025-01-16T15:30:00Z' })
+      api.addBackup({ id: 550, description: earlier(1), created_at: '2025-01-16T15:30:00Z' })
       api.addBackup({ id: 540, description: own('1111'), created_at: '2025-01-16T15:00:00Z' })
+      api.addBackup({ id: 541, description: own(RUN), created_at: '2025-01-16T15:00:00Z' })
       await runBackup(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(0)
       expect(rt.outcome.reused).toBe(true)
@@ -155,7 +171,7 @@ describe('runBackup', () => {
       const { rt, api, clock } = setup({}, { runAttempt: 3 })
       api.addBackup({
         id: 550,
-        description: own(RUN),
+        description: earlier(2),
         status: 'in_progress',
         endsAt: clock.now() + 60_000
       })
@@ -168,20 +184,24 @@ describe('runBackup', () => {
       const { rt, api, clock } = setup({}, { runAttempt: 2 })
       api.addBackup({
         id: 560,
-        description: own(RUN),
+        description: earlier(1),
         status: 'in_progress',
         endsAt: clock.now() + 1e6
       })
-      api.addBackup({ id: 550, description: own(RUN), status: 'completed' })
+      api.addBackup({ id: 550, description: earlier(1, STEP, 'aaaaaaa2'), status: 'completed' })
       await runBackup(rt)
       expect(rt.outcome.backup?.id).toBe(550)
     })
 
     it('creates a new one when the run’s earlier backup failed, or is another repository’s', async () => {
       const { rt, api } = setup({}, { runAttempt: 2 })
-      api.addBackup({ id: 550, description: own(RUN), status: 'failed' })
+      api.addBackup({ id: 550, description: earlier(1), status: 'failed' })
       api.addBackup({ id: 551, description: foreign(RUN) })
       api.addBackup({ id: 552, description: own('1111') })
+      // The same run's v1.0.0 tag says no step; another step's; a later attempt's.
+      api.addBackup({ id: 553, description: own(RUN) })
+      api.addBackup({ id: 554, description: earlier(1, 'ffffffff') })
+      api.addBackup({ id: 555, description: earlier(2) })
       await runBackup(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.reused).toBeFalsy()
@@ -190,7 +210,7 @@ describe('runBackup', () => {
 
     it('on a first attempt, makes its own backup even if one of the same run exists', async () => {
       const { rt, api } = setup({}, { runAttempt: 1 })
-      api.addBackup({ id: 550, description: own(RUN) })
+      api.addBackup({ id: 550, description: earlier(1) })
       await runBackup(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.backup?.id).toBe(600)
@@ -199,7 +219,7 @@ describe('runBackup', () => {
     it('does not reuse a backup of the same run on another server', async () => {
       const { rt, api } = setup({}, { runAttempt: 2 })
       api.ignoreServerFilter = true
-      api.addBackup({ id: 550, description: own(RUN), server: { id: 999, name: 'x' } })
+      api.addBackup({ id: 550, description: earlier(1), server: { id: 999, name: 'x' } })
       await runBackup(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.backup?.id).toBe(600)
@@ -271,7 +291,7 @@ describe('runBackup', () => {
         backup_type: 'automatic',
         created_at: '2025-01-01T10:00:00Z'
       })
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
       expect([...api.deletedIds()].sort()).toEqual([501, 502])
       expect([...rt.outcome.deleted].sort()).toEqual([501, 502])
@@ -283,7 +303,7 @@ describe('runBackup', () => {
     it('matches the repository case-insensitively', async () => {
       const { rt, api } = setup({ keep_backups: '1' }, { repository: 'Acme/Shop' })
       api.addBackup({ id: 501, description: own('1') })
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(api.deletedIds()).toEqual([501])
     })
 
@@ -291,7 +311,7 @@ describe('runBackup', () => {
       const { rt, api, log } = setup({ keep_backups: '3' })
       api.addBackup({ id: 501, description: own('1') })
       api.addBackup({ id: 502, description: own('2') })
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(api.deletedIds()).toEqual([])
       expect(log.text()).toContain('Nothing to prune')
     })
@@ -299,14 +319,14 @@ describe('runBackup', () => {
     it('does not prune with keep_backups: 0', async () => {
       const { rt, api } = setup()
       for (let id = 501; id <= 505; id++) api.addBackup({ id, description: own(String(id)) })
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(api.deletedIds()).toEqual([])
     })
 
     it('does not prune before the new backup has completed', async () => {
       const { rt, api } = setup({ keep_backups: '1', wait: 'false' })
       api.addBackup({ id: 501, description: own('1') })
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(api.deletedIds()).toEqual([])
     })
 
@@ -339,7 +359,7 @@ describe('runBackup', () => {
     it('with keep_backups: 0, fails naming the limit and keep_backups, deleting nothing', async () => {
       const { rt, api } = setup()
       fill(api, 4)
-      const error = await rejection(runBackup(rt))
+      const error = await rejection(backupThenPrune(rt))
       expect(error).toBeInstanceOf(ActionError)
       expect(error.message).toContain('10')
       expect(error.message).toContain('keep_backups')
@@ -352,7 +372,7 @@ describe('runBackup', () => {
     it('with keep_backups > 0, deletes its own oldest, creates again, then prunes', async () => {
       const { rt, api } = setup({ keep_backups: '3' })
       fill(api, 4) // own: 501..504 (oldest first); foreign: 505..510
-      await runBackup(rt)
+      await backupThenPrune(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(2)
       // 501 to make room, then 502 to keep 3 (600, 504, 503).
       expect(api.deletedIds()).toEqual([501, 502])
@@ -363,7 +383,7 @@ describe('runBackup', () => {
     it('with keep_backups > 0 but none of its own to delete, fails and deletes nothing', async () => {
       const { rt, api } = setup({ keep_backups: '3' })
       fill(api, 0)
-      const error = await rejection(runBackup(rt))
+      const error = await rejection(backupThenPrune(rt))
       expect(error).toBeInstanceOf(ActionError)
       expect(error.message).toContain('Only 0 of them')
       expect(api.deletedIds()).toEqual([])
@@ -375,7 +395,7 @@ describe('runBackup', () => {
       api.backups[0]!.description = own('0')
       api.backups[0]!.status = 'in_progress'
       api.backups[0]!.endsAt = clock.now() + 1e9
-      await rejection(runBackup(rt))
+      await rejection(backupThenPrune(rt))
       expect(api.deletedIds()).toEqual([])
     })
 
@@ -389,7 +409,7 @@ describe('runBackup', () => {
               body: { description: ['Ensure this field has no more than 255 characters.'] }
             }
           : undefined
-      const error = await rejection(runBackup(rt))
+      const error = await rejection(backupThenPrune(rt))
       expect(error).toBeInstanceOf(ApiError)
       expect(error.message).toContain('description: Ensure this field')
       expect(api.deletedIds()).toEqual([])
@@ -635,15 +655,15 @@ describe('runDelete', () => {
     expect(log.of('warning').join('\n')).toContain('Backup 501')
   })
 
-  it('never deletes a backup of another server', async () => {
-    const { rt, api, log } = setup({ mode: 'delete', backup_id: '777' })
+  it('never deletes a backup of another server, and fails saying whose it is', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '777' })
     api.ignoreServerFilter = true
     api.addBackup({ id: 777, server: { id: 999, name: 'someone-else' } })
-    await runDelete(rt, 777)
+    const error = await rejection(runDelete(rt, 777))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain('Backup 777 belongs to server 999, not to server 12345')
     expect(api.deletedIds()).toEqual([])
     expect(api.backups.map((b) => b.id)).toEqual([777])
-    expect(rt.outcome.status).toBe('not_found')
-    expect(log.of('warning')).toHaveLength(1)
   })
 
   it('treats a backup deleted meanwhile (404 on DELETE) as a warning', async () => {
