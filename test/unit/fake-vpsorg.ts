@@ -203,7 +203,8 @@ export class FakeVpsOrg {
   private refresh(): void {
     const now = this.clock.now()
     for (const backup of this.backups) {
-      if (backup.status === 'in_progress' && backup.endsAt !== undefined && backup.endsAt <= now) {
+      const running = backup.status !== 'completed' && backup.status !== 'failed'
+      if (running && backup.endsAt !== undefined && backup.endsAt <= now) {
         backup.status = backup.endsAs ?? 'completed'
         if (backup.status === 'completed') backup.size_mb = 2048
       }

@@ -9,9 +9,9 @@ import { runRestore } from '../../src/restore.js'
 import { prune, pruneAfter } from '../../src/retention.js'
 import type { Runtime } from '../../src/runtime.js'
 import { adaptivePolicy } from '../../src/wait.js'
-import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
+import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
-import { FakeVpsOrg, type FakeRequest } from './fake-vpsorg.js'
+import { FakeVpsOrg, type FakeReply, type FakeRequest } from './fake-vpsorg.js'
 import { rejection } from '../helpers/context.js'
 import type { RunContext } from '../../src/context.js'
 
@@ -253,6 +253,145 @@ describe('runBackup', () => {
     expect(api.backups).toHaveLength(1)
   })
 
+  describe('identity of the step’s own backup', () => {
+    /** The first POST is carried out but its answer is lost; `before` runs first. */
+    function loseFirstCreate(api: FakeVpsOrg, before: () => void = () => {}): void {
+      api.hook = (request, fake) => {
+        if (request.method === 'POST' && fake.made('POST', BACKUPS).length === 1) {
+          before()
+          fake.handle(request)
+          throw connectionReset()
+        }
+        return undefined
+      }
+    }
+
+    it('after a lost create, adopts only the backup carrying its own nonce, not another job’s', async () => {
+      const { rt, api, clock } = setup()
+      // Another job of the same run, same default description but its own nonce, creates meanwhile.
+      loseFirstCreate(api, () =>
+        api.addBackup({
+          id: 590,
+          description: rt.settings.description.replace('0a1b2c3d', 'bbbbbbbb'),
+          status: 'in_progress',
+          endsAt: clock.now() + 1e9
+        })
+      )
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+    })
+
+    it('on a re-run with a custom description, never adopts the earlier attempt’s failed backup', async () => {
+      const { rt, api } = setup({ description: 'Before deploy' }, { runAttempt: 2 })
+      const failed = `Before deploy [gha:acme/shop#${RUN}/1/${STEP}/aaaaaaa1]`
+      api.addBackup({ id: 550, description: failed, status: 'failed' })
+      loseFirstCreate(api)
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(rt.outcome.backup?.description).toBe(rt.settings.description)
+    })
+
+    it('gives a backup not yet in the list after its 201 time to appear', async () => {
+      const { rt, api, clock } = setup()
+      let visibleFrom = Infinity
+      api.hook = (request, fake) => {
+        if (request.method === 'POST') {
+          visibleFrom = clock.now() + 10_000
+          return fake.handle(request)
+        }
+        if (request.method === 'GET' && clock.now() < visibleFrom) {
+          return { status: 200, body: { count: 0, next: null, results: [] } }
+        }
+        return undefined
+      }
+      await runBackup(rt)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+    })
+
+    it('fails after the grace period when the created backup never appears, saying so', async () => {
+      const { rt, api, clock } = setup()
+      const start = clock.now()
+      api.hook = (request, fake) =>
+        request.method === 'GET'
+          ? { status: 200, body: { count: 0, next: null, results: [] } }
+          : fake.handle(request)
+      const error = await rejection(runBackup(rt))
+      expect(error.message).toContain('has not appeared in the server')
+      expect(clock.now() - start).toBeGreaterThanOrEqual(30_000)
+      expect(clock.now() - start).toBeLessThan(40_000)
+    })
+
+    it.each([
+      ['204 without a body', { status: 204 }],
+      ['201 with an empty body', { status: 201, body: '' }],
+      ['201 with an id that is not an integer', { status: 201, body: { id: 'x', status: 'ok' } }]
+    ])('after a %s, finds the backup it created by its description', async (_, reply) => {
+      const { rt, api, log } = setup()
+      api.hook = (request, fake) => {
+        if (request.method !== 'POST') return undefined
+        fake.handle(request)
+        return reply as FakeReply
+      }
+      await runBackup(rt)
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(log.of('warning').join('\n')).toContain('without a usable backup')
+    })
+
+    it('after a create answer naming another server, says so and finds its own', async () => {
+      const { rt, api, log } = setup()
+      api.hook = (request, fake) => {
+        if (request.method !== 'POST') return undefined
+        const reply = fake.handle(request)
+        const body = reply.body as Record<string, unknown>
+        return { ...reply, body: { ...body, id: 777, server: { id: 999, name: 'someone-else' } } }
+      }
+      await runBackup(rt)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(log.of('warning').join('\n')).toContain('names backup 777 of server 999')
+    })
+  })
+
+  it('with wait: false, fails when the create is answered with a failed backup', async () => {
+    const { rt, api } = setup({ wait: 'false' })
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      const reply = fake.handle(request)
+      return { ...reply, body: { ...(reply.body as object), status: 'failed' } }
+    }
+    const error = await rejection(runBackup(rt))
+    expect(error.message).toContain('Backup 600 of server 12345 failed')
+    expect(rt.outcome.status).toBe('failed')
+    expect(rt.outcome.pending).toBeUndefined()
+  })
+
+  it('reports the last status seen, not the first, when the wait times out', async () => {
+    const { rt, api } = setup({ timeout: '10m' })
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      const reply = fake.handle(request)
+      fake.backups[0]!.status = 'error'
+      fake.backups[0]!.endsAt = Infinity
+      return reply
+    }
+    await rejection(runBackup(rt))
+    expect(rt.outcome.status).toBe('error')
+  })
+
+  it('clears what is still running once the backup is seen gone', async () => {
+    const { rt, api, clock } = setup()
+    api.hook = (request, fake) => {
+      if (request.method === 'POST') return fake.handle(request)
+      if (clock.now() > EPOCH + 5000) fake.backups.splice(0)
+      return undefined
+    }
+    const error = await rejection(runBackup(rt))
+    expect(error.message).toContain('disappeared')
+    expect(rt.outcome.pending).toBeUndefined()
+  })
+
   describe('keep_backups', () => {
     it('deletes only this repository’s older backups beyond the newest N', async () => {
       const { rt, api, clock } = setup({ keep_backups: '2' })
@@ -330,6 +469,54 @@ describe('runBackup', () => {
       expect(api.deletedIds()).toEqual([])
     })
 
+    it.each(['pending', 'queued', 'creating', 'in_progress', 'error'])(
+      'never deletes an own backup whose status is %s (not final)',
+      async (status) => {
+        const { rt, api } = setup({ keep_backups: '1' })
+        api.addBackup({ id: 501, description: own('1'), status })
+        api.addBackup({ id: 502, description: own('2'), status: 'failed' })
+        await backupThenPrune(rt)
+        expect(api.deletedIds()).toEqual([502])
+      }
+    )
+
+    it('never deletes an own backup newer than the step’s (a concurrent run’s)', async () => {
+      const { rt, api } = setup({ keep_backups: '1' })
+      const mine = api.addBackup({
+        id: 550,
+        description: own(RUN),
+        created_at: '2025-01-12T10:00:00Z'
+      })
+      api.addBackup({ id: 560, description: own('2'), created_at: '2025-01-13T10:00:00Z' })
+      api.addBackup({ id: 540, description: own('3'), created_at: '2025-01-11T10:00:00Z' })
+      await prune(rt, mine)
+      expect(api.deletedIds()).toEqual([540])
+    })
+
+    it('a prune that fails is a warning, not a failure of the step', async () => {
+      const { rt, api, log } = setup({ keep_backups: '1' })
+      api.addBackup({ id: 501, description: own('1') })
+      api.hook = (request) =>
+        request.method === 'DELETE' ? { status: 500, body: { detail: 'Boom.' } } : undefined
+      await backupThenPrune(rt)
+      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(log.of('warning').join('\n')).toContain('Pruning older backups did not finish')
+      expect(log.of('warning').join('\n')).toContain('Boom.')
+    })
+
+    it('a prune ends within its bound, even with the step’s whole timeout left', async () => {
+      const { rt, api, clock } = setup({ keep_backups: '1', timeout: '2h' })
+      api.addBackup({ id: 501, description: own('1') })
+      api.hook = (request) =>
+        request.method === 'DELETE'
+          ? { status: 503, body: '', headers: { 'retry-after': '30' } }
+          : undefined
+      await runBackup(rt)
+      const start = clock.now()
+      await pruneAfter(rt, rt.outcome.backup!)
+      expect(clock.now() - start).toBeLessThanOrEqual(60_000)
+    })
+
     it('prune() keeps the newest N, the given backup included', async () => {
       const { rt, api } = setup({ keep_backups: '2' })
       const newest = api.addBackup({
@@ -396,6 +583,31 @@ describe('runBackup', () => {
       api.backups[0]!.status = 'in_progress'
       api.backups[0]!.endsAt = clock.now() + 1e9
       await rejection(backupThenPrune(rt))
+      expect(api.deletedIds()).toEqual([])
+    })
+
+    it('a 400 that is not the cap, with 10 backups, deletes nothing and fails', async () => {
+      const { rt, api } = setup({ keep_backups: '3' })
+      fill(api, 4)
+      api.hook = (request) =>
+        request.method === 'POST'
+          ? {
+              status: 400,
+              body: { description: ['Ensure this field has no more than 255 characters.'] }
+            }
+          : undefined
+      const error = await rejection(backupThenPrune(rt))
+      expect(error).toBeInstanceOf(ApiError)
+      expect(api.deletedIds()).toEqual([])
+      expect(api.made('POST', BACKUPS)).toHaveLength(1)
+    })
+
+    it('never deletes an own backup that is not final to make room', async () => {
+      const { rt, api } = setup({ keep_backups: '3' })
+      fill(api, 1)
+      api.backups[0]!.status = 'queued'
+      const error = await rejection(backupThenPrune(rt))
+      expect(error.message).toContain('Only 0 of them')
       expect(api.deletedIds()).toEqual([])
     })
 
@@ -633,6 +845,112 @@ describe('runRestore', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
     expect(api.server().status).toBe('active')
   })
+  describe('decides "restored" from evidence of this restore only', () => {
+    /** The API changes the server's updated_at on its own, at every read. */
+    function touchOnRead(api: FakeVpsOrg, clock: FakeClock): void {
+      const previous = api.hook
+      api.hook = (request, fake) => {
+        if (request.method === 'GET' && request.url.pathname.startsWith('/api/v1/servers/')) {
+          fake.servers.get(12345)!.updated_at = new Date(clock.now()).toISOString()
+        }
+        return previous?.(request, fake)
+      }
+    }
+
+    it('a 503 then an updated_at changed for another reason: fails, outcome unknown, one request', async () => {
+      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+      api.addBackup({ id: 501 })
+      api.hook = (request) =>
+        request.method === 'POST' ? { status: 503, body: { detail: 'Down.' } } : undefined
+      touchOnRead(api, clock)
+      const error = await rejection(runRestore(rt, 501))
+      expect(error).toBeInstanceOf(ActionError)
+      expect(error.message).toContain('is unknown')
+      expect(error.message).toContain('Down.')
+      expect(api.made('POST', RESTORE)).toHaveLength(1)
+      expect(rt.outcome.status).not.toBe('active')
+    })
+
+    it('a queued restore, with updated_at changing meanwhile, is not taken for finished', async () => {
+      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+      api.addBackup({ id: 501 })
+      let startsAt = Infinity
+      api.hook = (request, fake) => {
+        const server = fake.servers.get(12345)!
+        if (request.method === 'POST') {
+          startsAt = clock.now() + 20_000
+          return { status: 202, body: { detail: 'Restore queued.' } }
+        }
+        if (clock.now() >= startsAt) {
+          startsAt = Infinity
+          server.status = 'restoring'
+          server.restoreEndsAt = clock.now() + fake.restoreDurationMs
+        }
+        return undefined
+      }
+      touchOnRead(api, clock)
+      const start = clock.now()
+      await runRestore(rt, 501)
+      expect(rt.outcome.status).toBe('active')
+      expect(clock.now() - start).toBeGreaterThanOrEqual(20_000 + api.restoreDurationMs)
+    })
+
+    it('a fast restore that never bumps updated_at nor shows restoring succeeds', async () => {
+      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501', timeout: '10m' })
+      api.addBackup({ id: 501 })
+      api.hook = (request) =>
+        request.method === 'POST' ? { status: 202, body: { detail: 'Done quickly.' } } : undefined
+      const start = clock.now()
+      await runRestore(rt, 501)
+      expect(rt.outcome.status).toBe('active')
+      expect(rt.outcome.pending).toBeUndefined()
+      expect(clock.now() - start).toBeLessThanOrEqual(65_000)
+    })
+
+    it('after a lost answer, an untouched active server gets the request again; a 409 then is unknown', async () => {
+      const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+      api.addBackup({ id: 501 })
+      api.hook = (request, fake) => {
+        if (request.method !== 'POST') return undefined
+        if (fake.made('POST', RESTORE).length === 1) throw connectionReset()
+        return { status: 409, body: { detail: 'A restore is queued.' } }
+      }
+      const error = await rejection(runRestore(rt, 501))
+      expect(error.message).toContain('is unknown')
+      expect(error.message).toContain('busy (409)')
+      expect(api.made('POST', RESTORE)).toHaveLength(2)
+      expect(rt.outcome.pending).toContain('may be queued or running')
+    })
+
+    it.each(['stopped', 'suspended', 'error'])(
+      'fails at once when the server is left %s after the restore',
+      async (status) => {
+        const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+        api.addBackup({ id: 501 })
+        api.servers.get(12345)!.restoreEndsAs = status
+        const start = clock.now()
+        const error = await rejection(runRestore(rt, 501))
+        expect(error.message).toContain(`'${status}'`)
+        expect(rt.outcome.status).toBe(status)
+        expect(rt.outcome.pending).toBeUndefined()
+        expect(clock.now() - start).toBeLessThanOrEqual(api.restoreDurationMs * 1.1 + 2000)
+      }
+    )
+
+    it('a server busy (409) for longer than timeout ends at the deadline', async () => {
+      const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501', timeout: '5m' })
+      api.addBackup({ id: 501 })
+      api.hook = (request) =>
+        request.method === 'POST' ? { status: 409, body: { detail: 'Busy.' } } : undefined
+      const start = clock.now()
+      const error = await rejection(runRestore(rt, 501))
+      expect(error).toBeInstanceOf(ApiError)
+      expect(error.message).toContain('Busy.')
+      expect(clock.now() - start).toBeLessThanOrEqual(5 * 60_000)
+      expect(clock.now() - start).toBeGreaterThan(4 * 60_000)
+      expect(rt.outcome.pending).toBeUndefined()
+    })
+  })
 })
 
 describe('runDelete', () => {
@@ -686,5 +1004,50 @@ describe('runDelete', () => {
     const error = await rejection(runDelete(rt, 501))
     expect(error).toBeInstanceOf(ApiError)
     expect(error.message).toContain('You do not have permission.')
+  })
+  it('a delete whose answer was lost and whose retry gets 404 was deleted by this step', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) => {
+      if (request.method === 'DELETE' && fake.made('DELETE', '/api/v1/backups/501/').length === 1) {
+        fake.handle(request)
+        throw connectionReset()
+      }
+      return undefined
+    }
+    await runDelete(rt, 501)
+    expect(rt.outcome.status).toBe('deleted')
+    expect(rt.outcome.deleted).toEqual([501])
+  })
+
+  it('waits for a backup still being made, then deletes it', async () => {
+    const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
+    const ready = clock.now() + 60_000
+    api.addBackup({ id: 501, status: 'pending', endsAt: ready })
+    await runDelete(rt, 501)
+    expect(api.made('DELETE', '/api/v1/backups/501/')[0]!.at).toBeGreaterThanOrEqual(ready)
+    expect(rt.outcome.status).toBe('deleted')
+    expect(rt.outcome.pending).toBeUndefined()
+  })
+
+  it('with wait: false, fails without a request on a backup still being made', async () => {
+    const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501', wait: 'false' })
+    api.addBackup({ id: 501, status: 'in_progress', endsAt: clock.now() + 60_000 })
+    const error = await rejection(runDelete(rt, 501))
+    expect(error.message).toContain('still being made')
+    expect(api.deletedIds()).toEqual([])
+  })
+
+  it('names the delete request as what may be left while it is out', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    let pending: string | undefined
+    api.hook = (request) => {
+      if (request.method === 'DELETE') pending = rt.outcome.pending
+      return undefined
+    }
+    await runDelete(rt, 501)
+    expect(pending).toContain('delete backup 501')
+    expect(rt.outcome.pending).toBeUndefined()
   })
 })

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { composeDescription, isOwnRepository, parseTag, stepKey } from '../../src/description.js'
+import { readContext } from '../../src/context.js'
+import { PARSED, STEP, context } from '../helpers/context.js'
+
+describe('the description tag', () => {
+  it('names the repository, run, attempt, step and nonce, and parses back', () => {
+    const { description } = composeDescription('Before deploy', context)
+    expect(description).toBe(`Before deploy [gha:acme/shop#9876543210/3/${STEP}/0a1b2c3d]`)
+    expect(parseTag(description)).toEqual(PARSED)
+  })
+
+  it('still reads the v1.0.0 form, without attempt, step or nonce', () => {
+    const tag = parseTag('Pre-deployment backup [gha:acme/shop#1234]')
+    expect(tag).toEqual({ repository: 'acme/shop', runId: '1234' })
+    expect(isOwnRepository(tag, context)).toBe(true)
+  })
+
+  it.each([
+    'x [gha:acme/shop#1/2/abc/0a1b2c3d]',
+    'x [gha:acme/shop#1/2/d45f646c]',
+    'x [gha:acme/shop#1/2/d45f646c/0a1b2c3d] edited'
+  ])('does not read a malformed tag: %s', (description) => {
+    expect(parseTag(description)).toBeUndefined()
+  })
+
+  it('keys the step by sha256 of job/action, so each step of a run has its own', () => {
+    expect(stepKey(context)).toBe(STEP)
+    expect(stepKey({ ...context, action: 'backup2' })).not.toBe(STEP)
+    expect(stepKey({ ...context, job: 'deploy2' })).not.toBe(STEP)
+  })
+
+  it('reads job and action from the runner, and draws a new nonce for every execution', () => {
+    const env = { GITHUB_JOB: 'deploy', GITHUB_ACTION: 'backup' }
+    const a = readContext(env)
+    const b = readContext(env)
+    expect(a).toMatchObject({ job: 'deploy', action: 'backup' })
+    expect(a.nonce).toMatch(/^[0-9a-f]{8}$/)
+    expect(a.nonce).not.toBe(b.nonce)
+    expect(readContext(env, () => 'cafef00d').nonce).toBe('cafef00d')
+  })
+})
