@@ -383,7 +383,14 @@ describe('servers and restore', () => {
       updated_at: '2025-01-16T15:45:13Z'
     })
     expect(s.restores).toEqual([
-      { at: T0 + 10_000, serverId: WEB, backupId: 500, durationMs: 3000, outcome: 'active' }
+      {
+        at: T0 + 10_000,
+        serverId: WEB,
+        backupId: 500,
+        queuedMs: 0,
+        durationMs: 3000,
+        outcome: 'active'
+      }
     ])
     expect(s.events).toContainEqual({ at: T0 + 13_000, type: 'restore-finished', id: WEB })
   })
@@ -640,6 +647,74 @@ describe('faults', () => {
     for (let i = 0; i < 3; i++) expect((await create({ server_id: WEB })).status).toBe(503)
     s.clearFaults()
     expect((await create({ server_id: WEB })).status).toBe(201)
+  })
+})
+
+describe('fault kinds of issue 9', () => {
+  it('runningStatus: a running backup shows it, cannot be deleted (409), then completes', async () => {
+    const s = await start({ runningStatus: 'queued', backupDurationMs: 1000 })
+    const created = await create({ server_id: WEB })
+    expect(created.json).toMatchObject({ status: 'queued' })
+    const refused = await call('/backups/500/', { method: 'DELETE' })
+    expect(refused.status).toBe(409)
+    s.addBackup({ serverId: WEB, id: 510, status: 'in_progress', runningStatus: 'creating' })
+    expect((await list()).results.map((b) => b.status).sort()).toEqual(['creating', 'queued'])
+    clock += 2000
+    expect((await list()).results.find((b) => b.id === 500)!.status).toBe('completed')
+  })
+
+  it('listLagMs: a new backup is left out of lists until it is that old', async () => {
+    await start({ listLagMs: 5000 })
+    await create({ server_id: WEB })
+    expect((await list()).results).toEqual([])
+    clock += 5000
+    expect((await list()).results.map((b) => b.id)).toEqual([500])
+  })
+
+  it('touch-servers: changes updated_at, then answers normally', async () => {
+    const s = await start()
+    const before = (await call(`/servers/${WEB}/`)).json as { updated_at: string }
+    clock += 60_000
+    s.inject({ path: `/api/v1/servers/${WEB}/`, fault: { kind: 'touch-servers' } })
+    const after = (await call(`/servers/${WEB}/`)).json as { updated_at: string; status: string }
+    expect(after.status).toBe('active')
+    expect(Date.parse(after.updated_at) - Date.parse(before.updated_at)).toBe(60_000)
+  })
+
+  it('restoreQueueMs: 202, active (and busy) while queued, then restoring, then active', async () => {
+    const s = await start({ restoreQueueMs: 5000, restoreDurationMs: 3000 })
+    s.addBackup({ serverId: WEB })
+    expect((await restore(WEB, { backup_id: 500 })).status).toBe(202)
+    expect(s.server(WEB).status).toBe('active')
+    expect((await restore(WEB, { backup_id: 500 })).status).toBe(409)
+    clock += 5000
+    expect(s.server(WEB).status).toBe('restoring')
+    clock += 3000
+    expect(s.server(WEB).status).toBe('active')
+    expect(s.events).toContainEqual({ at: T0 + 8000, type: 'restore-finished', id: WEB })
+  })
+
+  it('restoreKeepsUpdatedAt: a restore that never bumps updated_at', async () => {
+    const s = await start({ restoreKeepsUpdatedAt: true, restoreDurationMs: 0 })
+    s.addBackup({ serverId: WEB })
+    const before = (await call(`/servers/${WEB}/`)).json as { updated_at: string }
+    clock += 10_000
+    expect((await restore(WEB, { backup_id: 500 })).status).toBe(202)
+    clock += 10_000
+    const after = (await call(`/servers/${WEB}/`)).json as { updated_at: string; status: string }
+    expect(after).toMatchObject({ status: 'active', updated_at: before.updated_at })
+    expect(s.restores).toHaveLength(1)
+  })
+
+  it('records when a backup was deleted', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB, id: 520 })
+    clock += 1000
+    await call('/backups/520/', { method: 'DELETE' })
+    expect(s.backups({ includeDeleted: true })[0]).toMatchObject({
+      deleted: true,
+      deletedAt: T0 + 1000
+    })
   })
 })
 

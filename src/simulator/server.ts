@@ -23,7 +23,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export type BackupStatus = 'in_progress' | 'completed' | 'failed'
+/** `in_progress` while running (or `runningStatus`), then `completed` or `failed`. */
+export type BackupStatus = 'in_progress' | 'completed' | 'failed' | (string & {})
 export type ServerStatus = 'active' | 'restoring' | 'error' | 'stopped' | 'suspended'
 export type BackupType = 'manual' | 'automatic'
 
@@ -50,6 +51,14 @@ export interface SimulatorOptions {
   seed?: number
   /** 'accepted' (default): 202, restore runs in the background. 'sync': 200 with the server, finished. */
   restoreResponse?: 'accepted' | 'sync'
+  /** An accepted restore waits this long, the server still `active`, before `restoring`. Default 0. */
+  restoreQueueMs?: number
+  /** A finished restore leaves the server's `updated_at` as it was (a fast restore that never bumps it). */
+  restoreKeepsUpdatedAt?: boolean
+  /** The status a running backup shows instead of `in_progress` (e.g. `pending`, `queued`). */
+  runningStatus?: string
+  /** Lists leave out backups created less than this long ago: a list that lags behind creates. */
+  listLagMs?: number
   /** Injectable clock (ms since epoch). Default Date.now. */
   now?: () => number
   /** Called with one line per request, e.g. "POST /api/v1/backups/ -> 201". Never contains the token. */
@@ -67,6 +76,10 @@ export interface BackupRecord {
   outcome: 'completed' | 'failed'
   sizeMb: number
   deleted?: boolean
+  /** ms since epoch, when it was deleted. */
+  deletedAt?: number
+  /** The status it shows while running, instead of the simulator's. */
+  runningStatus?: string
 }
 
 export type BackupView = BackupRecord & { status: BackupStatus }
@@ -75,6 +88,8 @@ export interface RestoreRecord {
   at: number
   serverId: number
   backupId: number
+  /** How long it waited, queued, before it started (the server `active` meanwhile). */
+  queuedMs: number
   durationMs: number
   outcome: 'active' | 'error'
 }
@@ -121,6 +136,8 @@ export type Fault =
   | { kind: 'huge'; bytes: number }
   /** A redirect (default 302) to `location`. */
   | { kind: 'redirect'; location: string; status?: number }
+  /** Handle normally, after changing every server's `updated_at` to now (an unrelated change). */
+  | { kind: 'touch-servers' }
 
 export interface FaultRule {
   method?: string
@@ -197,7 +214,8 @@ const REQUIRED_FAULT_FIELDS: Record<Fault['kind'], readonly string[]> = {
   trickle: ['chunkBytes', 'intervalMs'],
   'invalid-json': [],
   huge: ['bytes'],
-  redirect: ['location']
+  redirect: ['location'],
+  'touch-servers': []
 }
 
 class HttpError extends Error {
@@ -543,6 +561,8 @@ export class Simulator {
     sizeMb?: number
     durationMs?: number
     id?: number
+    /** The status it shows while running (with status 'in_progress'). */
+    runningStatus?: string
   }): BackupRecord {
     this.#requireServer(seed.serverId)
     const now = this.#now()
@@ -564,7 +584,8 @@ export class Simulator {
           ? now - createdAt + (seed.durationMs ?? this.#backupDurationMs)
           : 0,
       outcome: seed.status === 'failed' ? 'failed' : 'completed',
-      sizeMb: seed.sizeMb ?? plausibleSizeMb(id)
+      sizeMb: seed.sizeMb ?? plausibleSizeMb(id),
+      runningStatus: seed.runningStatus
     })
   }
 
@@ -578,6 +599,7 @@ export class Simulator {
     const record = this.#records.find((r) => r.id === id && !r.deleted)
     if (!record) throw new Error(`No backup ${id}`)
     record.deleted = true
+    record.deletedAt = this.#now()
   }
 
   server(id: number): { id: number; name: string; status: ServerStatus } {
@@ -603,7 +625,7 @@ export class Simulator {
       if (at <= now) events.push({ at, type, id: backup.id })
     }
     for (const restore of this.restores) {
-      const at = restore.at + restore.durationMs
+      const at = restore.at + restore.queuedMs + restore.durationMs
       const type = restore.outcome === 'active' ? 'restore-finished' : 'restore-failed'
       if (at <= now) events.push({ at, type, id: restore.serverId })
     }
@@ -658,17 +680,28 @@ export class Simulator {
     return server
   }
 
+  /** A restore shows `restoring` once out of its queue; its end bumps updated_at (by default). */
   #serverView(server: ServerState): { status: ServerStatus; updatedAt: number } {
     const restore = server.restore
-    if (!restore) return { status: server.status, updatedAt: server.updatedAt }
-    const end = restore.at + restore.durationMs
-    return this.#now() < end
-      ? { status: 'restoring', updatedAt: restore.at }
-      : { status: restore.outcome, updatedAt: end }
+    const now = this.#now()
+    const start = restore ? restore.at + restore.queuedMs : Infinity
+    if (!restore || now < start) return { status: server.status, updatedAt: server.updatedAt }
+    const end = start + restore.durationMs
+    if (now < end) return { status: 'restoring', updatedAt: Math.max(server.updatedAt, start) }
+    const keep = this.#options.restoreKeepsUpdatedAt
+    return {
+      status: restore.outcome,
+      updatedAt: keep ? server.updatedAt : Math.max(server.updatedAt, end)
+    }
+  }
+
+  #running(record: BackupRecord): boolean {
+    return this.#now() < record.createdAt + record.durationMs
   }
 
   #backupStatus(record: BackupRecord): BackupStatus {
-    return this.#now() < record.createdAt + record.durationMs ? 'in_progress' : record.outcome
+    if (!this.#running(record)) return record.outcome
+    return record.runningStatus ?? this.#options.runningStatus ?? 'in_progress'
   }
 
   #select(filter: { serverId?: number; includeDeleted?: boolean }): BackupRecord[] {
@@ -694,8 +727,11 @@ export class Simulator {
     return items.sort((a, b) => (this.#ranks.get(a) ?? 0) - (this.#ranks.get(b) ?? 0))
   }
 
+  /** A restore queued or running makes the server busy. */
   #assertNotRestoring(server: ServerState): void {
-    if (this.#serverView(server).status === 'restoring') {
+    const restore = server.restore
+    const queued = restore !== undefined && this.#now() < restore.at + restore.queuedMs
+    if (queued || this.#serverView(server).status === 'restoring') {
       throw apiError(409, 'Server is busy: a restore is in progress.')
     }
   }
@@ -789,8 +825,11 @@ export class Simulator {
     const serverId = integerQuery(ctx.url.searchParams, 'server_id', errors)
     const backupType = choiceQuery(ctx.url.searchParams, 'backup_type', BACKUP_TYPES, errors)
     throwIfInvalid(errors)
+    const lag = this.#options.listLagMs ?? 0
     const records = this.#select({ serverId }).filter(
-      (record) => backupType === undefined || record.backupType === backupType
+      (record) =>
+        (backupType === undefined || record.backupType === backupType) &&
+        record.createdAt + lag <= this.#now()
     )
     return this.#paginate(
       ctx,
@@ -836,10 +875,11 @@ export class Simulator {
   #deleteBackup(ctx: Context): Reply {
     const record = this.#select({}).find((b) => b.id === ctx.params[0])
     if (!record) throw apiError(404, NOT_FOUND)
-    if (this.#backupStatus(record) === 'in_progress') {
+    if (this.#running(record)) {
       throw apiError(409, 'Backup is in progress and cannot be deleted.')
     }
     record.deleted = true
+    record.deletedAt = this.#now()
     return { status: 204 }
   }
 
@@ -870,7 +910,7 @@ export class Simulator {
     const backup = backups.find((b) => b.id === backupId)
     if (!backup) throw apiError(404, NOT_FOUND)
     this.#assertNotRestoring(server)
-    if (backups.some((b) => this.#backupStatus(b) === 'in_progress')) {
+    if (backups.some((b) => this.#running(b))) {
       throw apiError(409, 'Server is busy: a backup is in progress.')
     }
     const status = this.#backupStatus(backup)
@@ -882,6 +922,7 @@ export class Simulator {
       at: this.#now(),
       serverId: server.id,
       backupId: backup.id,
+      queuedMs: sync ? 0 : (this.#options.restoreQueueMs ?? 0),
       durationMs: sync ? 0 : (this.#options.restoreDurationMs ?? 3000),
       outcome: this.nextRestoreOutcomes.shift() ?? 'active'
     }
@@ -1035,6 +1076,9 @@ export class Simulator {
         )
       case 'redirect':
         return answer({ status: fault.status ?? 302, headers: { location: fault.location } })
+    }
+    if (fault?.kind === 'touch-servers') {
+      for (const server of this.#servers.values()) server.updatedAt = this.#now()
     }
     const reply = this.#dispatch(ctx, found?.route)
     switch (fault?.kind) {
