@@ -174,12 +174,16 @@ function waitOutOtherRestore(rt: Runtime): Promise<Server> {
   )
 }
 
-/** Polls the server until `done` says so (or throws), logging each status it goes through. */
+/**
+ * Polls the server until `done` says so (or throws), logging each status it goes through. The
+ * delays grow with the time since `since` (by default the step's start).
+ */
 function followServer(
   rt: Runtime,
   what: string,
   initialStatus: string,
-  done: (server: Server) => boolean
+  done: (server: Server) => boolean,
+  since = rt.startedAt
 ): Promise<Server> {
   const { serverId } = rt.settings
   return waitFor(
@@ -189,6 +193,7 @@ function followServer(
     },
     {
       ...rt,
+      policy: (elapsedMs, random) => rt.policy(elapsedMs - (since - rt.startedAt), random),
       what,
       initialStatus,
       onStatus: (status, ms) => rt.log.info(`Server ${serverId}: ${status} (${formatDuration(ms)})`)
@@ -213,7 +218,8 @@ function see(rt: Runtime, server: Server, backup: Backup): void {
  * not been seen under way within START_GRACE_MS of the request (see there).
  */
 function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Server> {
-  const graceEnds = Math.min(rt.deadline, rt.clock.now() + START_GRACE_MS)
+  const requestedAt = rt.clock.now()
+  const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
   let seen = begun
   return followServer(
     rt,
@@ -225,9 +231,11 @@ function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Serv
       if (server.status !== ACTIVE || seen) return server.status === ACTIVE
       if (rt.clock.now() < graceEnds) return false
       rt.log.info(
-        `Server ${server.id} is active and was not seen restoring within ${formatDuration(START_GRACE_MS)} of the request: the restore ran between two looks.`
+        `Server ${server.id} is active and was not seen restoring within ${formatDuration(rt.clock.now() - requestedAt)} of the request: the restore ran between two looks.`
       )
       return true
-    }
+    },
+    // The first look a second after the request, so a short restore is seen under way.
+    requestedAt
   )
 }

@@ -9,9 +9,13 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()))
 })
 
-/** A simulator for one test, closed after it. */
+/**
+ * A simulator for one test, closed after it. Restores last long enough (1.5 s) for the first look,
+ * a second after the request, to see the server `restoring`: without that evidence the action
+ * waits up to 60 s (or its timeout) before it takes an `active` server for restored.
+ */
 export async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await Simulator.start({ backupDurationMs: 300, restoreDurationMs: 300, ...options })
+  const sim = await Simulator.start({ backupDurationMs: 300, restoreDurationMs: 1500, ...options })
   started.push(sim)
   return sim
 }

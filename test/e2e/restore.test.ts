@@ -219,7 +219,7 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
 
   describe('a busy server (409) is waited out', () => {
     it('when another restore is already running, waits for it to end, then restores once', async () => {
-      const sim = await simulator({ restoreDurationMs: 1000 })
+      const sim = await simulator({ restoreDurationMs: 2500 })
       const earlier = sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z' })
       const wanted = sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-14T10:30:00Z' })
       const started = await fetch(`${sim.url}/servers/${SERVER_ID}/restore/`, {
