@@ -58,6 +58,7 @@ function contextEnv(): Record<string, string> {
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_WORKFLOW: 'deploy',
     GITHUB_JOB: 'deploy',
+    GITHUB_ACTION: 'backup',
     GITHUB_ACTOR: 'octocat',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_EVENT_NAME: 'push'

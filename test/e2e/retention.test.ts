@@ -14,6 +14,12 @@ const RUN_ID = '9876543210'
 const tagged = (repository: string, runId: string | number): string =>
   `Pre-deployment backup of ${repository}@3f78685 (run ${runId}, attempt 1) [gha:${repository}#${runId}]`
 
+/** sha256('deploy/backup'): the step key of the local runner's GITHUB_JOB and GITHUB_ACTION. */
+const STEP = 'd45f646c'
+/** A description as attempt `attempt` of step `step` of this run wrote it. */
+const taggedStep = (attempt: number, step = STEP, nonce = 'aaaaaaa1'): string =>
+  `Pre-deployment backup of acme/shop@3f78685 (run ${RUN_ID}, attempt ${attempt}) [gha:acme/shop#${RUN_ID}/${attempt}/${step}/${nonce}]`
+
 type Seed = Parameters<Simulator['addBackup']>[0]
 
 function seed(sim: Simulator, id: number, createdAt: string, rest: Partial<Seed> = {}) {
@@ -68,7 +74,7 @@ describe('mode: delete', () => {
     expect(result.outputs.status).toBe('not_found')
   })
 
-  it("never deletes another server's backup: nothing is deleted, exit 0 with a warning", async () => {
+  it("never deletes another server's backup: nothing is deleted, the step fails saying whose it is", async () => {
     const sim = await simulator({ servers: TWO_SERVERS })
     seed(sim, 600, '2025-01-10T10:00:00Z')
     const foreign = sim.addBackup({
@@ -77,9 +83,10 @@ describe('mode: delete', () => {
       createdAt: '2025-01-14T10:30:00Z'
     })
     const result = await step(sim, { mode: 'delete', backup_id: String(foreign.id) })
-    expect(result.exitCode).toBe(0)
-    expect(warnings(result.log)).toHaveLength(1)
-    expect(result.outputs.status).toBe('not_found')
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain(
+      `Backup ${foreign.id} belongs to server ${OTHER_SERVER}, not to server ${SERVER_ID}`
+    )
     expect(sim.backups({ serverId: OTHER_SERVER }).map((b) => b.id)).toEqual([foreign.id])
     expect(sim.countRequests('DELETE', `/api/v1/backups/${foreign.id}/`)).toBe(0)
     expect(deletes(sim)).toEqual([])
@@ -244,9 +251,7 @@ describe('a re-run of the same workflow run reuses its backup', () => {
 
   it('reuses a completed backup the first attempt made, creating none', async () => {
     const sim = await simulator()
-    const earlier = seed(sim, 600, '2025-01-14T10:30:00Z', {
-      description: tagged('acme/shop', RUN_ID)
-    })
+    const earlier = seed(sim, 600, '2025-01-14T10:30:00Z', { description: taggedStep(1) })
     const result = await step(sim, {}, rerun)
     expect(result.exitCode).toBe(0)
     expect(backupPosts(sim)).toBe(0)
@@ -262,7 +267,7 @@ describe('a re-run of the same workflow run reuses its backup', () => {
       serverId: SERVER_ID,
       status: 'in_progress',
       durationMs: 800,
-      description: tagged('acme/shop', RUN_ID)
+      description: taggedStep(1)
     })
     const result = await step(sim, {}, rerun)
     expect(result.exitCode).toBe(0)
@@ -276,9 +281,7 @@ describe('a re-run of the same workflow run reuses its backup', () => {
 
   it('creates a new backup on the first attempt, even when one is tagged with the run', async () => {
     const sim = await simulator()
-    const earlier = seed(sim, 600, '2025-01-14T10:30:00Z', {
-      description: tagged('acme/shop', RUN_ID)
-    })
+    const earlier = seed(sim, 600, '2025-01-14T10:30:00Z', { description: taggedStep(1) })
     const result = await step(sim, {}, { env: { GITHUB_RUN_ATTEMPT: '1' } })
     expect(result.exitCode).toBe(0)
     expect(backupPosts(sim)).toBe(1)
@@ -290,7 +293,7 @@ describe('a re-run of the same workflow run reuses its backup', () => {
     const sim = await simulator()
     const failed = seed(sim, 600, '2025-01-14T10:30:00Z', {
       status: 'failed',
-      description: tagged('acme/shop', RUN_ID)
+      description: taggedStep(1)
     })
     const result = await step(sim, {}, rerun)
     expect(result.exitCode).toBe(0)
@@ -299,13 +302,17 @@ describe('a re-run of the same workflow run reuses its backup', () => {
     expect(result.outputs.status).toBe('completed')
   })
 
-  it('does not reuse a backup of another run or of another repository', async () => {
+  it('does not reuse a backup of another run, repository, step, of a later attempt, or with a v1.0.0 tag', async () => {
     const sim = await simulator()
     seed(sim, 600, '2025-01-14T10:30:00Z', { description: tagged('acme/shop', 1111) })
     seed(sim, 601, '2025-01-14T10:31:00Z', { description: tagged('other/repo', RUN_ID) })
+    // Another job's (or step's) backup of this run may hold the state after the first deploy.
+    seed(sim, 602, '2025-01-14T10:32:00Z', { description: taggedStep(1, 'ffffffff') })
+    seed(sim, 603, '2025-01-14T10:33:00Z', { description: taggedStep(2) })
+    seed(sim, 604, '2025-01-14T10:34:00Z', { description: tagged('acme/shop', RUN_ID) })
     const result = await step(sim, {}, rerun)
     expect(result.exitCode).toBe(0)
     expect(backupPosts(sim)).toBe(1)
-    expect(['600', '601']).not.toContain(result.outputs.backup_id)
+    expect(['600', '601', '602', '603', '604']).not.toContain(result.outputs.backup_id)
   })
 })
