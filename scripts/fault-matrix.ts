@@ -17,7 +17,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Simulator, SimulatorOptions } from '../src/simulator/server.js'
+import { isOwnRepository, parseTag } from '../src/description.js'
+import type { BackupView, Simulator, SimulatorOptions } from '../src/simulator/server.js'
+import type { RunContext } from '../src/context.js'
 import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
 
 const MATRIX_FILES = [
@@ -42,6 +44,12 @@ export interface StepRecord {
   duplicateRestores: number
   /** Occurrences of the token in the log, outputs, state and summary. */
   tokenOccurrences: number
+  /**
+   * Backups the step deleted that it must not have: in delete mode any but the one asked for; in
+   * backup mode any that was not this repository's, final when deleted, and older than the step's
+   * own backup.
+   */
+  wrongDeletions: number
 }
 
 /** Counts the faulted answers of one simulator, from its request log lines. */
@@ -59,6 +67,7 @@ export class FaultCounter {
 /** What the simulator held before a step, to tell what the step did. */
 export interface Before {
   backupIds: Set<number>
+  deletedIds: Set<number>
   restores: number
   requests: number
   faults: Record<string, number>
@@ -67,10 +76,37 @@ export interface Before {
 export function before(sim: Simulator, counter: FaultCounter): Before {
   return {
     backupIds: new Set(sim.backups({ includeDeleted: true }).map((b) => b.id)),
+    deletedIds: new Set(
+      sim
+        .backups({ includeDeleted: true })
+        .filter((b) => b.deleted)
+        .map((b) => b.id)
+    ),
     restores: sim.restores.length,
     requests: sim.requests.length,
     faults: counter.snapshot()
   }
+}
+
+/** The deletions of one step that break the rule (see StepRecord.wrongDeletions). */
+function wrongDeletions(
+  sim: Simulator,
+  before: Before,
+  result: StepResult,
+  inputs: Inputs,
+  repository: string
+): number {
+  const all = sim.backups({ includeDeleted: true })
+  const deleted = all.filter((b) => b.deleted && !before.deletedIds.has(b.id))
+  const mode = inputs.mode ?? 'backup'
+  if (mode !== 'backup') return deleted.filter((b) => String(b.id) !== inputs.backup_id).length
+  const own = all.find((b) => String(b.id) === result.outputs.backup_id)
+  const allowed = (b: BackupView): boolean =>
+    own !== undefined &&
+    isOwnRepository(parseTag(b.description), { repository } as RunContext) &&
+    b.deletedAt! >= b.createdAt + b.durationMs &&
+    (b.createdAt < own.createdAt || (b.createdAt === own.createdAt && b.id < own.id))
+  return deleted.filter((b) => !allowed(b)).length
 }
 
 function occurrences(text: string, token: string): number {
@@ -86,7 +122,8 @@ function recordStep(entry: {
   before: Before
   result: StepResult
   token: string
-  mode: string
+  inputs: Inputs
+  repository: string
 }): void {
   const target = process.env.FAULT_MATRIX_STATS
   if (!target) return
@@ -107,7 +144,10 @@ function recordStep(entry: {
     faults,
     requests: sim.requests.length - entry.before.requests,
     backupsCreated: created.length,
-    duplicateBackups: entry.mode === 'backup' ? Math.max(0, created.length - 1) : created.length,
+    duplicateBackups:
+      (entry.inputs.mode ?? 'backup') === 'backup'
+        ? Math.max(0, created.length - 1)
+        : created.length,
     restores,
     duplicateRestores: Math.max(0, restores - 1),
     tokenOccurrences: [
@@ -115,7 +155,8 @@ function recordStep(entry: {
       result.summary,
       JSON.stringify(result.outputs),
       JSON.stringify(result.state)
-    ].reduce((sum, text) => sum + occurrences(text, token), 0)
+    ].reduce((sum, text) => sum + occurrences(text, token), 0),
+    wrongDeletions: wrongDeletions(sim, entry.before, result, entry.inputs, entry.repository)
   }
   appendFileSync(target, `${JSON.stringify(record)}\n`)
 }
@@ -165,7 +206,8 @@ export function recorder(
         before: snapshot,
         result,
         token: inputs.api_token ?? sim.token,
-        mode: inputs.mode ?? 'backup'
+        inputs,
+        repository: options.env?.GITHUB_REPOSITORY ?? 'acme/shop'
       })
       return result
     }
@@ -179,7 +221,8 @@ const COUNTED = [
   'duplicateBackups',
   'restores',
   'duplicateRestores',
-  'tokenOccurrences'
+  'tokenOccurrences',
+  'wrongDeletions'
 ] as const
 
 type Totals = Record<(typeof COUNTED)[number], number> & {
@@ -256,6 +299,10 @@ function markdown(records: StepRecord[], report: VitestJson, elapsedMs: number):
     row('Restores requested', (t) => t.restores),
     row('Duplicate restores', (t) => t.duplicateRestores),
     row('Token occurrences in log, outputs, state, summary', (t) => t.tokenOccurrences),
+    row(
+      'Restore points deleted that were not the step’s own, final and older',
+      (t) => t.wrongDeletions
+    ),
     '',
     `Faults by kind: ${kinds || 'none'}.`,
     ...(failed.size ? ['', `Failing tests: ${[...failed].join('; ')}.`] : [])

@@ -91,7 +91,7 @@ export interface RestoreRecord {
   /** How long it waited, queued, before it started (the server `active` meanwhile). */
   queuedMs: number
   durationMs: number
-  outcome: 'active' | 'error'
+  outcome: 'active' | 'error' | 'stopped' | 'suspended'
 }
 
 export interface SimulatorEvent {
@@ -138,6 +138,8 @@ export type Fault =
   | { kind: 'redirect'; location: string; status?: number }
   /** Handle normally, after changing every server's `updated_at` to now (an unrelated change). */
   | { kind: 'touch-servers' }
+  /** Handle (state changes), then answer `status` (default the real one) with `body` instead. */
+  | { kind: 'rewrite'; status?: number; body: string }
 
 export interface FaultRule {
   method?: string
@@ -215,7 +217,8 @@ const REQUIRED_FAULT_FIELDS: Record<Fault['kind'], readonly string[]> = {
   'invalid-json': [],
   huge: ['bytes'],
   redirect: ['location'],
-  'touch-servers': []
+  'touch-servers': [],
+  rewrite: ['body']
 }
 
 class HttpError extends Error {
@@ -444,7 +447,7 @@ export class Simulator {
   readonly requests: RequestRecord[] = []
   readonly restores: RestoreRecord[] = []
   nextBackupOutcomes: Array<'completed' | 'failed'> = []
-  nextRestoreOutcomes: Array<'active' | 'error'> = []
+  nextRestoreOutcomes: Array<'active' | 'error' | 'stopped' | 'suspended'> = []
 
   readonly #options: SimulatorOptions
   readonly #now: () => number
@@ -1092,6 +1095,12 @@ export class Simulator {
       case 'delay':
         await sleep(fault.ms, undefined, { signal: this.#closing.signal })
         return answer(reply)
+      case 'rewrite':
+        return answer({
+          status: fault.status ?? reply.status,
+          headers: { 'content-type': 'application/json' },
+          body: fault.body
+        })
       case 'trickle': {
         const { headers, text } = serialize(reply)
         const body = Buffer.from(text)

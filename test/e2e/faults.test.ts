@@ -423,17 +423,295 @@ describe('restore answered ambiguously: never a second restore while the first m
   })
 
   // A restore that has already ended when the server is read again (the backoff is 0.5 to 1 s; a
-  // small server restores fast) shows `active` again: only its moved `updated_at` tells that the
-  // lost request was carried out. Found with this test: a second restore used to be sent.
-  it('drop-after, and the restore ends before the next status read: not sent again', async () => {
+  // small server restores fast) shows `active` again, with a moved `updated_at`: that may be this
+  // restore or anything else, so the outcome is unknown. Never a second restore, never "restored".
+  it('drop-after, and the restore ends before the next status read: not sent again, outcome unknown', async () => {
     let skew = -10_000 // the server was last updated 10 s before the test, so updated_at moves
     const s = await sim({ restoreDurationMs: 200, now: () => Date.now() + skew })
     skew = 0
     const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
     s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'drop-after' } })
     const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
-    expect(result.exitCode).toBe(0)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain('is unknown')
     expect(s.restores).toHaveLength(1)
     expect(restorePosts(s)).toBe(1)
+  })
+})
+
+/*
+ * Issue 9: restore points that must never be deleted, restores reported that never happened, and
+ * backups a step took for its own. The matrix counts every deletion that was not the step's own,
+ * final and older backup.
+ */
+const ISSUE9_RUN = '9876543210'
+/** A description this action wrote for acme/shop in run `run` (v1.0.0 form). */
+const ours = (run: string | number): string =>
+  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'))
+
+describe('issue 9: restore points that are not the step’s own, final and older are never deleted', () => {
+  it.each(['pending', 'queued', 'creating'])(
+    'keep_backups spares an own older backup whose status is %s',
+    async (status) => {
+      const s = await sim()
+      s.addBackup({
+        serverId: SERVER_ID,
+        id: 400,
+        description: ours(1),
+        createdAt: Date.now() - 60_000
+      })
+      s.addBackup({
+        serverId: SERVER_ID,
+        id: 401,
+        description: ours(2),
+        status: 'in_progress',
+        runningStatus: status,
+        durationMs: 600_000,
+        createdAt: Date.now() - 30_000
+      })
+      const result = await run(s, { keep_backups: '1' })
+      expect(result.exitCode).toBe(0)
+      expect(s.backups().map((b) => b.id)).toContain(401)
+      expect(s.backups({ includeDeleted: true }).find((b) => b.id === 400)!.deleted).toBe(true)
+    }
+  )
+
+  it('keep_backups spares an own backup newer than the step’s (a concurrent run’s)', async () => {
+    let added = false
+    const s: Simulator = await sim({
+      log: (line) => {
+        if (!added && line.startsWith(`POST ${BACKUPS} -> 201`)) {
+          added = true
+          s.addBackup({
+            serverId: SERVER_ID,
+            id: 9000,
+            description: ours(2),
+            createdAt: Date.now()
+          })
+        }
+      }
+    })
+    s.addBackup({
+      serverId: SERVER_ID,
+      id: 400,
+      description: ours(1),
+      createdAt: Date.now() - 60_000
+    })
+    const result = await run(s, { keep_backups: '1' })
+    expect(result.exitCode).toBe(0)
+    expect(s.backups().map((b) => b.id)).toContain(9000)
+    expect(s.backups().map((b) => b.id)).not.toContain(400)
+  })
+
+  it('at the cap, a 400 that is not the cap deletes nothing and fails', async () => {
+    const s = await sim()
+    for (let i = 0; i < 10; i++) {
+      s.addBackup({
+        serverId: SERVER_ID,
+        id: 400 + i,
+        description: ours(i),
+        createdAt: Date.now() - 60_000 + i
+      })
+    }
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: {
+        kind: 'status',
+        status: 400,
+        body: '{"description": ["Ensure this field has no more than 255 characters."]}'
+      }
+    })
+    const result = await run(s, { keep_backups: '3' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain('description: Ensure this field')
+    expect(s.countRequests('DELETE', /./)).toBe(0)
+  })
+
+  it('a prune that hangs: a warning, the step succeeds within its timeout, state and outputs written', async () => {
+    const s = await sim()
+    s.addBackup({
+      serverId: SERVER_ID,
+      id: 400,
+      description: ours(1),
+      createdAt: Date.now() - 60_000
+    })
+    s.inject({ method: 'DELETE', path: `${BACKUPS}400/`, fault: { kind: 'hang' }, times: Infinity })
+    const result = await run(s, { keep_backups: '1', rollback_on_failure: 'true', timeout: '6s' })
+    expect(result.exitCode).toBe(0)
+    expect(warnings(result.log).join('\n')).toContain('Pruning older backups did not finish')
+    const id = Number(result.outputs.backup_id)
+    expect(result.state.rollback_backup_id).toBe(String(id))
+    expect(result.outputs.status).toBe('completed')
+    expect(result.durationMs).toBeLessThan(9000)
+  })
+})
+
+describe('issue 9: "restored" only from evidence of this restore', () => {
+  it('a 503 to the restore, then updated_at changes on its own: outcome unknown, never "restored"', async () => {
+    const s = await sim()
+    const backup = s.addBackup({ serverId: SERVER_ID })
+    s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'status', status: 503, body: '' } })
+    s.inject({
+      path: `/api/v1/servers/${SERVER_ID}/`,
+      fault: { kind: 'touch-servers' },
+      times: Infinity
+    })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain('is unknown')
+    expect(s.restores).toHaveLength(0)
+    expect(result.outputs.status).not.toBe('active')
+  })
+
+  it('a queued restore (202, active for 3 s, then restoring), updated_at moving meanwhile: waited to its end', async () => {
+    const s = await sim({ restoreQueueMs: 3000 })
+    const backup = s.addBackup({ serverId: SERVER_ID })
+    s.inject({
+      path: `/api/v1/servers/${SERVER_ID}/`,
+      fault: { kind: 'touch-servers' },
+      times: Infinity
+    })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    const finished = s.events.find((e) => e.type === 'restore-finished')
+    expect(finished).toBeDefined()
+    expect(s.requests.at(-1)!.at).toBeGreaterThanOrEqual(finished!.at)
+    expect(s.restores).toHaveLength(1)
+  })
+
+  it('a fast restore that never shows restoring nor bumps updated_at succeeds', async () => {
+    const s = await sim({ restoreDurationMs: 0, restoreKeepsUpdatedAt: true })
+    const backup = s.addBackup({ serverId: SERVER_ID })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id), timeout: '4s' })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('active')
+    expect(s.restores).toHaveLength(1)
+  })
+
+  it.each(['stopped', 'suspended'] as const)(
+    'a server left %s after the restore fails at once',
+    async (status) => {
+      const s = await sim({ restoreDurationMs: 1500 })
+      s.nextRestoreOutcomes = [status]
+      const backup = s.addBackup({ serverId: SERVER_ID })
+      const result = await run(s, { mode: 'restore', backup_id: String(backup.id), timeout: '60s' })
+      expect(result.exitCode).toBe(1)
+      expect(errorLine(result)).toContain(`'${status}'`)
+      expect(result.outputs.status).toBe(status)
+      expect(result.durationMs).toBeLessThan(10_000)
+    }
+  )
+
+  it('a server busy (409) for longer than timeout: ends at the deadline', async () => {
+    const s = await faulted(
+      'POST',
+      RESTORE,
+      { kind: 'status', status: 409, body: '{"detail": "Server is busy."}' },
+      Infinity
+    )
+    const backup = s.addBackup({ serverId: SERVER_ID })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id), timeout: '4s' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain('HTTP 409: Server is busy.')
+    expect(result.durationMs).toBeLessThan(7000)
+    expect(s.restores).toHaveLength(0)
+  })
+})
+
+describe('issue 9: a step adopts or reuses only its own backup', () => {
+  it('a list that lags 3 s behind creates: the new backup is given time to appear', async () => {
+    const s = await sim({ listLagMs: 3000 })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(result.outputs.status).toBe('completed')
+  })
+
+  it.each([
+    ['204 without a body', 204, ''],
+    ['201 with a body that is not JSON', 201, '{"id": 5'],
+    ['201 with an id that is not an integer', 201, '{"id": "x", "status": "in_progress"}'],
+    [
+      '201 naming another server',
+      201,
+      '{"id": 77, "server": {"id": 999, "name": "x"}, "status": "in_progress"}'
+    ]
+  ])('a create answered %s: finds the backup it created, no orphan', async (_, status, body) => {
+    const s = await faulted('POST', BACKUPS, { kind: 'rewrite', status, body })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expectOneBackup(s, result)
+    expect(backupPosts(s)).toBe(1)
+    expect(warnings(result.log).join('\n')).toMatch(/looking for it in server 12345/)
+  })
+
+  it('two jobs of one run: a lost create adopts its own backup, not the other job’s', async () => {
+    const s = await faulted('POST', BACKUPS, { kind: 'drop-after' })
+    const other = s.addBackup({
+      serverId: SERVER_ID,
+      status: 'in_progress',
+      durationMs: 600_000,
+      description: `Pre-deployment backup of acme/shop@3f78685 (run ${ISSUE9_RUN}, attempt 1) [gha:acme/shop#${ISSUE9_RUN}/1/0000aaaa/12345678]`
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.backup_id).not.toBe(String(other.id))
+    expect(backupPosts(s)).toBe(1)
+  })
+
+  it('a re-run with a custom description, create answer lost: never adopts the earlier attempt’s failed backup', async () => {
+    const s = await faulted('POST', BACKUPS, { kind: 'drop-after' })
+    const failed = s.addBackup({
+      serverId: SERVER_ID,
+      status: 'failed',
+      description: `Before deploy [gha:acme/shop#${ISSUE9_RUN}/1/d45f646c/aaaaaaa1]`
+    })
+    const result = await run(
+      s,
+      { description: 'Before deploy' },
+      { env: { GITHUB_RUN_ATTEMPT: '2' } }
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.backup_id).not.toBe(String(failed.id))
+    expect(result.outputs.status).toBe('completed')
+    expect(backupPosts(s)).toBe(1)
+  })
+
+  it('wait: false and a create answered failed: the step fails', async () => {
+    const s = await sim({ backupDurationMs: 0 })
+    s.nextBackupOutcomes = ['failed']
+    const result = await run(s, { wait: 'false' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toContain('failed on VPS.org')
+    expect(result.outputs.status).toBe('failed')
+  })
+
+  it('the status output is the last status seen (queued), not in_progress', async () => {
+    const s = await sim({ runningStatus: 'queued', backupDurationMs: 600_000 })
+    const result = await run(s, { timeout: '3s' })
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs.status).toBe('queued')
+  })
+})
+
+describe('issue 9: delete', () => {
+  it('a delete whose answer was lost, retried into a 404: deleted by this step', async () => {
+    const s = await sim()
+    const backup = s.addBackup({ serverId: SERVER_ID })
+    s.inject({ method: 'DELETE', path: `${BACKUPS}${backup.id}/`, fault: { kind: 'drop-after' } })
+    const result = await run(s, { mode: 'delete', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('deleted')
+  })
+
+  it('a backup still being made is waited for, then deleted', async () => {
+    const s = await sim()
+    const backup = s.addBackup({ serverId: SERVER_ID, status: 'in_progress', durationMs: 1500 })
+    const result = await run(s, { mode: 'delete', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('deleted')
+    expect(s.countRequests('DELETE', /./)).toBe(1)
   })
 })
