@@ -473,6 +473,7 @@ describe('issue 9: restore points that are not the step’s own, final and older
       const result = await run(s, { keep_backups: '1' })
       expect(result.exitCode).toBe(0)
       expect(s.backups().map((b) => b.id)).toContain(401)
+      expect(s.countRequests('DELETE', `${BACKUPS}401/`)).toBe(0)
       expect(s.backups({ includeDeleted: true }).find((b) => b.id === 400)!.deleted).toBe(true)
     }
   )
