@@ -128,8 +128,8 @@ export type Fault =
   | { kind: 'echo'; place: EchoPlace; encoding: EchoEncoding }
   /** Handle, then overwrite these fields (`server.name` for nested ones) of every object answered. */
   | { kind: 'override'; fields: Record<string, unknown> }
-  /** An empty page whose `next` is always a new page, `padding` bytes of filler in each. */
-  | { kind: 'endless-pages'; padding?: number }
+  /** An empty page whose `next` is always a new page, `padding` bytes of filler in each, after `ms`. */
+  | { kind: 'endless-pages'; padding?: number; ms?: number }
 
 export type EchoPlace = 'detail' | 'field' | 'html' | 'location'
 export type EchoEncoding = 'raw' | 'html' | 'percent' | 'json' | 'base64' | 'upper'
@@ -1122,6 +1122,7 @@ export class Simulator {
       case 'echo':
         return answer(echoReply(ctx.authorization, fault.place, fault.encoding))
       case 'endless-pages':
+        await sleep(fault.ms ?? 0, undefined, { signal: this.#closing.signal })
         return answer(endlessPage(url, ctx.host, fault.padding ?? 0))
     }
     const reply = this.#dispatch(ctx, found?.route)
