@@ -69,8 +69,8 @@ function decodeOnce(text: string): string {
         : (NAMED[String(name).toLowerCase()] ?? all)
     )
     .replace(/(?:%[0-9a-f]{2})+/gi, percentDecode)
-    .replace(/\\u\{?([0-9a-f]{4,6})\}?|\\x([0-9a-f]{2})/gi, (all, u, x) =>
-      codePoint(parseInt(u ?? x, 16), all)
+    .replace(/\\u\{([0-9a-f]{1,6})\}|\\u([0-9a-f]{4})|\\x([0-9a-f]{2})/gi, (all, braced, u, x) =>
+      codePoint(parseInt(braced ?? u ?? x, 16), all)
     )
 }
 
