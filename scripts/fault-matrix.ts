@@ -18,11 +18,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Simulator, SimulatorOptions } from '../src/simulator/server.js'
+import { canonical } from '../src/untrusted.js'
 import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
 
 const MATRIX_FILES = [
   'test/e2e/faults.test.ts',
   'test/e2e/cancel.test.ts',
+  'test/e2e/hostile.test.ts',
   'test/e2e/proxy.test.ts'
 ]
 
@@ -74,7 +76,8 @@ export function before(sim: Simulator, counter: FaultCounter): Before {
 }
 
 function occurrences(text: string, token: string): number {
-  return token ? text.split(token).length - 1 : 0
+  // Decoded first: an escaped (`vps&#95;…`) or percent-encoded token counts too.
+  return token ? canonical(text).toLowerCase().split(token.toLowerCase()).length - 1 : 0
 }
 
 /** Records a step, when FAULT_MATRIX_STATS names a file. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { EchoEncoding, EchoPlace, Simulator } from '../../src/simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
-import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.js'
+import { recorder } from '../../scripts/fault-matrix.js'
+import * as fixture from './fixture.js'
+import { SERVER_ID, errorLine, restorePosts } from './fixture.js'
 
 /*
  * A hostile or echoing API, end to end through dist/index.js (issue 9, classes 4 and 5): server
@@ -9,6 +11,11 @@ import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.j
  * back out in any encoding; nothing the server sends crashes the step; every listing ends.
  */
 
+// Every step is recorded for the fault matrix (scripts/fault-matrix.ts, RELIABILITY.md).
+const { sim: simulator, run: step } = recorder('test/e2e/hostile.test.ts', {
+  ...fixture,
+  currentTest: () => expect.getState().currentTestName ?? ''
+})
 const BACKUPS = '/api/v1/backups/'
 const SERVER = `/api/v1/servers/${SERVER_ID}/`
 
