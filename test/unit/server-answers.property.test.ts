@@ -57,7 +57,7 @@ const hostile = fc
 const anyValue = fc.oneof(
   hostile,
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom({ toString: 1 }, { valueOf: 1 }, [{ toString: 1 }], '1,2', -1, 1e309),
+  fc.constantFrom({ toString: 1 }, { valueOf: 1 }, [{ toString: 1 }], '1,2', -1, Number.MAX_VALUE),
   fc.double(),
   fc.constant(null)
 )
@@ -105,7 +105,7 @@ const USUAL: Record<string, fc.Arbitrary<unknown>> = {
   delete: anyJson
 }
 /** A header value as HTTP can carry it: no control characters. */
-const headerValue = hostile.map((text) => text.replace(/[\u0000-\u001f\u007f]/g, ''))
+const headerValue = hostile.map((text) => text.replace(/\p{Cc}/gu, ''))
 const answerFor = (op: string) =>
   fc.record({
     status: fc.oneof(
