@@ -712,15 +712,21 @@ describe('VpsOrgClient: what the API sends is untrusted', () => {
     )
   })
 
-  it('reads at most maxPages pages of a list that never ends', async () => {
-    const h = harness({ maxPages: 5 })
-    let page = 0
+  /** Answers every list request with an empty page, made by `page`, whose `next` is new. */
+  function endless(h: Harness, page: (n: number) => Record<string, unknown>): void {
+    let n = 0
     h.on('GET', (path) => path.startsWith('/api/v1/backups/'), {
       status: 200,
       get body() {
-        return { results: [], next: `${API}/backups/?server_id=12345&page=${++page}` }
+        n++
+        return { results: [], next: `${API}/backups/?server_id=12345&page=${n + 1}`, ...page(n) }
       }
     } as Reply)
+  }
+
+  it('reads at most maxPages pages of a list that never ends', async () => {
+    const h = harness({ maxPages: 5 })
+    endless(h, () => ({}))
     const error = await rejection(h.client.listBackups(12345))
     expect(error.message).toMatch(/list goes on after 5 pages .* past the most the action reads/)
     expect(h.requests).toHaveLength(5)
@@ -728,13 +734,7 @@ describe('VpsOrgClient: what the API sends is untrusted', () => {
 
   it('reads at most maxListBytes of a list in all', async () => {
     const h = harness({ maxListBytes: 3000 })
-    let page = 0
-    h.on('GET', (path) => path.startsWith('/api/v1/backups/'), {
-      status: 200,
-      get body() {
-        return { results: [], pad: 'x'.repeat(1000), next: `${API}/backups/?p=${++page}` }
-      }
-    } as Reply)
+    endless(h, () => ({ pad: 'x'.repeat(1000) }))
     const error = await rejection(h.client.listBackups(12345))
     expect(error.message).toMatch(/list goes on after 3 pages \(\d+ bytes\)/)
     expect(h.requests).toHaveLength(3)
@@ -742,14 +742,10 @@ describe('VpsOrgClient: what the API sends is untrusted', () => {
 
   it('stops a listing at the deadline, after the first page', async () => {
     const h = harness({ deadline: EPOCH + 10_000 })
-    let page = 0
-    h.on('GET', (path) => path.startsWith('/api/v1/backups/'), {
-      status: 200,
-      get body() {
-        h.clock.advance(4000)
-        return { results: [], next: `${API}/backups/?p=${++page}` }
-      }
-    } as Reply)
+    endless(h, () => {
+      h.clock.advance(4000)
+      return {}
+    })
     const error = await rejection(h.client.listBackups(12345))
     expect(error.message).toMatch(/the list did not end within timeout after 3 pages/)
     expect(h.requests).toHaveLength(3)

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { Backup } from '../../src/api-types.js'
 import { stepOutputs } from '../../src/outputs.js'
 import type { Outcome } from '../../src/runtime.js'
-
-function backup(overrides: Partial<Backup> = {}): Backup {
-  return {
-    id: 502,
-    server: { id: 12345, name: 'web-server-01' },
-    backup_type: 'manual',
-    status: 'completed',
-    size_mb: 4456.5,
-    created_at: '2025-01-16T15:45:00Z',
-    description: 'Pre-deployment backup',
-    ...overrides
-  }
-}
+import { backup } from '../helpers/api.js'
 
 /** The outputs of a backup step that ended with `outcome`, and the warnings given. */
 function outputs(outcome: Partial<Outcome>): {
@@ -30,7 +17,7 @@ function outputs(outcome: Partial<Outcome>): {
 
 describe('stepOutputs', () => {
   it('sets every output of a completed backup', () => {
-    expect(outputs({ backup: backup(), status: 'completed' })).toEqual({
+    expect(outputs({ backup: backup({ size_mb: 4456.5 }), status: 'completed' })).toEqual({
       values: {
         backup_id: '502',
         status: 'completed',

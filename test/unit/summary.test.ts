@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Backup } from '../../src/api-types.js'
 import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
-
-function backup(overrides: Partial<Backup> = {}): Backup {
-  return {
-    id: 502,
-    server: { id: 12345, name: 'web-server-01' },
-    backup_type: 'manual',
-    status: 'completed',
-    size_mb: 4456,
-    created_at: '2025-01-16T15:45:00Z',
-    description: 'Pre-deployment backup [gha:acme/shop#9876543210]',
-    ...overrides
-  }
-}
+import { backup } from '../helpers/api.js'
 
 function report(overrides: Partial<Report> = {}): Report {
   return {
