@@ -20,11 +20,13 @@ import { fileURLToPath } from 'node:url'
 import { isOwnRepository, parseTag } from '../src/description.js'
 import type { BackupView, Simulator, SimulatorOptions } from '../src/simulator/server.js'
 import type { RunContext } from '../src/context.js'
+import { canonical } from '../src/untrusted.js'
 import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
 
 const MATRIX_FILES = [
   'test/e2e/faults.test.ts',
   'test/e2e/cancel.test.ts',
+  'test/e2e/hostile.test.ts',
   'test/e2e/proxy.test.ts'
 ]
 
@@ -110,7 +112,8 @@ function wrongDeletions(
 }
 
 function occurrences(text: string, token: string): number {
-  return token ? text.split(token).length - 1 : 0
+  // Decoded first: an escaped (`vps&#95;…`) or percent-encoded token counts too.
+  return token ? canonical(text).toLowerCase().split(token.toLowerCase()).length - 1 : 0
 }
 
 /** Records a step, when FAULT_MATRIX_STATS names a file. */

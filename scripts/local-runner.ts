@@ -27,6 +27,11 @@ export interface StepResult {
   signal: NodeJS.Signals | null
   /** stdout and stderr as the runner shows them (::add-mask:: commands consumed). */
   log: string
+  /**
+   * Every ::add-mask:: command, in order: the value, and how many characters of `log` the step
+   * had written before it (0: before any other output).
+   */
+  masks: Array<{ value: string; offset: number }>
   outputs: Record<string, string>
   state: Record<string, string>
   summary: string
@@ -135,11 +140,17 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''
+  const masks: StepResult['masks'] = []
   const collect = (chunk: Buffer): void => {
     // The runner consumes ::add-mask:: commands: they are never shown in the log.
-    const text = chunk.toString('utf8').replace(/^::add-mask::.*\n?/gm, '')
-    log += text
-    options.onLog?.(text)
+    let shown = ''
+    for (const line of chunk.toString('utf8').split(/(?<=\n)/)) {
+      const mask = /^::add-mask::(.*)\n?$/.exec(line)
+      if (mask) masks.push({ value: mask[1]!, offset: log.length + shown.length })
+      else shown += line
+    }
+    log += shown
+    options.onLog?.(shown)
   }
   child.stdout.on('data', collect)
   child.stderr.on('data', collect)
@@ -155,6 +166,7 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     exitCode,
     signal,
     log,
+    masks,
     durationMs,
     outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
     state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),

@@ -1,53 +1,84 @@
-/** The objects of the VPS.org API that the action reads. Unknown fields are ignored. */
+/**
+ * The objects of the VPS.org API that the action reads, and their parsers. Unknown fields are
+ * ignored; a field the action uses that has the wrong type is dropped (or the object refused), so
+ * nothing the API sends reaches the action with a type other than the one declared here.
+ */
 export interface Backup {
   id: number
+  /** `name` is '' when the API gave none. */
   server: { id: number; name: string }
+  /** '' when the API gave none. */
   backup_type: string
   /** `in_progress`, then `completed` or `failed`; anything else counts as not finished. */
   status: string
+  /** A finite number of MB, or null (not completed, or not a number in the answer). */
   size_mb: number | null
+  /** As the API sent it ('' when it sent no string): not checked to be a date. */
   created_at: string
   description: string | null
 }
 
 export interface Server {
   id: number
+  /** '' when the API gave none. */
   name: string
   /** `active`, `restoring`, `error`, `stopped`, `suspended`. */
   status: string
   updated_at?: string
 }
 
-interface Page<T> {
+export interface Page<T> {
   results: T[]
-  next?: string | null
+  next?: string
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export function isBackup(value: unknown): value is Backup {
-  return (
-    isObject(value) &&
-    Number.isSafeInteger(value.id) &&
-    typeof value.status === 'string' &&
-    isObject(value.server) &&
-    Number.isSafeInteger(value.server.id)
-  )
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+
+const isId = (value: unknown): value is number => Number.isSafeInteger(value)
+
+/** A backup, or undefined when its id, server id or status is missing or of the wrong type. */
+export function parseBackup(value: unknown): Backup | undefined {
+  if (!isObject(value) || !isObject(value.server)) return undefined
+  const { id, status, size_mb: size } = value
+  if (!isId(id) || !isId(value.server.id) || typeof status !== 'string') return undefined
+  return {
+    id,
+    server: { id: value.server.id, name: text(value.server.name) ?? '' },
+    backup_type: text(value.backup_type) ?? '',
+    status,
+    size_mb: typeof size === 'number' && Number.isFinite(size) && size >= 0 ? size : null,
+    created_at: text(value.created_at) ?? '',
+    description: text(value.description) ?? null
+  }
 }
 
-export function isServer(value: unknown): value is Server {
-  return isObject(value) && Number.isSafeInteger(value.id) && typeof value.status === 'string'
+/** A server, or undefined when its id or status is missing or of the wrong type. */
+export function parseServer(value: unknown): Server | undefined {
+  if (!isObject(value) || !isId(value.id) || typeof value.status !== 'string') return undefined
+  const server: Server = { id: value.id, name: text(value.name) ?? '', status: value.status }
+  const updatedAt = text(value.updated_at)
+  if (updatedAt !== undefined) server.updated_at = updatedAt
+  return server
 }
 
-export function isPage<T>(value: unknown, isItem: (item: unknown) => item is T): value is Page<T> {
-  return (
-    isObject(value) &&
-    Array.isArray(value.results) &&
-    value.results.every(isItem) &&
-    (value.next === undefined || value.next === null || typeof value.next === 'string')
-  )
+/** A page of a list, or undefined when it or any of its items is not what the API documents. */
+export function parsePage<T>(
+  value: unknown,
+  parseItem: (item: unknown) => T | undefined
+): Page<T> | undefined {
+  if (!isObject(value) || !Array.isArray(value.results)) return undefined
+  if (!(value.next == null || typeof value.next === 'string')) return undefined
+  const results: T[] = []
+  for (const item of value.results as unknown[]) {
+    const parsed = parseItem(item)
+    if (parsed === undefined) return undefined
+    results.push(parsed)
+  }
+  return value.next ? { results, next: value.next } : { results }
 }
 
 /**

@@ -1,11 +1,12 @@
 import { STATUS_CODES } from 'node:http'
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
-import { type Backup, type Server, isBackup, isPage, isServer } from './api-types.js'
+import { type Backup, type Server, parseBackup, parsePage, parseServer } from './api-types.js'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
-import { ApiError, CancelledError, TransportError } from './errors.js'
+import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
 import type { Logger } from './log.js'
 import { isTransient, retry } from './retry.js'
+import { type Scrub, scrubJson, scrubber } from './untrusted.js'
 
 export interface ClientOptions {
   apiUrl: string
@@ -22,9 +23,20 @@ export interface ClientOptions {
   requestTimeoutMs?: number
   maxAttempts?: number
   maxBodyBytes?: number
+  /** A listing reads at most this many pages, and this many bytes in all. */
+  maxPages?: number
+  maxListBytes?: number
 }
 
 type Headers = Record<string, string | string[] | undefined>
+
+/** An answer of the API: its status, headers, size in bytes and parsed body. */
+interface Answer {
+  status: number
+  headers: Headers
+  bytes: number
+  json: unknown
+}
 
 /**
  * What the API answered to a restore request: the server when the restore has already finished
@@ -36,13 +48,29 @@ export interface RestoreAnswer {
 }
 
 /**
+ * The proxy URL in the first of `names` that is set, checked: a bad one fails naming the variable
+ * (not its value, which may hold credentials).
+ */
+function proxyUrl(env: NodeJS.ProcessEnv, names: [string, string]): string | undefined {
+  const name = names.find((n) => env[n])
+  if (!name) return undefined
+  const value = env[name]!
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new ActionError(
+      `The environment variable ${name} is not a proxy URL the action can use: expected http://host:port or https://host:port (with user:password@ if the proxy needs them).`
+    )
+  }
+  return value
+}
+
+/**
  * undici's EnvHttpProxyAgent, given HTTPS_PROXY, HTTP_PROXY and NO_PROXY from `env` (lower case
  * first, as curl does). It is created only when a proxy is configured, because it prints an
  * "experimental" warning.
  */
 export function dispatcherFor(env: NodeJS.ProcessEnv): Dispatcher {
-  const httpProxy = env.http_proxy || env.HTTP_PROXY
-  const httpsProxy = env.https_proxy || env.HTTPS_PROXY
+  const httpProxy = proxyUrl(env, ['http_proxy', 'HTTP_PROXY'])
+  const httpsProxy = proxyUrl(env, ['https_proxy', 'HTTPS_PROXY'])
   const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
   return httpProxy || httpsProxy
     ? new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy })
@@ -60,9 +88,15 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
+/** A field error's text: DRF sends a list of strings, a server may send anything. */
+function fieldText(value: unknown): string {
+  if (typeof value === 'string') return value
+  return Array.isArray(value) ? value.map(fieldText).join(' ') : String(JSON.stringify(value))
+}
+
 /** The server's own words from an error body: DRF `detail`, `message`, `error`, field errors. */
 export function errorMessage(body: string, statusText: string): string {
-  const text = body.trim()
+  const text = withoutBom(body).trim()
   if (!text) return statusText || 'empty response'
   try {
     const json: unknown = JSON.parse(text)
@@ -72,7 +106,7 @@ export function errorMessage(body: string, statusText: string): string {
         if (typeof record[key] === 'string') return oneLine(record[key])
       }
       const fields = Object.entries(record).map(([field, value]) => {
-        const messages = Array.isArray(value) ? value.join(' ') : String(value)
+        const messages = fieldText(value)
         return field === 'non_field_errors' ? messages : `${field}: ${messages}`
       })
       if (fields.length) return oneLine(fields.join('; '))
@@ -86,6 +120,9 @@ export function errorMessage(body: string, statusText: string): string {
   }
   return oneLine(text)
 }
+
+/** A byte-order mark before JSON is allowed (RFC 8259 lets a parser ignore it). */
+const withoutBom = (text: string): string => text.replace(/^\uFEFF/, '')
 
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim()
@@ -108,12 +145,19 @@ export class VpsOrgClient {
   private readonly requestTimeoutMs: number
   private readonly maxAttempts: number
   private readonly maxBodyBytes: number
+  private readonly maxPages: number
+  private readonly maxListBytes: number
+  /** Applied to every text the API sends, before anything else sees it. */
+  private readonly scrub: Scrub
 
   constructor(private readonly options: ClientOptions) {
     this.base = new URL(`${options.apiUrl}/`)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.maxAttempts = options.maxAttempts ?? 5
     this.maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024
+    this.maxPages = options.maxPages ?? 1000
+    this.maxListBytes = options.maxListBytes ?? 64 * 1024 * 1024
+    this.scrub = scrubber(options.token)
   }
 
   /**
@@ -151,13 +195,13 @@ export class VpsOrgClient {
     const operation = `list the backups of ${serverId === undefined ? 'the account' : `server ${serverId}`}`
     const backups: Backup[] = []
     const seen = new Set<string>()
+    let bytes = 0
     for (let next: URL | undefined = url; next;) {
-      if (seen.has(next.href) || seen.size >= 1000) {
-        throw new TransportError(operation, 'the API paginates in a loop', false)
-      }
-      seen.add(next.href)
-      const page = await this.retrying(() => this.send(operation, 'GET', next!))
-      if (!isPage(page, isBackup)) throw this.unexpected(operation)
+      this.checkListing(operation, seen, next, bytes)
+      const answer = await this.retrying(() => this.exchange(operation, 'GET', next!))
+      bytes += answer.bytes
+      const page = parsePage(answer.json, parseBackup)
+      if (!page) throw this.unexpected(operation)
       backups.push(
         ...page.results.filter(
           (b) =>
@@ -170,6 +214,26 @@ export class VpsOrgClient {
     return backups
   }
 
+  /** Every listing ends: no page twice, and within the page and byte bounds and the deadline. */
+  private checkListing(operation: string, seen: Set<string>, next: URL, bytes: number): void {
+    const read = `after ${seen.size} pages (${bytes} bytes)`
+    if (seen.has(next.href)) {
+      throw new TransportError(operation, `the API paginates in a loop ${read}`, false)
+    }
+    if (seen.size >= this.maxPages || bytes >= this.maxListBytes) {
+      throw new TransportError(
+        operation,
+        `the API's list goes on ${read}, past the most the action reads (${this.maxPages} pages, ${this.maxListBytes} bytes)`,
+        false
+      )
+    }
+    // The first page is read even at the deadline (a wait's last look is made at it).
+    if (seen.size > 0 && this.options.clock.now() >= this.options.deadline) {
+      throw new TransportError(operation, `the list did not end within timeout ${read}`, false)
+    }
+    seen.add(next.href)
+  }
+
   /**
    * One attempt: a create is not idempotent, so the caller decides how to retry it. `undefined`:
    * the API answered 2xx (so it created a backup) without a usable one in the body.
@@ -178,8 +242,7 @@ export class VpsOrgClient {
     const operation = `create a backup of server ${serverId}`
     const body = { server_id: serverId, description }
     try {
-      const backup = await this.send(operation, 'POST', this.url('backups/'), body)
-      return isBackup(backup) ? backup : undefined
+      return parseBackup(await this.send(operation, 'POST', this.url('backups/'), body))
     } catch (error) {
       if (error instanceof TransportError && error.status !== undefined && error.status < 300) {
         return undefined
@@ -217,10 +280,10 @@ export class VpsOrgClient {
 
   async getServer(serverId: number): Promise<Server> {
     const operation = `read the status of server ${serverId}`
-    const server = await this.retrying(() =>
-      this.send(operation, 'GET', this.url(`servers/${serverId}/`))
+    const server = parseServer(
+      await this.retrying(() => this.send(operation, 'GET', this.url(`servers/${serverId}/`)))
     )
-    if (!isServer(server)) throw this.unexpected(operation)
+    if (!server) throw this.unexpected(operation)
     return server
   }
 
@@ -233,7 +296,7 @@ export class VpsOrgClient {
     const answer = await this.exchange(operation, 'POST', url, { backup_id: backupId })
     const acceptedAt = Date.parse(String(answer.headers.date ?? ''))
     return {
-      server: answer.status === 200 && isServer(answer.json) ? answer.json : undefined,
+      server: answer.status === 200 ? parseServer(answer.json) : undefined,
       acceptedAt: Number.isNaN(acceptedAt) ? undefined : acceptedAt
     }
   }
@@ -277,7 +340,7 @@ export class VpsOrgClient {
     method: string,
     url: URL,
     body?: unknown
-  ): Promise<{ status: number; headers: Headers; json: unknown }> {
+  ): Promise<Answer> {
     const { clock, signal, token, dispatcher, log } = this.options
     if (signal.aborted) throw new CancelledError()
     // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
@@ -286,9 +349,6 @@ export class VpsOrgClient {
     const budget = Math.floor(Math.max(1000, Math.min(this.requestTimeoutMs, left / 3)))
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
-    let status: number
-    let headers: Headers
-    let text: string
     try {
       const response = await request(url, {
         method: method as Dispatcher.HttpMethod,
@@ -302,12 +362,12 @@ export class VpsOrgClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body)
       })
-      status = response.statusCode
-      headers = response.headers
-      text = await this.read(operation, response.body, status)
+      const raw = await this.read(operation, response.body, response.statusCode)
+      log.debug(`${method} ${url.pathname}${url.search} -> ${response.statusCode}`)
+      return this.interpret(operation, response.statusCode, response.headers, raw)
     } catch (error) {
       if (signal.aborted) throw new CancelledError()
-      if (error instanceof TransportError) throw error
+      if (error instanceof ActionError) throw error
       if (timeout.aborted) {
         throw new TransportError(operation, `no answer within ${formatDuration(budget)}`, true)
       }
@@ -321,26 +381,33 @@ export class VpsOrgClient {
       }
       throw new TransportError(operation, networkReason(error), true)
     }
-    log.debug(`${method} ${url.pathname}${url.search} -> ${status}`)
+  }
+
+  /** What an answer means: its JSON (every string scrubbed of the token), or an error. */
+  private interpret(operation: string, status: number, headers: Headers, raw: Buffer): Answer {
+    const text = withoutBom(raw.toString('utf8'))
     if (status >= 300 && status < 400) {
+      const location = headers.location ? this.scrub(oneLine(String(headers.location))) : ''
       throw new TransportError(
         operation,
-        `the API answered HTTP ${status} with a redirect to ${String(headers.location ?? 'nowhere')}; redirects are not followed so that the token is only sent to api_url (set api_url to the final address)`,
+        location
+          ? `the API answered HTTP ${status} with a redirect to ${location}; redirects are not followed so that the token is only sent to api_url (set api_url to the final address)`
+          : `the API answered HTTP ${status} (${STATUS_CODES[status] ?? 'a redirection'}), an answer the action cannot use (the API documents a 2xx answer here)`,
         false
       )
     }
     if (status >= 400) {
-      const retryAfter = parseRetryAfter(String(headers['retry-after'] ?? ''), clock.now())
-      throw new ApiError(
-        operation,
-        status,
-        errorMessage(text, STATUS_CODES[status] ?? ''),
-        retryAfter
+      const retryAfter = parseRetryAfter(
+        String(headers['retry-after'] ?? ''),
+        this.options.clock.now()
       )
+      const message = errorMessage(this.scrub(text), STATUS_CODES[status] ?? '')
+      throw new ApiError(operation, status, this.scrub(message), retryAfter)
     }
-    if (!text.trim()) return { status, headers, json: undefined }
+    const answer = { status, headers, bytes: raw.length }
+    if (!text.trim()) return { ...answer, json: undefined }
     try {
-      return { status, headers, json: JSON.parse(text) }
+      return { ...answer, json: scrubJson(JSON.parse(text), this.scrub) }
     } catch {
       throw new TransportError(
         operation,
@@ -372,6 +439,6 @@ export class VpsOrgClient {
       }
       chunks.push(chunk)
     }
-    return Buffer.concat(chunks).toString('utf8')
+    return Buffer.concat(chunks)
   }
 }

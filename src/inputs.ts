@@ -38,6 +38,9 @@ const MODES: Record<string, Mode> = {
   delete: 'delete'
 }
 const MAX_TIMEOUT_MS = 24 * 3_600_000
+const MAX_POLL_INTERVAL_S = 3600
+/** What an HTTP header value can carry of a token: printable ASCII, no space or line break. */
+const TOKEN = /^[\x21-\x7e]+$/
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** A strictly positive decimal integer: no sign, exponent, hex, fraction, padding or overflow. */
@@ -58,6 +61,31 @@ function positiveInteger(name: string, text: string): number {
   const value = parsePositiveInteger(text)
   if (value === undefined) throw new InputError(name, 'must be a positive whole number', text)
   return value
+}
+
+function keep(text: string): number {
+  if (text === '0') return 0
+  const value = parsePositiveInteger(text)
+  if (value === undefined) {
+    throw new InputError(
+      'keep_backups',
+      'must be 0 (keep all) or a whole number of backups to keep, without a sign or leading zeros',
+      text
+    )
+  }
+  return value
+}
+
+function pollInterval(text: string): number {
+  const seconds = parsePositiveInteger(text)
+  if (seconds === undefined || seconds > MAX_POLL_INTERVAL_S) {
+    throw new InputError(
+      'poll_interval',
+      `must be a whole number of seconds from 1 to ${MAX_POLL_INTERVAL_S}, or empty (adaptive)`,
+      text
+    )
+  }
+  return seconds
 }
 
 function boolean(read: InputReader, name: string, fallback: boolean): boolean {
@@ -116,6 +144,12 @@ function target(read: InputReader, mode: Mode): Target {
  */
 export function parseInputs(read: InputReader, context: RunContext): Settings {
   const apiToken = required(read, 'api_token', 'a VPS.org API token (pass it from a secret)').trim()
+  if (!TOKEN.test(apiToken)) {
+    throw new InputError(
+      'api_token',
+      'must be a VPS.org API token: printable ASCII characters without spaces or line breaks (check the secret; its value is not shown)'
+    )
+  }
   try {
     return parse(read, context, apiToken)
   } catch (error) {
@@ -136,8 +170,7 @@ function parse(read: InputReader, context: RunContext, apiToken: string): Settin
     throw new InputError('mode', 'must be one of backup, restore (or rollback), delete', modeText)
   }
   const serverId = positiveInteger('server_id', required(read, 'server_id', 'a server id'))
-  const keepText = read('keep_backups').trim() || '0'
-  const keepBackups = keepText === '0' ? 0 : positiveInteger('keep_backups', keepText)
+  const keepBackups = keep(read('keep_backups').trim() || '0')
   const pollText = read('poll_interval').trim()
   const { description, truncated } = composeDescription(read('description'), context)
   return {
@@ -151,6 +184,6 @@ function parse(read: InputReader, context: RunContext, apiToken: string): Settin
     timeoutMs: timeout(read('timeout').trim() || '30m'),
     keepBackups,
     rollbackOnFailure: boolean(read, 'rollback_on_failure', false),
-    pollIntervalMs: pollText ? positiveInteger('poll_interval', pollText) * 1000 : undefined
+    pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined
   }
 }

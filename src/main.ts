@@ -7,22 +7,25 @@ import { readContext } from './context.js'
 import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
 import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
-import type { Logger } from './log.js'
+import { type Logger, neutralising } from './log.js'
+import { stepOutputs } from './outputs.js'
 import { runRestore } from './restore.js'
 import { pruneAfter } from './retention.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
 import { renderSummary } from './summary.js'
+import { neutralise } from './untrusted.js'
 import { WaitTimeoutError, adaptivePolicy, fixedPolicy } from './wait.js'
 
 const USER_AGENT = 'vpsorg-backup-action/1'
 
-const coreLogger: Logger = {
+/** The step's log: @actions/core, every message neutralised (server text is in them). */
+const log: Logger = neutralising({
   debug: core.debug,
   info: core.info,
   warning: core.warning,
   group: core.group
-}
+})
 
 /** The action's entry point, for the main step and the post step alike. */
 export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock) {
@@ -30,13 +33,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   if (!post) state.markMainStarted()
   const token = core.getInput('api_token')
   if (token) core.setSecret(token)
-  if (post && !state.rollbackBackupId()) {
-    core.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
+  if (post && !state.savedRollback().backupId) {
+    log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
   }
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
-    core.info(`Received ${signal}: the workflow was cancelled; stopping.`)
+    log.info(`Received ${signal}: the workflow was cancelled; stopping.`)
     controller.abort()
   }
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
@@ -58,7 +61,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
       startedAt,
       random: Math.random,
       signal: controller.signal,
-      log: coreLogger,
+      log,
       deadline: startedAt + settings.timeoutMs,
       policy: settings.pollIntervalMs ? fixedPolicy(settings.pollIntervalMs) : adaptivePolicy,
       client: new VpsOrgClient({
@@ -69,7 +72,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
         random: Math.random,
         signal: controller.signal,
         deadline: startedAt + settings.timeoutMs,
-        log: coreLogger,
+        log,
         userAgent: USER_AGENT
       })
     }
@@ -90,8 +93,9 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
     case 'backup':
       await runBackup(rt)
       if (settings.rollbackOnFailure) {
-        if (outcome.backup?.status === 'completed') state.saveRollbackBackupId(outcome.backup.id)
-        else core.warning('rollback_on_failure needs a completed backup: set wait: true.')
+        if (outcome.backup?.status === 'completed') {
+          state.saveRollback(outcome.backup.id, settings.serverId)
+        } else rt.log.warning('rollback_on_failure needs a completed backup: set wait: true.')
       }
       if (outcome.backup?.status === 'completed' && settings.keepBackups > 0) {
         // The backup is safe and said so before the best-effort prune.
@@ -107,11 +111,23 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
   }
 }
 
-/** The post step restores from the backup the main step saved, and always waits. */
+/**
+ * The post step restores from the backup the main step saved, and always waits; only when that
+ * main step was a backup step with rollback_on_failure: true of this very server.
+ */
 function rollbackSettings(settings: Settings): Settings {
-  const backupId = parsePositiveInteger(state.rollbackBackupId())
-  if (backupId === undefined) throw new ActionError('The saved rollback backup id is not valid.')
-  core.warning(
+  const saved = state.savedRollback()
+  const backupId = parsePositiveInteger(saved.backupId)
+  const refuse = (why: string): ActionError =>
+    new ActionError(`No automatic rollback: ${why}. Nothing was restored.`)
+  if (backupId === undefined) throw refuse('the saved rollback backup id is not valid')
+  if (settings.target.mode !== 'backup' || !settings.rollbackOnFailure) {
+    throw refuse('this step is not a backup step with rollback_on_failure: true')
+  }
+  if (saved.serverId !== String(settings.serverId)) {
+    throw refuse(`the saved backup ${backupId} is not one of server ${settings.serverId}`)
+  }
+  log.warning(
     `The job failed: automatic rollback (rollback_on_failure) restores server ${settings.serverId} from backup ${backupId}, taken before the deploy.`
   )
   return { ...settings, target: { mode: 'restore', backupId }, wait: true }
@@ -141,24 +157,14 @@ async function report(
   try {
     await core.summary.addRaw(markdown).write()
   } catch (error) {
-    core.warning(`Could not write the job summary: ${(error as Error).message}`)
+    log.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
 }
 
-/** The step's outputs, written once. */
+/** The step's outputs (checked: server text that is not what an output promises is left out), written once. */
 function writeOutputs(settings: Settings, outcome: Outcome): void {
-  const { backup, server } = outcome
-  const { target } = settings
-  const outputs: Record<string, string | number | null | undefined> = {
-    // Set in every mode: a backup deleted or not found still has the id it was asked for.
-    backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
-    status: outcome.status,
-    size_mb: backup?.size_mb,
-    created_at: backup?.created_at,
-    server_name: server?.name ?? backup?.server.name
-  }
-  for (const [name, value] of Object.entries(outputs)) {
-    if (value !== undefined && value !== null) core.setOutput(name, String(value))
+  for (const [name, value] of Object.entries(stepOutputs(outcome, settings.target, log.warning))) {
+    core.setOutput(name, value)
   }
   outcome.outputsWritten = true
 }
@@ -175,6 +181,6 @@ function message(error: unknown, outcome: Outcome): string {
 
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */
 function fail(error: unknown, outcome: Outcome): void {
-  if (!(error instanceof ActionError) && error instanceof Error) core.debug(error.stack ?? '')
-  core.setFailed(message(error, outcome))
+  if (!(error instanceof ActionError) && error instanceof Error) log.debug(error.stack ?? '')
+  core.setFailed(neutralise(message(error, outcome)))
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from './duration.js'
 import type { Mode } from './inputs.js'
 import type { Outcome } from './runtime.js'
+import { oneLine } from './untrusted.js'
 
 export interface Report {
   mode: Mode
@@ -15,9 +16,19 @@ export interface Report {
   actionRef: string
 }
 
-/** Escapes text for the HTML the job summary is made of: no markup or Markdown gets through. */
+/** The most characters of one value the summary shows. */
+const MAX_VALUE = 1000
+
+/**
+ * Escapes text for the HTML blocks the job summary is made of: on one line (a blank line would
+ * end the block and let Markdown through), at most MAX_VALUE characters, and no character that
+ * is markup or Markdown.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`|*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`)
+  const chars = [...oneLine(text)]
+  const line =
+    chars.length > MAX_VALUE ? `${chars.slice(0, MAX_VALUE - 1).join('')}…` : chars.join('')
+  return line.replace(/[&<>"'`|*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 const TITLES: Record<Mode, string> = {
@@ -51,8 +62,11 @@ export function renderSummary(report: Report): string {
     }
   }
   lines.push('</table>', '')
-  if (report.error) lines.push(`**Failed:** ${escapeHtml(report.error)}`, '')
-  if (outcome.pending) lines.push(`**Still running:** ${escapeHtml(outcome.pending)}`, '')
+  // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
+  if (report.error) lines.push(`<p><strong>Failed:</strong> ${escapeHtml(report.error)}</p>`, '')
+  if (outcome.pending) {
+    lines.push(`<p><strong>Still running:</strong> ${escapeHtml(outcome.pending)}</p>`, '')
+  }
   if (mode === 'backup' && backup?.status === 'completed') {
     lines.push(
       '### Roll back to this backup',

@@ -140,6 +140,18 @@ export type Fault =
   | { kind: 'touch-servers' }
   /** Handle (state changes), then answer `status` (default the real one) with `body` instead. */
   | { kind: 'rewrite'; status?: number; body: string }
+  /**
+   * An echoing server or proxy: the request's bearer token sent back, encoded, in the error
+   * detail, a field error, an HTML page's title (401, 400, 403) or a redirect's Location (302).
+   */
+  | { kind: 'echo'; place: EchoPlace; encoding: EchoEncoding }
+  /** Handle, then overwrite these fields (`server.name` for nested ones) of every object answered. */
+  | { kind: 'override'; fields: Record<string, unknown> }
+  /** An empty page whose `next` is always a new page, `padding` bytes of filler in each, after `ms`. */
+  | { kind: 'endless-pages'; padding?: number; ms?: number }
+
+export type EchoPlace = 'detail' | 'field' | 'html' | 'location'
+export type EchoEncoding = 'raw' | 'html' | 'percent' | 'json' | 'base64' | 'upper'
 
 export interface FaultRule {
   method?: string
@@ -218,7 +230,10 @@ const REQUIRED_FAULT_FIELDS: Record<Fault['kind'], readonly string[]> = {
   huge: ['bytes'],
   redirect: ['location'],
   'touch-servers': [],
-  rewrite: ['body']
+  rewrite: ['body'],
+  echo: ['place', 'encoding'],
+  override: ['fields'],
+  'endless-pages': []
 }
 
 class HttpError extends Error {
@@ -409,7 +424,8 @@ function parseFaultRule(data: unknown): FaultRule {
 }
 
 function validFaultField(name: string, value: unknown): boolean {
-  if (name === 'location' || name === 'body') return typeof value === 'string'
+  if (['location', 'body', 'place', 'encoding'].includes(name)) return typeof value === 'string'
+  if (name === 'fields') return typeof value === 'object' && value !== null
   if (name === 'headers') {
     return (
       typeof value === 'object' &&
@@ -425,6 +441,74 @@ async function* trickle(body: Buffer, chunkBytes: number, intervalMs: number, si
   for (let offset = 0; offset < body.length; offset += chunkBytes) {
     if (offset > 0) await sleep(intervalMs, undefined, { signal })
     yield body.subarray(offset, offset + chunkBytes)
+  }
+}
+
+/** `text` as an echoing server may send it back. */
+function encodeEcho(text: string, encoding: EchoEncoding): string {
+  switch (encoding) {
+    case 'raw':
+      return text
+    case 'html':
+      return [...text].map((c) => (/\w/.test(c) ? `&#${c.charCodeAt(0)};` : c)).join('')
+    case 'percent':
+      return [...text].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')
+    case 'json':
+      return [...text].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')
+    case 'base64':
+      return Buffer.from(`Bearer ${text}`).toString('base64')
+    case 'upper':
+      return text.toUpperCase()
+  }
+}
+
+/** The answer of an echoing server (see the `echo` fault). */
+function echoReply(
+  authorization: string | undefined,
+  place: EchoPlace,
+  encoding: EchoEncoding
+): Reply {
+  const token = encodeEcho((authorization ?? '').replace(/^Bearer\s+/i, ''), encoding)
+  switch (place) {
+    case 'detail':
+      return { status: 401, body: { detail: `Invalid token: ${token}` } }
+    case 'field':
+      return { status: 400, body: { authorization: [`Unknown token ${token}.`] } }
+    case 'html':
+      return {
+        status: 403,
+        headers: { 'content-type': 'text/html' },
+        body: `<html><head><title>Bad gateway for ${token}</title></head><body></body></html>`
+      }
+    case 'location':
+      return { status: 302, headers: { location: `https://login.example/?token=${token}` } }
+  }
+}
+
+/** `fields` written over every object with an id in a reply's body (and its `results`). */
+function overrideFields(reply: Reply, fields: Record<string, unknown>): Reply {
+  const body = reply.body as { id?: unknown; results?: unknown[] } | undefined
+  if (typeof body !== 'object' || body === null) return reply
+  for (const item of [body, ...(Array.isArray(body.results) ? body.results : [])]) {
+    const target = item as Record<string, Record<string, unknown>>
+    if (typeof target !== 'object' || target === null || !('id' in target)) continue
+    for (const [path, value] of Object.entries(fields)) {
+      const [outer, inner] = path.split('.') as [string, string | undefined]
+      if (inner === undefined) (target as Record<string, unknown>)[outer] = value
+      else if (typeof target[outer] === 'object') target[outer]![inner] = value
+    }
+  }
+  return reply
+}
+
+/** A page of the `endless-pages` fault: no results, and a `next` never seen before. */
+function endlessPage(url: URL, host: string | undefined, padding: number): Reply {
+  const next = new URL(url)
+  if (host) next.host = host
+  next.searchParams.set('page', String(Number(url.searchParams.get('page') ?? '1') + 1))
+  return {
+    status: 200,
+    body: { count: null, next: next.href, results: [], padding: 'x'.repeat(padding) }
   }
 }
 
@@ -1079,6 +1163,11 @@ export class Simulator {
         )
       case 'redirect':
         return answer({ status: fault.status ?? 302, headers: { location: fault.location } })
+      case 'echo':
+        return answer(echoReply(ctx.authorization, fault.place, fault.encoding))
+      case 'endless-pages':
+        await sleep(fault.ms ?? 0, undefined, { signal: this.#closing.signal })
+        return answer(endlessPage(url, ctx.host, fault.padding ?? 0))
     }
     if (fault?.kind === 'touch-servers') {
       for (const server of this.#servers.values()) server.updatedAt = this.#now()
@@ -1101,6 +1190,8 @@ export class Simulator {
           headers: { 'content-type': 'application/json' },
           body: fault.body
         })
+      case 'override':
+        return answer(overrideFields(reply, fault.fields))
       case 'trickle': {
         const { headers, text } = serialize(reply)
         const body = Buffer.from(text)

@@ -32,7 +32,11 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
       expect(main.exitCode).toBe(0)
       const id = sim.backups()[0]!.id
       expect(main.outputs.backup_id).toBe(String(id))
-      expect(main.state).toEqual({ isPost: 'true', rollback_backup_id: String(id) })
+      expect(main.state).toEqual({
+        isPost: 'true',
+        rollback_backup_id: String(id),
+        rollback_server_id: String(SERVER_ID)
+      })
     })
 
     it('without rollback_on_failure saves no rollback id', async () => {

@@ -8,7 +8,7 @@ import {
   errorMessage,
   parseRetryAfter
 } from '../../src/client.js'
-import { ApiError, CancelledError, TransportError } from '../../src/errors.js'
+import { ActionError, ApiError, CancelledError, TransportError } from '../../src/errors.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
 import { rejection } from '../helpers/context.js'
@@ -402,12 +402,18 @@ describe('VpsOrgClient: errors and retries', () => {
   })
 
   it('turns a 2xx body that is not JSON into a TransportError', async () => {
-    const h = harness()
-    h.on('POST', '/api/v1/backups/', { status: 201, body: '{"id": 502, "status": ' })
-    const error = await rejection(h.client.createBackup(12345, 'x'))
+    const h = harness({ maxAttempts: 1 })
+    h.on('GET', '/api/v1/servers/12345/', { status: 200, body: '{"id": 12345, "status": ' })
+    const error = await rejection(h.client.getServer(12345))
     expect(error).toBeInstanceOf(TransportError)
     expect(error.message).toContain('not JSON')
-    expect(error.message).toContain('create a backup of server 12345')
+    expect(error.message).toContain('read the status of server 12345')
+  })
+
+  it('answers a create whose 2xx body is not JSON with no backup: one was created', async () => {
+    const h = harness()
+    h.on('POST', '/api/v1/backups/', { status: 201, body: '{"id": 502, "status": ' })
+    expect(await h.client.createBackup(12345, 'x')).toBeUndefined()
   })
 
   it('refuses a body larger than maxBodyBytes, and does not retry', async () => {
@@ -606,4 +612,148 @@ describe('dispatcherFor', () => {
       expect(dispatcher).toBeInstanceOf(EnvHttpProxyAgent)
     }
   )
+
+  it.each([
+    ['HTTPS_PROXY', 'proxy.internal:3128'],
+    ['http_proxy', 'not a url'],
+    ['HTTP_PROXY', 'socks5://proxy.internal:1080']
+  ])('refuses a bad %s, naming it and not its value', (name, value) => {
+    let caught: unknown
+    try {
+      agents.push(dispatcherFor({ [name]: value }))
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(ActionError)
+    const message = (caught as Error).message
+    expect(message).toMatch(new RegExp(`^The environment variable ${name} is not a proxy URL`))
+    expect(message).not.toContain(value)
+  })
+})
+
+describe('VpsOrgClient: what the API sends is untrusted', () => {
+  const SERVER = '/api/v1/servers/12345/'
+
+  it('takes JSON after a byte-order mark', async () => {
+    const h = harness()
+    h.on('GET', SERVER, { status: 200, body: `\uFEFF${JSON.stringify(server)}` })
+    await expect(h.client.getServer(12345)).resolves.toEqual(server)
+  })
+
+  it('names a 304 for what it is, not a redirect to nowhere', async () => {
+    const h = harness()
+    h.on('GET', SERVER, { status: 304 })
+    const error = await rejection(h.client.getServer(12345))
+    expect(error.message).toBe(
+      'Could not read the status of server 12345: the API answered HTTP 304 (Not Modified), an answer the action cannot use (the API documents a 2xx answer here)'
+    )
+  })
+
+  it('drops fields of the wrong type instead of crashing on them', async () => {
+    const h = harness()
+    const odd = {
+      ...backup(501),
+      size_mb: { toString: 1 },
+      created_at: 5,
+      description: ['x'],
+      server: { id: 12345, name: null }
+    }
+    h.on('GET', LIST, { status: 200, body: { results: [odd, backup(502, { size_mb: -1 })] } })
+    const [first, second] = await h.client.listBackups(12345)
+    expect(first).toEqual({
+      ...backup(501),
+      size_mb: null,
+      created_at: '',
+      description: null,
+      server: { id: 12345, name: '' }
+    })
+    expect(second!.size_mb).toBeNull()
+  })
+
+  it.each([
+    ['a string id', { ...backup(501), id: '501' }],
+    ['no status', { ...backup(501), status: undefined }],
+    ['a server without id', { ...backup(501), server: { name: 'x' } }]
+  ])('refuses a backup with %s', async (_, item) => {
+    const h = harness()
+    h.on('GET', LIST, { status: 200, body: { results: [item] } })
+    const error = await rejection(h.client.listBackups(12345))
+    expect(error).toBeInstanceOf(TransportError)
+    expect(error.message).toContain('shape')
+  })
+
+  it.each([
+    ['the detail', { status: 401, body: { detail: `Invalid token ${TOKEN}` } }],
+    ['a field error', { status: 400, body: { token: [`${TOKEN.toUpperCase()} is unknown`] } }],
+    [
+      'an HTML title',
+      { status: 403, body: `<html><title>${TOKEN.replaceAll('_', '&#95;')}</title></html>` }
+    ],
+    [
+      'a Location header',
+      { status: 302, headers: { location: `https://x.example/?t=${encodeURIComponent(TOKEN)}` } }
+    ]
+  ])('scrubs the token echoed in %s', async (_, reply) => {
+    const h = harness()
+    h.on('GET', SERVER, reply)
+    const error = await rejection(h.client.getServer(12345))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain('***')
+    expect(error.message.toLowerCase()).not.toContain('unit_test_token')
+    expect(error.message).not.toContain('unit&#95;test')
+  })
+
+  it('scrubs the token from every string of an answer', async () => {
+    const h = harness()
+    h.on('GET', SERVER, { status: 200, body: { ...server, name: `web ${TOKEN}` } })
+    expect((await h.client.getServer(12345)).name).toBe('web ***')
+  })
+
+  it('does not crash on a field error that is an object', async () => {
+    const h = harness()
+    h.on('GET', SERVER, { status: 400, body: { server_id: { toString: 1 }, x: [{ a: 1 }] } })
+    const error = await rejection(h.client.getServer(12345))
+    expect(error.message).toBe(
+      'Could not read the status of server 12345: HTTP 400: server_id: {"toString":1}; x: {"a":1}'
+    )
+  })
+
+  /** Answers every list request with an empty page, made by `page`, whose `next` is new. */
+  function endless(h: Harness, page: (n: number) => Record<string, unknown>): void {
+    let n = 0
+    h.on('GET', (path) => path.startsWith('/api/v1/backups/'), {
+      status: 200,
+      get body() {
+        n++
+        return { results: [], next: `${API}/backups/?server_id=12345&page=${n + 1}`, ...page(n) }
+      }
+    } as Reply)
+  }
+
+  it('reads at most maxPages pages of a list that never ends', async () => {
+    const h = harness({ maxPages: 5 })
+    endless(h, () => ({}))
+    const error = await rejection(h.client.listBackups(12345))
+    expect(error.message).toMatch(/list goes on after 5 pages .* past the most the action reads/)
+    expect(h.requests).toHaveLength(5)
+  })
+
+  it('reads at most maxListBytes of a list in all', async () => {
+    const h = harness({ maxListBytes: 3000 })
+    endless(h, () => ({ pad: 'x'.repeat(1000) }))
+    const error = await rejection(h.client.listBackups(12345))
+    expect(error.message).toMatch(/list goes on after 3 pages \(\d+ bytes\)/)
+    expect(h.requests).toHaveLength(3)
+  })
+
+  it('stops a listing at the deadline, after the first page', async () => {
+    const h = harness({ deadline: EPOCH + 10_000 })
+    endless(h, () => {
+      h.clock.advance(4000)
+      return {}
+    })
+    const error = await rejection(h.client.listBackups(12345))
+    expect(error.message).toMatch(/the list did not end within timeout after 3 pages/)
+    expect(h.requests).toHaveLength(3)
+  })
 })

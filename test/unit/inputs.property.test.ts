@@ -226,7 +226,7 @@ const validCombination = fc
     rollback: booleanInput(false),
     poll: fc.oneof(
       PADDING.map((text) => ({ text, value: undefined as number | undefined })),
-      fc.integer({ min: 1, max: 86_400 }).map((n) => ({ text: String(n), value: n * 1000 }))
+      fc.integer({ min: 1, max: 3600 }).map((n) => ({ text: String(n), value: n * 1000 }))
     )
   })
   .map((c) => {
@@ -347,6 +347,8 @@ describe('parseInputs, property-based', () => {
         expect(s.timeoutMs > 0 && s.timeoutMs <= MAX_TIMEOUT_MS).toBe(true)
         expect(Number.isSafeInteger(s.keepBackups) && s.keepBackups >= 0).toBe(true)
         if (s.pollIntervalMs !== undefined) expect(s.pollIntervalMs % 1000).toBe(0)
+        expect(s.pollIntervalMs ?? 0).toBeLessThanOrEqual(3_600_000)
+        expect(s.apiToken).toMatch(/^[\x21-\x7e]+$/)
         expect(typeof s.wait).toBe('boolean')
         expect(typeof s.rollbackOnFailure).toBe('boolean')
         expect(s.description.length).toBeLessThanOrEqual(MAX_DESCRIPTION)

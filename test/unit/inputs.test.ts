@@ -77,6 +77,20 @@ describe('parseInputs: api_token', () => {
     inputError({ api_token: '   ' }, 'api_token')
   })
 
+  it.each([
+    ['a line break', `${TOKEN}\nX-Injected: 1`],
+    ['a carriage return', `${TOKEN}\r`.padEnd(40, 'x')],
+    ['a space', `${TOKEN} ${TOKEN}`],
+    ['a NUL', `vps_\u0000${TOKEN}`],
+    ['a non-ASCII character', `${TOKEN}é`]
+  ])('with %s is an input error that does not show the token', (_, token) => {
+    const message = inputError({ api_token: token }, 'api_token')
+    expect(message).toBe(
+      "Input 'api_token' must be a VPS.org API token: printable ASCII characters without spaces or line breaks (check the secret; its value is not shown)."
+    )
+    expect(message).not.toContain('vps_')
+  })
+
   it('never appears in the message of any InputError', () => {
     const bad: Array<[Record<string, string>, string]> = [
       [{ server_id: 'abc' }, 'server_id'],
@@ -289,8 +303,10 @@ describe('parseInputs: keep_backups and poll_interval', () => {
     expect(parse({ keep_backups: '3' }).keepBackups).toBe(3)
   })
 
-  it.each(['-1', 'all', '2.5', '00'])('rejects keep_backups %j', (text) => {
-    expect(inputError({ keep_backups: text }, 'keep_backups')).toContain('positive whole number')
+  it.each(['-1', 'all', '2.5', '00', '03'])('rejects keep_backups %j', (text) => {
+    expect(inputError({ keep_backups: text }, 'keep_backups')).toBe(
+      `Input 'keep_backups' must be 0 (keep all) or a whole number of backups to keep, without a sign or leading zeros, got "${text}".`
+    )
   })
 
   it('takes poll_interval in seconds', () => {
@@ -298,8 +314,14 @@ describe('parseInputs: keep_backups and poll_interval', () => {
     expect(parse({ poll_interval: '' }).pollIntervalMs).toBeUndefined()
   })
 
-  it.each(['0', '1.5', '10s', '-10'])('rejects poll_interval %j', (text) => {
-    expect(inputError({ poll_interval: text }, 'poll_interval')).toContain('positive whole number')
+  it('takes poll_interval up to an hour', () => {
+    expect(parse({ poll_interval: '3600' }).pollIntervalMs).toBe(3_600_000)
+  })
+
+  it.each(['0', '1.5', '10s', '-10', '3601', '86400'])('rejects poll_interval %j', (text) => {
+    expect(inputError({ poll_interval: text }, 'poll_interval')).toBe(
+      `Input 'poll_interval' must be a whole number of seconds from 1 to 3600, or empty (adaptive), got "${text}".`
+    )
   })
 })
 

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Backup } from '../../src/api-types.js'
 import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
-
-function backup(overrides: Partial<Backup> = {}): Backup {
-  return {
-    id: 502,
-    server: { id: 12345, name: 'web-server-01' },
-    backup_type: 'manual',
-    status: 'completed',
-    size_mb: 4456,
-    created_at: '2025-01-16T15:45:00Z',
-    description: 'Pre-deployment backup [gha:acme/shop#9876543210]',
-    ...overrides
-  }
-}
+import { backup } from '../helpers/api.js'
 
 function report(overrides: Partial<Report> = {}): Report {
   return {
@@ -70,6 +57,41 @@ describe('renderSummary', () => {
     expect(markdown).toContain('&#42;&#42;bold&#42;&#42;')
   })
 
+  it('keeps a description with blank lines, a heading and a link inside its table cell', () => {
+    const description = 'ok\n\n# Heading\r\n\r\n[link](https://evil.example)\u2029## Two'
+    const markdown = renderSummary(
+      report({ outcome: { backup: backup({ description }), status: 'completed', deleted: [] } })
+    )
+    const table = markdown.slice(markdown.indexOf('<table>'), markdown.indexOf('</table>'))
+    expect(table).not.toMatch(/\n\s*\n/)
+    expect(markdown).not.toMatch(/^#+ (Heading|Two)/m)
+    expect(markdown).not.toContain('](')
+    expect(table).toContain('<td>ok # Heading &#91;link&#93;(https://evil.example) ## Two</td>')
+  })
+
+  it('puts the failure and what is still running in HTML blocks, on one line each', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: { deleted: [], pending: 'still\n\n# going' },
+        error: 'HTTP 400: x\n\n# Heading https://evil.example'
+      })
+    )
+    expect(markdown).toContain(
+      '<p><strong>Failed:</strong> HTTP 400: x # Heading https://evil.example</p>'
+    )
+    expect(markdown).toContain('<p><strong>Still running:</strong> still # going</p>')
+    expect(markdown).not.toMatch(/^# /m)
+  })
+
+  it('shows at most 1000 characters of one value', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: { backup: backup({ description: 'é'.repeat(5000) }), status: 'x', deleted: [] }
+      })
+    )
+    expect(markdown).toContain(`<td>${'é'.repeat(999)}…</td>`)
+  })
+
   it('escapes the server name and the error message too', () => {
     const markdown = renderSummary(
       report({
@@ -118,7 +140,9 @@ describe('renderSummary', () => {
       })
     )
     expect(markdown).toContain('## ❌ VPS.org backup')
-    expect(markdown).toContain('**Failed:** The backup 502 of server 12345 failed on VPS.org')
+    expect(markdown).toContain(
+      '<p><strong>Failed:</strong> The backup 502 of server 12345 failed on VPS.org</p>'
+    )
   })
 
   it('shows a failure before any backup exists', () => {
@@ -147,7 +171,7 @@ describe('renderSummary', () => {
       })
     )
     expect(markdown).toContain('## ⏳ VPS.org backup')
-    expect(markdown).toContain(`**Still running:** ${pending}`)
+    expect(markdown).toContain(`<p><strong>Still running:</strong> ${pending}</p>`)
     expect(markdown).toContain('<td>in&#95;progress</td>')
     expect(markdown).not.toContain('MB')
   })

@@ -1,0 +1,144 @@
+/**
+ * Everything the VPS.org API (or a proxy before it) sends is untrusted text. Two concerns live
+ * here: making text safe for the runner's log (no workflow command can come out of it), and
+ * removing the API token from text in any encoding a server may echo it in.
+ */
+
+/** Control, format (bidi overrides, zero-width), line and paragraph separator characters. */
+const BREAKS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu
+
+/** The text on one line: every control, format or separator character becomes a space. */
+export function oneLine(text: string): string {
+  return text.replace(BREAKS, ' ')
+}
+
+/**
+ * Text the runner cannot take for a workflow command: on one line; not starting with `::` (the
+ * runner trims a line before it looks for `::`), and without `##[` (the legacy form, which the
+ * runner reads anywhere in a line). Both are broken by a visible space.
+ */
+export function neutralise(text: string): string {
+  return oneLine(text)
+    .replace(/##\[/g, '## [')
+    .replace(/^(\s*):(?=:)/, '$1: ')
+}
+
+const NAMED: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  lowbar: '_',
+  underbar: '_',
+  period: '.',
+  hyphen: '-',
+  dash: '-',
+  minus: '-',
+  colon: ':',
+  sol: '/',
+  num: '#',
+  plus: '+',
+  equals: '=',
+  percnt: '%',
+  commat: '@',
+  tilde: '~',
+  nbsp: ' '
+}
+
+function codePoint(code: number, original: string): string {
+  return code <= 0x10ffff ? String.fromCodePoint(code) : original
+}
+
+function percentDecode(run: string): string {
+  try {
+    return decodeURIComponent(run)
+  } catch {
+    return run
+  }
+}
+
+/** One round of decoding: compatibility forms, invisibles, HTML entities, %XX, \uXXXX and \xXX. */
+function decodeOnce(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/&#x([0-9a-f]{1,6});?|&#(\d{1,7});?|&([a-z]+);/gi, (all, hex, dec, name) =>
+      name === undefined
+        ? codePoint(hex === undefined ? Number(dec) : parseInt(hex, 16), all)
+        : (NAMED[String(name).toLowerCase()] ?? all)
+    )
+    .replace(/(?:%[0-9a-f]{2})+/gi, percentDecode)
+    .replace(/\\u\{([0-9a-f]{1,6})\}|\\u([0-9a-f]{4})|\\x([0-9a-f]{2})/gi, (all, braced, u, x) =>
+      codePoint(parseInt(braced ?? u ?? x, 16), all)
+    )
+}
+
+/** The text with every encoding above decoded, repeatedly (for `&amp;#95;` and the like). */
+export function canonical(text: string): string {
+  let current = text
+  for (let round = 0; round < 5; round++) {
+    const next = decodeOnce(current)
+    if (next === current) break
+    current = next
+  }
+  return current
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * The forms of `secret` that survive no decoding: base64 and base64url at each of the three byte
+ * alignments (only the characters that depend on the secret alone), and hex.
+ */
+function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret)
+  const forms = [bytes.toString('hex')]
+  for (let shift = 0; shift < 3; shift++) {
+    const padded = Buffer.concat([Buffer.alloc(shift), bytes])
+    const start = Math.ceil((8 * shift) / 6)
+    const end = Math.floor((8 * padded.length) / 6)
+    for (const encoding of ['base64', 'base64url'] as const) {
+      forms.push(padded.toString(encoding).slice(start, end))
+    }
+  }
+  return forms.filter((form) => form.length >= 8)
+}
+
+export type Scrub = (text: string) => string
+
+/**
+ * A function that removes `secret` from a server's text: literally, in any case, and in the
+ * encodings an echoing server or proxy uses (HTML entities, percent-encoding, JSON escapes,
+ * full-width or zero-width tricks, base64, hex). Text that holds it only in an encoded form is
+ * returned decoded, with the secret replaced by `***`; other text is returned as it is.
+ */
+export function scrubber(secret: string): Scrub {
+  if (!secret) return (text) => text
+  const plain = new RegExp(
+    [...new Set([secret, secret.normalize('NFKC')])].map(escapeRegExp).join('|'),
+    'gi'
+  )
+  const encoded = new RegExp(encodedForms(secret).map(escapeRegExp).join('|') || '(?!)', 'gi')
+  return (text) => {
+    const decoded = canonical(text)
+    plain.lastIndex = 0
+    const masked = plain.test(decoded) ? decoded.replace(plain, '***') : text
+    return masked.replace(encoded, '***')
+  }
+}
+
+/** Deeper than any object the action reads: what is nested deeper is dropped (null). */
+const MAX_DEPTH = 32
+
+/** Parsed JSON with `scrub` applied to every string in it (keys are not shown anywhere). */
+export function scrubJson(value: unknown, scrub: Scrub, depth = 0): unknown {
+  if (typeof value === 'string') return scrub(value)
+  if (typeof value !== 'object' || value === null) return value
+  if (depth >= MAX_DEPTH) return null
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, scrub, depth + 1))
+  // fromEntries defines own properties: a "__proto__" key stays a plain key.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, scrubJson(item, scrub, depth + 1)])
+  )
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { stepOutputs } from '../../src/outputs.js'
+import type { Outcome } from '../../src/runtime.js'
+import { backup } from '../helpers/api.js'
+
+/** The outputs of a backup step that ended with `outcome`, and the warnings given. */
+function outputs(outcome: Partial<Outcome>): {
+  values: Record<string, string>
+  warnings: string[]
+} {
+  const warnings: string[] = []
+  const values = stepOutputs({ deleted: [], ...outcome }, { mode: 'backup' }, (w) =>
+    warnings.push(w)
+  )
+  return { values, warnings }
+}
+
+describe('stepOutputs', () => {
+  it('sets every output of a completed backup', () => {
+    expect(outputs({ backup: backup({ size_mb: 4456.5 }), status: 'completed' })).toEqual({
+      values: {
+        backup_id: '502',
+        status: 'completed',
+        size_mb: '4456.5',
+        created_at: '2025-01-16T15:45:00Z',
+        server_name: 'web-server-01'
+      },
+      warnings: []
+    })
+  })
+
+  it('sets backup_id in delete mode even when nothing was found', () => {
+    const warn = (): void => undefined
+    const values = stepOutputs(
+      { deleted: [], status: 'not_found' },
+      { mode: 'delete', backupId: 7 },
+      warn
+    )
+    expect(values).toEqual({ backup_id: '7', status: 'not_found' })
+  })
+
+  it.each([
+    ['created_at', { created_at: '2025-01-16T15:45:00Z\n::error::x' }],
+    ['created_at', { created_at: 'yesterday' }],
+    ['created_at', { created_at: '2025-13-45T99:99:00Z' }],
+    ['created_at', { created_at: '' }],
+    ['server_name', { server: { id: 12345, name: 'web\nserver' } }],
+    ['server_name', { server: { id: 12345, name: 'x'.repeat(256) } }]
+  ])('leaves %s unset, with a warning, for %j', (name, overrides) => {
+    const { values, warnings } = outputs({ backup: backup(overrides), status: 'completed' })
+    expect(values[name]).toBeUndefined()
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^Output ${name} is not set: `))])
+  })
+
+  it('leaves a status that is not one word unset, with a warning', () => {
+    const { values, warnings } = outputs({ backup: backup(), status: 'done\n::error::x' })
+    expect(values.status).toBeUndefined()
+    expect(warnings).toEqual(["Output status is not set: the API's value is not one word."])
+  })
+
+  it('warns when a completed backup has no size (the API sent no number)', () => {
+    const { values, warnings } = outputs({ backup: backup({ size_mb: null }), status: 'completed' })
+    expect(values.size_mb).toBeUndefined()
+    expect(warnings).toEqual([
+      'Output size_mb is not set: the API gave no size in MB (a number) for the backup.'
+    ])
+  })
+
+  it('sets no size and gives no warning for a backup still running', () => {
+    const running = backup({ status: 'in_progress', size_mb: null })
+    expect(outputs({ backup: running, status: 'in_progress' }).warnings).toEqual([])
+  })
+
+  it('takes the server name from the server when there is one', () => {
+    const server = { id: 12345, name: 'renamed', status: 'active' }
+    expect(outputs({ backup: backup(), server }).values.server_name).toBe('renamed')
+  })
+})

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import { canonical, neutralise, oneLine, scrubJson, scrubber } from '../../src/untrusted.js'
+
+const TOKEN = 'vps_unit_test_token_0123456789'
+
+describe('neutralise', () => {
+  it.each([
+    ['::error::owned', ': :error::owned'],
+    ['  ::add-mask::x', '  : :add-mask::x'],
+    ['\t::stop-commands::x', ' : :stop-commands::x'],
+    ['ok\n::error::owned', 'ok ::error::owned'],
+    ['ok\r::save-state name=a::1', 'ok ::save-state name=a::1'],
+    ['ok\u2028::warning::x', 'ok ::warning::x'],
+    ['text ##[error]owned', 'text ## [error]owned'],
+    ['###[group]x', '### [group]x'],
+    ['#\u200b#[error]x', '# #[error]x']
+  ])('%j becomes %j', (text, expected) => {
+    expect(neutralise(text)).toBe(expected)
+  })
+
+  it('leaves ordinary messages alone, colons and IPv6 included', () => {
+    const text = 'Backup 502 of server 12345: completed in 1m35s (http://[::1]:8080) #5 [x]'
+    expect(neutralise(text)).toBe(text)
+  })
+
+  it('removes bidi overrides and other format characters', () => {
+    expect(oneLine('a\u202eb\u200bc\u0000d')).toBe('a b c d')
+  })
+})
+
+describe('scrubber', () => {
+  const scrub = scrubber(TOKEN)
+  const entities = (text: string, form: (c: string) => string): string =>
+    [...text].map((c) => (/\w/.test(c) ? form(c) : c)).join('')
+
+  it.each([
+    ['raw', `Invalid token ${TOKEN}.`],
+    ['upper case', `INVALID TOKEN ${TOKEN.toUpperCase()}.`],
+    ['an HTML decimal entity for _', TOKEN.replaceAll('_', '&#95;')],
+    ['an HTML hex entity for _', TOKEN.replaceAll('_', '&#x5F;')],
+    ['a named entity for _', TOKEN.replaceAll('_', '&lowbar;')],
+    ['entities without a semicolon', entities(TOKEN, (c) => `&#${c.charCodeAt(0)}`)],
+    ['every character as an entity', entities(TOKEN, (c) => `&#x${c.charCodeAt(0).toString(16)};`)],
+    ['double-encoded entities', TOKEN.replaceAll('_', '&amp;#95;')],
+    ['percent-encoding', encodeURIComponent(TOKEN).replaceAll('_', '%5f')],
+    ['every character percent-encoded', entities(TOKEN, (c) => `%${c.charCodeAt(0).toString(16)}`)],
+    ['JSON \\u escapes', entities(TOKEN, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)],
+    ['full-width characters', TOKEN.replace('vps', 'ｖｐｓ')],
+    ['a zero-width space inside', `${TOKEN.slice(0, 8)}\u200b${TOKEN.slice(8)}`],
+    ['hex', Buffer.from(TOKEN).toString('hex')],
+    ['base64', Buffer.from(TOKEN).toString('base64')],
+    ['base64 after one byte', Buffer.from(`x${TOKEN}`).toString('base64')],
+    ['base64 after two bytes', Buffer.from(`Bearer ${TOKEN}`).toString('base64')],
+    ['base64url after two bytes', Buffer.from(`xy${TOKEN}`).toString('base64url')]
+  ])('removes the token in %s', (_, text) => {
+    const scrubbed = scrub(text)
+    expect(scrubbed).toContain('***')
+    expect(canonical(scrubbed).toLowerCase()).not.toContain(TOKEN.toLowerCase())
+    for (const encoding of ['hex', 'base64'] as const) {
+      expect(scrubbed).not.toContain(Buffer.from(TOKEN).toString(encoding).slice(4, 16))
+    }
+  })
+
+  it('returns text without the token exactly as it is, encoded or not', () => {
+    for (const text of ['Server is busy.', 'a &amp; b %41 \\u0041', '<b>x</b>', '']) {
+      expect(scrub(text)).toBe(text)
+    }
+  })
+
+  it('decodes a text holding the token only encoded, and masks it', () => {
+    expect(scrub(`<title>${TOKEN.replaceAll('_', '&#95;')} &lt;x&gt;</title>`)).toBe(
+      '<title>*** <x></title>'
+    )
+  })
+
+  it('without a token, changes nothing', () => {
+    expect(scrubber('')('anything &#95;')).toBe('anything &#95;')
+  })
+})
+
+describe('scrubJson', () => {
+  const scrub = scrubber(TOKEN)
+
+  it('scrubs every string, at any depth, and keeps other values', () => {
+    const json = { a: [`x ${TOKEN}`, 1, null, true], b: { c: TOKEN } }
+    expect(scrubJson(json, scrub)).toEqual({ a: ['x ***', 1, null, true], b: { c: '***' } })
+  })
+
+  it('keeps a "__proto__" key a plain key', () => {
+    const scrubbed = scrubJson(JSON.parse('{"__proto__": {"polluted": 1}}'), scrub) as object
+    expect(Object.getPrototypeOf(scrubbed)).toBe(Object.prototype)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.keys(scrubbed)).toEqual(['__proto__'])
+  })
+
+  it('drops what is nested deeper than 32 levels', () => {
+    const deep = JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)
+    let value = scrubJson(deep, scrub)
+    let depth = 0
+    while (Array.isArray(value)) {
+      value = value[0]
+      depth++
+    }
+    expect(depth).toBe(32)
+    expect(value).toBeNull()
+  })
+})
