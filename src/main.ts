@@ -6,7 +6,15 @@ import { type Clock, systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
-import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
+import { type Prober, checkHealth, planHealthChecks } from './health.js'
+import { createProber } from './health-probe.js'
+import {
+  type Settings,
+  type Target,
+  healthUrlSecrets,
+  parseInputs,
+  parsePositiveInteger
+} from './inputs.js'
 import type { Logger } from './log.js'
 import { runRestore } from './restore.js'
 import type { Outcome, Runtime } from './runtime.js'
@@ -29,6 +37,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   if (!post) state.markMainStarted()
   const token = core.getInput('api_token')
   if (token) core.setSecret(token)
+  for (const secret of healthUrlSecrets(core.getInput('health_url'))) core.setSecret(secret)
   if (post && !state.rollbackBackupId()) {
     core.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
@@ -72,7 +81,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
         userAgent: USER_AGENT
       })
     }
-    await execute(rt, settings.target)
+    const probe = createProber({
+      dispatcher,
+      userAgent: USER_AGENT,
+      contains: settings.health.contains
+    })
+    await execute(rt, settings.target, probe)
   } catch (error) {
     failure = error
   } finally {
@@ -83,7 +97,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   if (failure !== undefined) fail(failure, outcome)
 }
 
-async function execute(rt: Runtime, target: Target): Promise<void> {
+async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void> {
   const { settings, outcome } = rt
   switch (target.mode) {
     case 'backup':
@@ -94,9 +108,14 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
       }
       return
     case 'restore':
-      return runRestore(rt, target.backupId)
+      planHealthChecks(outcome, settings.health.checks)
+      await runRestore(rt, target.backupId)
+      if (outcome.status === 'active') await checkHealth(rt, probe, outcome.backup?.id)
+      return
     case 'delete':
       return runDelete(rt, target.backupId)
+    case 'verify':
+      return checkHealth(rt, probe)
   }
 }
 
@@ -124,8 +143,9 @@ async function report(
   if (!post) {
     const outputs: Record<string, string | number | null | undefined> = {
       // Set in every mode: a backup deleted or not found still has the id it was asked for.
-      backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
+      backup_id: backup?.id ?? ('backupId' in target ? target.backupId : undefined),
       status: outcome.status,
+      health: healthOutput(outcome.health?.healthy),
       size_mb: backup?.size_mb,
       created_at: backup?.created_at,
       server_name: server?.name ?? backup?.server.name
@@ -149,6 +169,12 @@ async function report(
   } catch (error) {
     core.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
+}
+
+/** The `health` output: empty when no check ran to its end. */
+function healthOutput(healthy: boolean | undefined): string | undefined {
+  if (healthy === undefined) return undefined
+  return healthy ? 'healthy' : 'unhealthy'
 }
 
 function message(error: unknown, outcome: Outcome): string {
