@@ -38,7 +38,7 @@ export function createProber(options: ProbeOptions): Prober {
     } catch (error) {
       if (cancel.aborted) throw new CancelledError()
       if (timeout.aborted)
-        return { ok: false, answer: `no answer within ${formatDuration(timeoutMs)}` }
+        return { ok: false, answer: `nothing within ${formatDuration(timeoutMs)} (abandoned)` }
       return { ok: false, answer: networkReason(error) }
     }
   }

@@ -120,7 +120,7 @@ export async function awaitHealthy(options: HealthOptions): Promise<HealthReport
         random: options.random,
         policy,
         startedAt,
-        initialStatus: 'not checked',
+        initialStatus: 'starting the checks',
         deadline: options.deadline,
         signal: options.signal,
         onStatus: (status, ms) => log.info(`${status} (${formatDuration(ms)})`)
