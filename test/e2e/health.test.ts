@@ -229,19 +229,33 @@ describe('mode: verify (the deploy gate)', () => {
     expect(new Set(connects)).toEqual(new Set([new URL(app.origin).host]))
   })
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s stops the checks at once', async (signal) => {
-    const sim = await simulator({ app: { fault: 'broken' } })
-    const result = await verify(
-      sim,
-      { health_url: sim.app(SERVER_ID).healthUrl, health_timeout: '5m' },
-      { signals: [{ afterMs: 1500, signal }] }
-    )
-    expect(result.signal).toBeNull()
-    expect(result.exitCode).toBe(1)
-    expect(result.durationMs - 1500).toBeLessThan(2000)
-    expect(errorLine(result)).toMatch(/^The workflow was cancelled\./)
-    expect(result.outputs.health).toBeUndefined()
-  })
+  it.each([
+    ['SIGINT', 'hang', '', 3000],
+    ['SIGTERM', 'hang', '', 3000],
+    ['SIGINT', 'broken', '30', 1500],
+    ['SIGTERM', 'broken', '30', 1500]
+  ] as const)(
+    '%s stops the checks at once (app fault %s, poll_interval %j)',
+    async (signal, fault, pollInterval, afterMs) => {
+      // A hanging app: the signal comes during the first probe (sent ~1 s after the start, hung
+      // for 10 s); poll_interval 30: during the first sleep.
+      const sim = await simulator({ app: { fault } })
+      const result = await verify(
+        sim,
+        {
+          health_url: sim.app(SERVER_ID).healthUrl,
+          health_timeout: '5m',
+          poll_interval: pollInterval
+        },
+        { signals: [{ afterMs, signal }] }
+      )
+      expect(result.signal).toBeNull()
+      expect(result.exitCode).toBe(1)
+      expect(result.durationMs - afterMs).toBeLessThan(1000)
+      expect(errorLine(result)).toMatch(/^The workflow was cancelled\./)
+      expect(result.outputs.health).toBeUndefined()
+    }
+  )
 
   it('bad input is refused in one line before any request', async () => {
     const sim = await simulator({ app: {} })
