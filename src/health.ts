@@ -70,7 +70,8 @@ export function planHealthChecks(outcome: Outcome, checks: HealthCheck[]): void 
   if (checks.length) outcome.health = newHealthReport(checks)
 }
 
-function newHealthReport(checks: HealthCheck[]): HealthReport {
+/** A report of checks not run yet. */
+export function newHealthReport(checks: HealthCheck[]): HealthReport {
   return {
     checks: checks.map((c) => ({ target: c.target, lastAnswer: 'not checked', rounds: 0 })),
     rounds: 0
