@@ -104,6 +104,13 @@ function table(header: string[], rows: string[][], right: boolean[] = []): strin
   return [line(header), rule, ...rows.map(line)]
 }
 
+/** The inputs that point a step at `sim`'s server. */
+const connection = (sim: Simulator): Record<string, string> => ({
+  api_url: sim.url,
+  api_token: sim.token,
+  server_id: SERVER_ID
+})
+
 // ---------------------------------------------------------------- 1. simulated clock
 
 /** The issue's allowance: noticed within max(2 s, 10% of T), never more than 60 s late. */
@@ -225,15 +232,7 @@ async function benchReal(): Promise<void> {
     progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
     const sim = await Simulator.start({ backupDurationMs: c.durationMs })
     try {
-      const step = await runStep({
-        with: {
-          api_url: sim.url,
-          api_token: sim.token,
-          server_id: SERVER_ID,
-          mode: 'backup',
-          ...c.with
-        }
-      })
+      const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
       const exitAt = Date.now()
       const post = sim.requests.findIndex(
         (r) => r.method === 'POST' && r.path === '/api/v1/backups/'
@@ -641,9 +640,7 @@ async function benchHealth(): Promise<void> {
       const app = sim.app(Number(SERVER_ID))
       const step = await runStep({
         with: {
-          api_url: sim.url,
-          api_token: sim.token,
-          server_id: SERVER_ID,
+          ...connection(sim),
           mode: 'restore',
           backup_id: String(backup.id),
           health_url: app.healthUrl

@@ -85,14 +85,27 @@ function boolean(read: InputReader, name: string, fallback: boolean): boolean {
   throw new InputError(name, 'must be true or false', text)
 }
 
+/** `text` as a URL, or an InputError naming `input` that shows `shown` (default: the text). */
+function parseUrl(input: string, expected: string, text: string, shown = text): URL {
+  try {
+    return new URL(text)
+  } catch {
+    throw new InputError(input, expected, shown)
+  }
+}
+
+/** Percent-decoded, or as written when it is not validly encoded. */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
 function apiUrl(text: string): string {
   const expected = 'must be an https:// URL (plain http only to localhost, 127.0.0.0/8 or [::1])'
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new InputError('api_url', expected, text)
-  }
+  const url = parseUrl('api_url', expected, text)
   const loopback = LOOPBACK.test(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InputError('api_url', expected, text)
@@ -135,11 +148,7 @@ export function healthUrlSecrets(text: string): string[] {
     const password = info.slice(info.indexOf(':') + 1)
     if (info.includes(':') && password) {
       secrets.add(password)
-      try {
-        secrets.add(decodeURIComponent(password))
-      } catch {
-        // not percent-encoded: masked as written
-      }
+      secrets.add(decode(password))
     }
   }
   return [...secrets]
@@ -147,12 +156,7 @@ export function healthUrlSecrets(text: string): string[] {
 
 function healthCheck(line: string): HealthCheck {
   const expected = 'must hold one http://, https:// or tcp://host:port URL per line'
-  let url: URL
-  try {
-    url = new URL(line)
-  } catch {
-    throw new InputError('health_url', expected, withoutUserInfo(line))
-  }
+  const url = parseUrl('health_url', expected, line, withoutUserInfo(line))
   const { username, password } = url
   url.username = ''
   url.password = ''
@@ -170,13 +174,6 @@ function healthCheck(line: string): HealthCheck {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InputError('health_url', expected, url.href)
-  }
-  const decode = (text: string): string => {
-    try {
-      return decodeURIComponent(text)
-    } catch {
-      return text
-    }
   }
   return {
     kind: 'http',
