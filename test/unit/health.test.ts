@@ -10,6 +10,7 @@ import {
   unhealthyReason
 } from '../../src/health.js'
 import type { Outcome } from '../../src/runtime.js'
+import { healthOutcome, renderHealth } from '../../src/summary.js'
 import { adaptivePolicy } from '../../src/wait.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
@@ -131,5 +132,52 @@ describe('awaitHealthy', () => {
       )
     )
     expect(error).toBeInstanceOf(CancelledError)
+  })
+})
+
+describe('the job summary of the app checks', () => {
+  const outcome = (status: string | undefined, healthy: boolean | undefined): Outcome => {
+    const result: Outcome = { deleted: [], status }
+    planHealthChecks(result, [WEB, DB])
+    result.health!.healthy = healthy
+    return result
+  }
+
+  it.each([
+    ['active', true, 'restored and healthy'],
+    ['active', false, 'restored but not healthy: a person is needed now'],
+    ['error', undefined, 'not restored'],
+    [undefined, undefined, 'not restored']
+  ] as const)('restore, server %s, healthy %s: %s', (status, healthy, words) => {
+    expect(healthOutcome('restore', outcome(status, healthy))).toBe(words)
+    expect(renderHealth('restore', outcome(status, healthy)).join('\n')).toContain(
+      `**Outcome:** ${words}`
+    )
+  })
+
+  it('verify: healthy, or not healthy with a person needed', () => {
+    expect(healthOutcome('verify', outcome(undefined, true))).toBe('healthy')
+    expect(healthOutcome('verify', outcome(undefined, false))).toBe(
+      'not healthy: a person is needed now'
+    )
+  })
+
+  it('shows each check, its last answer, rounds and time to healthy, all escaped', () => {
+    const result = outcome('active', false)
+    result.health!.checks[0]!.lastAnswer = 'HTTP 200 <script>x</script> | *bold*'
+    result.health!.checks[0]!.rounds = 3
+    result.health!.checks[1]!.healthyAfterMs = 4500
+    const html = renderHealth('restore', result).join('\n')
+    expect(html).toContain(
+      '<tr><td>https://shop.example.com/health</td><td>HTTP 200 &#60;script&#62;x&#60;/script&#62; &#124; &#42;bold&#42;</td><td>3</td><td>not healthy</td></tr>'
+    )
+    expect(html).toContain(
+      '<td>tcp://db.example.com:5432</td><td>not checked</td><td>0</td><td>4.5s</td>'
+    )
+    expect(html).not.toContain('<script>')
+  })
+
+  it('says nothing when no check was asked for', () => {
+    expect(renderHealth('restore', { deleted: [], status: 'active' })).toEqual([])
   })
 })
