@@ -9,6 +9,9 @@
  *    bare `node -e 0` and an ncc bundle of bench/core-only.js (only @actions/core), and a check of
  *    dist/index.js for libraries bundled twice.
  *
+ * 4. App health checks (issue 10): awaitHealthy on a simulated clock for app boot times of 5 s,
+ *    1 min and 10 min, and the built action in restore mode against the simulator's app.
+ *
  * Prints Markdown and writes it to bench/results.md. It reports targets; it never fails on them.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -26,9 +29,10 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { Simulator, seededRandom } from '../src/simulator/server.js'
+import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
 import { ROOT, runStep, stepEnv } from './local-runner.js'
-import { type SimulatedWait, simulateWait } from './simulated-wait.js'
+import { type SimulatedWait, simulateHealth, simulateWait } from './simulated-wait.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -99,6 +103,13 @@ function table(header: string[], rows: string[][], right: boolean[] = []): strin
   const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`
   return [line(header), rule, ...rows.map(line)]
 }
+
+/** The inputs that point a step at `sim`'s server. */
+const connection = (sim: Simulator): Record<string, string> => ({
+  api_url: sim.url,
+  api_token: sim.token,
+  server_id: SERVER_ID
+})
 
 // ---------------------------------------------------------------- 1. simulated clock
 
@@ -221,15 +232,7 @@ async function benchReal(): Promise<void> {
     progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
     const sim = await Simulator.start({ backupDurationMs: c.durationMs })
     try {
-      const step = await runStep({
-        with: {
-          api_url: sim.url,
-          api_token: sim.token,
-          server_id: SERVER_ID,
-          mode: 'backup',
-          ...c.with
-        }
-      })
+      const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
       const exitAt = Date.now()
       const post = sim.requests.findIndex(
         (r) => r.method === 'POST' && r.path === '/api/v1/backups/'
@@ -563,6 +566,125 @@ async function benchStartup(): Promise<void> {
   rmSync(dir, { recursive: true, force: true })
 }
 
+// ---------------------------------------------------------------- 4. app health checks
+
+const BOOTS_MS = [5 * SECOND, MINUTE, 10 * MINUTE]
+const THRESHOLDS = [1, 2, 5]
+
+async function benchHealth(): Promise<void> {
+  progress('4. app health checks')
+  emit(
+    '## 4. App health checks',
+    '',
+    `\`awaitHealthy\` from src/health.ts (built on \`waitFor\` with \`adaptivePolicy\`) on a simulated clock. The app becomes healthy T after the checks start (the server is active); each probe costs ${LATENCY_MS} ms and sees the state at its arrival. The app counts as healthy once \`health_threshold\` (k) rounds in a row pass; after a passing round the confirming rounds follow ${CONFIRM_INTERVAL_MS / SECOND} s apart. **Lateness** = when the step declares the app healthy − T − (k − 1) × ${CONFIRM_INTERVAL_MS / SECOND} s: the confirming rounds are the price of the threshold, stated apart. Target: lateness within max(2 s, T/10). Median / worst of ${SEEDS} seeds.`,
+    ''
+  )
+  const rows: string[][] = []
+  const checks: string[] = []
+  for (const bootMs of BOOTS_MS) {
+    for (const threshold of THRESHOLDS) {
+      const runs: SimulatedWait[] = []
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        runs.push(await simulateHealth(bootMs, threshold, seededRandom(seed), LATENCY_MS))
+      }
+      const late = runs.map((r) => r.latenessMs)
+      const requests = runs.map((r) => r.requests)
+      const worst = Math.max(...late)
+      const allowed = allowance(bootMs)
+      rows.push([
+        durationLabel(bootMs),
+        String(threshold),
+        seconds(allowed),
+        `${seconds(median(late))} / ${seconds(worst)}`,
+        seconds(worst + (threshold - 1) * CONFIRM_INTERVAL_MS),
+        `${median(requests)} / ${Math.max(...requests)}`
+      ])
+      checks.push(
+        `- T = ${durationLabel(bootMs)}, k = ${threshold}: lateness ${verdict(worst <= allowed, `worst ${seconds(worst)}, allowed ${seconds(allowed)}`)}`
+      )
+    }
+  }
+  emit(
+    ...table(
+      [
+        'app boot T',
+        'k',
+        'allowance',
+        'late (median / worst)',
+        'worst with confirming rounds',
+        'probes (median / worst)'
+      ],
+      rows,
+      [true, true, true, true, true, true]
+    ),
+    '',
+    'Targets:',
+    '',
+    ...checks,
+    ''
+  )
+
+  emit(
+    "### The built action against the simulator's app",
+    '',
+    "dist/index.js in restore mode (restore of 2 s) with `health_url` pointing at the simulator's app, which boots for the given time after the server is active again. From the app's own request log: lateness is the arrival of the probe that completed the streak − when the app truly became healthy − (k − 1) × 1 s.",
+    ''
+  )
+  const realRows: string[][] = []
+  const realChecks: string[] = []
+  for (const bootMs of [5 * SECOND, 20 * SECOND]) {
+    progress(`4. dist/ restore with an app that boots in ${durationLabel(bootMs)}`)
+    const sim = await Simulator.start({ restoreDurationMs: 2 * SECOND, app: { bootMs } })
+    try {
+      const backup = sim.addBackup({ serverId: Number(SERVER_ID) })
+      const app = sim.app(Number(SERVER_ID))
+      const step = await runStep({
+        with: {
+          ...connection(sim),
+          mode: 'restore',
+          backup_id: String(backup.id),
+          health_url: app.healthUrl
+        }
+      })
+      const exitAt = Date.now()
+      const since = app.healthySince
+      const last = app.requests.at(-1)
+      if (step.exitCode !== 0 || since === undefined || last === undefined) {
+        realChecks.push(`- app boot ${durationLabel(bootMs)}: the run failed:\n\n${step.log}`)
+        continue
+      }
+      const latenessMs = last.at - since - CONFIRM_INTERVAL_MS
+      realRows.push([
+        durationLabel(bootMs),
+        '2',
+        String(app.requests.length),
+        seconds(latenessMs),
+        seconds(exitAt - since),
+        String(step.exitCode),
+        step.outputs.health ?? ''
+      ])
+      const allowed = allowance(bootMs)
+      realChecks.push(
+        `- app boot ${durationLabel(bootMs)}: lateness ${verdict(latenessMs <= allowed, `${seconds(latenessMs)}, allowed ${seconds(allowed)}`)}`
+      )
+    } finally {
+      await sim.close()
+    }
+  }
+  emit(
+    ...table(
+      ['app boot', 'k', 'probes', 'late', 'exit after healthy', 'exit code', 'health output'],
+      realRows,
+      [true, true, true, true, true, true, false]
+    ),
+    '',
+    'Targets:',
+    '',
+    ...realChecks,
+    ''
+  )
+}
+
 // ---------------------------------------------------------------- main
 
 const began = performance.now()
@@ -583,6 +705,7 @@ emit(
 await benchPolicy()
 await benchReal()
 await benchStartup()
+await benchHealth()
 emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
 writeFileSync(join(ROOT, 'bench', 'results.md'), `${out.join('\n')}\n`)
 progress('written to bench/results.md')

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole cycle against the built-in simulator, with the built dist/ run as the
  * runner runs it. Step 1 backs the server up before the deploy; step 2, the deploy, fails; step 3
- * (`if: failure()`) restores the server from the backup step 1 made and waits until it is active.
+ * (`if: failure()`) restores the server from the backup step 1 made, waits until it is active, and
+ * then until the app on it answers its health check again (the simulator's app boots for 3 s).
  */
 import { Simulator } from '../src/simulator/server.js'
 import { type StepResult, runStep } from './local-runner.js'
@@ -24,7 +25,12 @@ function show(title: string, result: StepResult): void {
     console.log(`    outputs.${name} = ${value}`)
 }
 
-const simulator = await Simulator.start({ backupDurationMs: 4000, restoreDurationMs: 4000 })
+const simulator = await Simulator.start({
+  backupDurationMs: 4000,
+  restoreDurationMs: 4000,
+  app: { bootMs: 3000 }
+})
+const app = simulator.app(SERVER_ID)
 const connection = {
   api_url: simulator.url,
   api_token: simulator.token,
@@ -48,21 +54,36 @@ try {
     if (statuses.at(-1) !== status()) statuses.push(status())
   }, 50)
   const rollback = await runStep({
-    with: { ...connection, mode: 'restore', backup_id: backup.outputs.backup_id ?? '' }
+    with: {
+      ...connection,
+      mode: 'restore',
+      backup_id: backup.outputs.backup_id ?? '',
+      health_url: app.healthUrl
+    }
   })
   clearInterval(watch)
   if (statuses.at(-1) !== status()) statuses.push(status())
-  show('Step 3: roll back (if: failure(), mode: restore, backup_id from step 1)', rollback)
+  show(
+    'Step 3: roll back (if: failure(), mode: restore, backup_id from step 1, health_url)',
+    rollback
+  )
 
   const restored = simulator.restores.map((r) => r.backupId)
   console.log(
     `\nServer ${SERVER_ID} went ${statuses.join(' → ')}; restored from backup ${restored.join(', ')}.`
   )
   console.log(
+    `The app answered ${app.requests.length} health checks: 503 while the server restored and the app booted, then 200.`
+  )
+  console.log(
     `Backups created: ${simulator.countRequests('POST', '/api/v1/backups/')}; API requests: ${simulator.requests.length}.`
   )
-  if (rollback.exitCode !== 0 || status() !== 'active') throw new Error('the rollback step failed')
-  console.log(bold('\nDemo complete: backed up, deploy failed, rolled back, server active.'))
+  if (rollback.exitCode !== 0 || status() !== 'active' || rollback.outputs.health !== 'healthy') {
+    throw new Error('the rollback step failed')
+  }
+  console.log(
+    bold('\nDemo complete: backed up, deploy failed, rolled back, server active, app healthy.')
+  )
 } catch (error) {
   console.error(`Demo failed: ${(error as Error).message}`)
   process.exitCode = 1

@@ -3,7 +3,14 @@
  * benchmark (which reports the figures): both measure the same thing.
  */
 import type { Clock } from '../src/clock.js'
-import { type PollPolicy, waitFor } from '../src/wait.js'
+import {
+  CONFIRM_INTERVAL_MS,
+  type HealthCheck,
+  awaitHealthy,
+  newHealthReport
+} from '../src/health.js'
+import type { Logger } from '../src/log.js'
+import { type PollPolicy, adaptivePolicy, waitFor } from '../src/wait.js'
 
 export interface SimulatedWait {
   /** When the step learned of the completion, minus the completion. */
@@ -25,24 +32,10 @@ export async function simulateWait(
   random: () => number,
   latencyMs = 0
 ): Promise<SimulatedWait> {
-  let now = 0
-  const delays: number[] = []
-  const clock: Clock = {
-    now: () => now,
-    sleep: async (ms) => {
-      delays.push(ms)
-      now += Math.max(0, ms)
-    }
-  }
-  let requests = 0
+  const { clock, ask, result } = simulatedClock(targetMs, latencyMs)
   await waitFor(
-    async () => {
-      requests++
-      now += latencyMs / 2
-      const done = now >= targetMs
-      now += latencyMs / 2
-      return done ? { done: true, value: undefined } : { done: false, status: 'in_progress' }
-    },
+    async () =>
+      (await ask()) ? { done: true, value: undefined } : { done: false, status: 'in_progress' },
     {
       what: 'the simulated operation',
       clock,
@@ -53,5 +46,67 @@ export async function simulateWait(
       deadline: 24 * 3_600_000
     }
   )
-  return { latenessMs: now - targetMs, requests, delays }
+  return result(0)
+}
+
+/**
+ * A clock whose sleeps advance at once, and a request (`ask`) that costs `latencyMs` and answers
+ * whether the operation, done at `targetMs`, was done when the request arrived (half-way).
+ */
+function simulatedClock(targetMs: number, latencyMs: number) {
+  let now = 0
+  let requests = 0
+  const delays: number[] = []
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      delays.push(ms)
+      now += Math.max(0, ms)
+    }
+  }
+  const ask = async (): Promise<boolean> => {
+    requests++
+    now += latencyMs / 2
+    const done = now >= targetMs
+    now += latencyMs / 2
+    return done
+  }
+  /** The figures, lateness less `allowedMs` (the time the caller's rules add on purpose). */
+  const result = (allowedMs: number): SimulatedWait => ({
+    latenessMs: now - targetMs - allowedMs,
+    requests,
+    delays
+  })
+  return { clock, ask, result }
+}
+
+const SILENT: Logger = { debug() {}, info() {}, warning() {}, group: (_, fn) => fn() }
+const CHECK: HealthCheck = { kind: 'http', target: 'http://app.example/health' }
+
+/**
+ * App checks (awaitHealthy, adaptive policy) for an app that becomes healthy `targetMs` after the
+ * checks start, needing `threshold` rounds in a row. Lateness is counted without the
+ * (threshold − 1) confirming rounds of CONFIRM_INTERVAL_MS that the threshold adds on purpose.
+ */
+export async function simulateHealth(
+  targetMs: number,
+  threshold: number,
+  random: () => number,
+  latencyMs = 0
+): Promise<SimulatedWait> {
+  const { clock, ask, result } = simulatedClock(targetMs, latencyMs)
+  await awaitHealthy({
+    checks: [CHECK],
+    probe: async () =>
+      (await ask()) ? { ok: true, answer: 'HTTP 200' } : { ok: false, answer: 'HTTP 503' },
+    threshold,
+    clock,
+    random,
+    policy: adaptivePolicy,
+    deadline: 24 * 3_600_000,
+    signal: new AbortController().signal,
+    log: SILENT,
+    report: newHealthReport([CHECK])
+  })
+  return result((threshold - 1) * CONFIRM_INTERVAL_MS)
 }

@@ -2,21 +2,36 @@ import type { RunContext } from './context.js'
 import { composeDescription } from './description.js'
 import { parseDuration } from './duration.js'
 import { InputError } from './errors.js'
+import type { HealthCheck } from './health.js'
 
-export type Mode = 'backup' | 'restore' | 'delete'
+export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
 /** What each mode acts on. */
 export type Target =
   | { mode: 'backup' }
   | { mode: 'restore'; backupId: number | 'latest' }
   | { mode: 'delete'; backupId: number }
+  | { mode: 'verify' }
+
+/** The app checks run after a restore (and by mode: verify). */
+export interface HealthSettings {
+  /** Empty: no app check. */
+  checks: HealthCheck[]
+  /** HTTP checks pass only if the body contains this; '' = any body. */
+  contains: string
+  timeoutMs: number
+  /** Consecutive rounds in which every check passes, 1 to 20. */
+  threshold: number
+}
 
 /** Every input, parsed and validated once. Nothing else reads inputs. */
 export interface Settings {
   target: Target
+  /** '' in verify mode, which makes no VPS.org request. */
   apiToken: string
   /** The API base without a trailing slash, e.g. `https://admin.vps.org/api/v1`. */
   apiUrl: string
+  /** 0 in verify mode when server_id is not given. */
   serverId: number
   /** The description sent with a new backup, tag included. */
   description: string
@@ -27,6 +42,7 @@ export interface Settings {
   rollbackOnFailure: boolean
   /** A fixed poll interval forced by the user; undefined = adaptive. */
   pollIntervalMs: number | undefined
+  health: HealthSettings
 }
 
 export type InputReader = (name: string) => string
@@ -35,7 +51,8 @@ const MODES: Record<string, Mode> = {
   backup: 'backup',
   restore: 'restore',
   rollback: 'restore',
-  delete: 'delete'
+  delete: 'delete',
+  verify: 'verify'
 }
 const MAX_TIMEOUT_MS = 24 * 3_600_000
 const MAX_POLL_INTERVAL_S = 3600
@@ -96,14 +113,27 @@ function boolean(read: InputReader, name: string, fallback: boolean): boolean {
   throw new InputError(name, 'must be true or false', text)
 }
 
+/** `text` as a URL, or an InputError naming `input` that shows `shown` (default: the text). */
+function parseUrl(input: string, expected: string, text: string, shown = text): URL {
+  try {
+    return new URL(text)
+  } catch {
+    throw new InputError(input, expected, shown)
+  }
+}
+
+/** Percent-decoded, or as written when it is not validly encoded. */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
 function apiUrl(text: string): string {
   const expected = 'must be an https:// URL (plain http only to localhost, 127.0.0.0/8 or [::1])'
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new InputError('api_url', expected, text)
-  }
+  const url = parseUrl('api_url', expected, text)
   const loopback = LOOPBACK.test(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InputError('api_url', expected, text)
@@ -114,11 +144,11 @@ function apiUrl(text: string): string {
   return url.href.replace(/\/+$/, '')
 }
 
-function timeout(text: string): number {
+function duration(name: string, text: string): number {
   const ms = parseDuration(text)
   if (ms === undefined || ms <= 0 || ms > MAX_TIMEOUT_MS) {
     throw new InputError(
-      'timeout',
+      name,
       'must be a duration up to 24h: seconds (900) or with a unit (90s, 15m, 1h, 1h30m)',
       text
     )
@@ -126,8 +156,100 @@ function timeout(text: string): number {
   return ms
 }
 
+/** The user-info of a URL-like line (`scheme://user:pass@…`), found even if the URL is invalid. */
+const USER_INFO = /^\s*[a-z][a-z\d+.-]*:\/\/([^/?#\s]*)@/i
+
+/** The line without its user-info: what may be printed. */
+const withoutUserInfo = (line: string): string =>
+  line.replace(USER_INFO, (m, info: string) => m.slice(0, -info.length - 1))
+
+/**
+ * What must be masked in health_url before anything is printed: each line's whole user-info and
+ * its password, as written and decoded.
+ */
+export function healthUrlSecrets(text: string): string[] {
+  const secrets = new Set<string>()
+  for (const line of text.split('\n')) {
+    const info = USER_INFO.exec(line)?.[1]
+    if (!info) continue
+    secrets.add(info)
+    const password = info.slice(info.indexOf(':') + 1)
+    if (info.includes(':') && password) {
+      secrets.add(password)
+      secrets.add(decode(password))
+    }
+  }
+  return [...secrets]
+}
+
+function healthCheck(line: string): HealthCheck {
+  const expected = 'must hold one http://, https:// or tcp://host:port URL per line'
+  const url = parseUrl('health_url', expected, line, withoutUserInfo(line))
+  const { username, password } = url
+  url.username = ''
+  url.password = ''
+  if (url.protocol === 'tcp:') {
+    const port = parsePositiveInteger(url.port)
+    if (!url.hostname || port === undefined) {
+      throw new InputError(
+        'health_url',
+        'has a tcp:// check without a port: write tcp://host:port',
+        url.href
+      )
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+    return { kind: 'tcp', target: `tcp://${url.host}`, host, port }
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError('health_url', expected, url.href)
+  }
+  return {
+    kind: 'http',
+    target: url.href,
+    credentials:
+      username || password ? { username: decode(username), password: decode(password) } : undefined
+  }
+}
+
+function health(read: InputReader, target: Target, rollbackOnFailure: boolean): HealthSettings {
+  const lines = read('health_url')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+  const checks = lines.map(healthCheck)
+  const { mode } = target
+  if (mode === 'verify' && !checks.length) {
+    throw new InputError(
+      'health_url',
+      'is required with mode: verify: one http://, https:// or tcp://host:port URL per line'
+    )
+  }
+  const used = mode === 'restore' || mode === 'verify' || (mode === 'backup' && rollbackOnFailure)
+  if (checks.length && !used) {
+    throw new InputError(
+      'health_url',
+      'is used only with mode: restore, mode: verify, or rollback_on_failure: true (by the automatic rollback)'
+    )
+  }
+  const contains = read('health_contains')
+  if (contains && !checks.some((check) => check.kind === 'http')) {
+    throw new InputError('health_contains', 'needs an http:// or https:// check in health_url')
+  }
+  const thresholdText = read('health_threshold').trim() || '2'
+  const threshold = parsePositiveInteger(thresholdText)
+  if (threshold === undefined || threshold > 20) {
+    throw new InputError('health_threshold', 'must be a whole number from 1 to 20', thresholdText)
+  }
+  return {
+    checks,
+    contains,
+    timeoutMs: duration('health_timeout', read('health_timeout').trim() || '5m'),
+    threshold
+  }
+}
+
 function target(read: InputReader, mode: Mode): Target {
-  if (mode === 'backup') return { mode }
+  if (mode === 'backup' || mode === 'verify') return { mode }
   const expected = mode === 'restore' ? 'a backup id or latest' : 'a backup id'
   const text = required(read, 'backup_id', `${expected} with mode: ${mode}`)
   if (mode === 'restore' && text.trim().toLowerCase() === 'latest') {
@@ -143,8 +265,8 @@ function target(read: InputReader, mode: Mode): Target {
  * value (untrimmed). An error never repeats the token, even if it was given to another input.
  */
 export function parseInputs(read: InputReader, context: RunContext): Settings {
-  const apiToken = required(read, 'api_token', 'a VPS.org API token (pass it from a secret)').trim()
-  if (!TOKEN.test(apiToken)) {
+  const apiToken = read('api_token').trim()
+  if (apiToken && !TOKEN.test(apiToken)) {
     throw new InputError(
       'api_token',
       'must be a VPS.org API token: printable ASCII characters without spaces or line breaks (check the secret; its value is not shown)'
@@ -155,6 +277,7 @@ export function parseInputs(read: InputReader, context: RunContext): Settings {
   } catch (error) {
     if (
       error instanceof InputError &&
+      apiToken &&
       error.message.toLowerCase().includes(apiToken.toLowerCase())
     ) {
       throw new InputError(error.input, error.expected)
@@ -167,23 +290,37 @@ function parse(read: InputReader, context: RunContext, apiToken: string): Settin
   const modeText = read('mode').trim().toLowerCase() || 'backup'
   const mode = MODES[modeText]
   if (!mode) {
-    throw new InputError('mode', 'must be one of backup, restore (or rollback), delete', modeText)
+    throw new InputError(
+      'mode',
+      'must be one of backup, restore (or rollback), delete, verify',
+      modeText
+    )
   }
-  const serverId = positiveInteger('server_id', required(read, 'server_id', 'a server id'))
+  // verify makes no VPS.org request: it needs neither the token nor the server.
+  const verify = mode === 'verify'
+  if (!verify)
+    required(read, 'api_token', `a VPS.org API token (pass it from a secret) with mode: ${mode}`)
+  const serverText = verify
+    ? read('server_id')
+    : required(read, 'server_id', `a server id with mode: ${mode}`)
+  const serverId = serverText ? positiveInteger('server_id', serverText) : 0
   const keepBackups = keep(read('keep_backups').trim() || '0')
   const pollText = read('poll_interval').trim()
   const { description, truncated } = composeDescription(read('description'), context)
+  const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
+  const parsedTarget = target(read, mode)
   return {
-    target: target(read, mode),
+    target: parsedTarget,
     apiToken,
     apiUrl: apiUrl(read('api_url').trim() || 'https://admin.vps.org/api/v1'),
     serverId,
     description,
     descriptionTruncated: truncated,
     wait: boolean(read, 'wait', true),
-    timeoutMs: timeout(read('timeout').trim() || '30m'),
+    timeoutMs: duration('timeout', read('timeout').trim() || '30m'),
     keepBackups,
-    rollbackOnFailure: boolean(read, 'rollback_on_failure', false),
-    pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined
+    rollbackOnFailure,
+    pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined,
+    health: health(read, parsedTarget, rollbackOnFailure)
   }
 }

@@ -6,7 +6,15 @@ import { type Clock, systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
-import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
+import { type Prober, checkHealth, planHealthChecks } from './health.js'
+import { createProber } from './health-probe.js'
+import {
+  type Settings,
+  type Target,
+  healthUrlSecrets,
+  parseInputs,
+  parsePositiveInteger
+} from './inputs.js'
 import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
 import { runRestore } from './restore.js'
@@ -33,6 +41,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   if (!post) state.markMainStarted()
   const token = core.getInput('api_token')
   if (token) core.setSecret(token)
+  for (const secret of healthUrlSecrets(core.getInput('health_url'))) core.setSecret(secret)
   if (post && !state.savedRollback().backupId) {
     log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
@@ -76,7 +85,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
         userAgent: USER_AGENT
       })
     }
-    await execute(rt, settings.target)
+    const probe = createProber({
+      dispatcher,
+      userAgent: USER_AGENT,
+      contains: settings.health.contains
+    })
+    await execute(rt, settings.target, probe)
   } catch (error) {
     failure = error
   } finally {
@@ -87,7 +101,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   if (failure !== undefined) fail(failure, outcome)
 }
 
-async function execute(rt: Runtime, target: Target): Promise<void> {
+async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void> {
   const { settings, outcome } = rt
   switch (target.mode) {
     case 'backup':
@@ -105,9 +119,14 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
       }
       return
     case 'restore':
-      return runRestore(rt, target.backupId)
+      planHealthChecks(outcome, settings.health.checks)
+      await runRestore(rt, target.backupId)
+      if (outcome.status === 'active') await checkHealth(rt, probe, outcome.backup?.id)
+      return
     case 'delete':
       return runDelete(rt, target.backupId)
+    case 'verify':
+      return checkHealth(rt, probe)
   }
 }
 

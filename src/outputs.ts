@@ -4,12 +4,13 @@ import type { Outcome } from './runtime.js'
 /** ISO-8601 date and time, as the API documents `created_at` (e.g. 2025-01-16T15:45:00Z). */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
-type Name = 'backup_id' | 'status' | 'size_mb' | 'created_at' | 'server_name'
+type Name = 'backup_id' | 'status' | 'health' | 'size_mb' | 'created_at' | 'server_name'
 
 /** What each output promises, as a test of its text and the words for a warning. */
 const CHECKS: Record<Name, { valid: (value: string) => boolean; expected: string }> = {
   backup_id: { valid: (v) => /^[1-9]\d*$/.test(v), expected: 'a backup id' },
   status: { valid: (v) => /^[A-Za-z][\w-]{0,63}$/.test(v), expected: 'one word' },
+  health: { valid: (v) => v === 'healthy' || v === 'unhealthy', expected: 'healthy or unhealthy' },
   size_mb: { valid: (v) => /^\d+(\.\d+)?(e\+\d+)?$/.test(v), expected: 'a number' },
   created_at: {
     valid: (v) => ISO_8601.test(v) && !Number.isNaN(Date.parse(v)),
@@ -32,10 +33,17 @@ export function stepOutputs(
 ): Record<string, string> {
   const { backup, server } = outcome
   // Set in every mode: a backup deleted or not found still has the id it was asked for.
-  const backupId = backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId)
+  const backupId = backup?.id ?? ('backupId' in target ? target.backupId : undefined)
   const outputs: Record<Name, string | undefined> = {
     backup_id: backupId?.toString(),
     status: outcome.status,
+    // Empty when no check ran to its end.
+    health:
+      outcome.health?.healthy === undefined
+        ? undefined
+        : outcome.health.healthy
+          ? 'healthy'
+          : 'unhealthy',
     size_mb: backup?.size_mb?.toString(),
     created_at: backup?.created_at,
     server_name: server?.name || backup?.server.name || undefined

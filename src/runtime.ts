@@ -2,6 +2,7 @@ import type { Backup, Server } from './api-types.js'
 import type { VpsOrgClient } from './client.js'
 import type { Clock } from './clock.js'
 import type { RunContext } from './context.js'
+import type { HealthReport } from './health.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './log.js'
 import type { PollPolicy } from './wait.js'
@@ -23,6 +24,8 @@ export interface Outcome {
   pending?: string
   /** The outputs were written (a backup step writes them before its best-effort prune). */
   outputsWritten?: boolean
+  /** The app checks, once they have started (restore with health_url, verify). */
+  health?: HealthReport
 }
 
 /** Everything a mode needs; built once by run(), replaced wholesale in tests. */

@@ -34,7 +34,8 @@ export function escapeHtml(text: string): string {
 const TITLES: Record<Mode, string> = {
   backup: 'VPS.org backup',
   restore: 'VPS.org restore',
-  delete: 'VPS.org backup deletion'
+  delete: 'VPS.org backup deletion',
+  verify: 'App health check'
 }
 
 /** The job summary, written once when the step ends. Every value from outside is escaped. */
@@ -44,7 +45,8 @@ export function renderSummary(report: Report): string {
   const serverName = server?.name ?? backup?.server.name
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]
   const rows: Array<[string, string | number | undefined | null]> = [
-    ['Server', serverName ? `${serverName} (${serverId})` : serverId],
+    // verify mode may have no server (0).
+    ['Server', serverName ? `${serverName} (${serverId})` : serverId || undefined],
     [mode === 'restore' ? 'Restored from backup' : 'Backup', backup?.id],
     ['Created', backup?.created_at],
     ['Description', backup?.description],
@@ -67,6 +69,7 @@ export function renderSummary(report: Report): string {
   if (outcome.pending) {
     lines.push(`<p><strong>Still running:</strong> ${escapeHtml(outcome.pending)}</p>`, '')
   }
+  lines.push(...renderHealth(mode, outcome))
   if (mode === 'backup' && backup?.status === 'completed') {
     lines.push(
       '### Roll back to this backup',
@@ -85,4 +88,42 @@ export function renderSummary(report: Report): string {
     )
   }
   return lines.join('\n')
+}
+
+/** The outcome in words, for a restore or verify step that had app checks. */
+export function healthOutcome(mode: Mode, outcome: Outcome): string {
+  const healthy = outcome.health?.healthy
+  if (mode === 'verify') {
+    if (healthy === undefined) return 'not checked to the end'
+    return healthy ? 'healthy' : 'not healthy: a person is needed now'
+  }
+  if (outcome.status === 'restoring') return 'restore still running: the app was not checked'
+  if (outcome.status !== 'active') return 'not restored'
+  if (healthy === undefined) return 'restored, app health unknown: the checks did not end'
+  return healthy ? 'restored and healthy' : 'restored but not healthy: a person is needed now'
+}
+
+/** The app checks: each check's target (no user-info), last answer, rounds, time to healthy. */
+export function renderHealth(mode: Mode, outcome: Outcome): string[] {
+  const { health } = outcome
+  if (!health) return []
+  const lines = [
+    '### App health',
+    '',
+    `**Outcome:** ${escapeHtml(healthOutcome(mode, outcome))}`,
+    '',
+    '<table>',
+    '<tr><th align="left">Check</th><th align="left">Last answer</th><th align="left">Rounds</th><th align="left">Healthy after</th></tr>'
+  ]
+  for (const check of health.checks) {
+    const cells = [
+      check.target,
+      check.lastAnswer,
+      String(check.rounds),
+      check.healthyAfterMs === undefined ? 'not healthy' : formatDuration(check.healthyAfterMs)
+    ]
+    lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+  }
+  lines.push('</table>', '')
+  return lines
 }

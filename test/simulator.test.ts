@@ -835,11 +835,22 @@ describe('CLI arguments', () => {
     expect(parseCliArgs([])).toMatchObject({ port: 0, servers: undefined })
   })
 
+  it('runs an app per server with --app, --app-boot-seconds or --app-fault', () => {
+    expect(parseCliArgs([]).app).toBeUndefined()
+    expect(parseCliArgs(['--app']).app).toEqual({ bootMs: undefined, fault: undefined })
+    expect(parseCliArgs(['--app-boot-seconds', '2.5', '--app-fault', 'flap']).app).toEqual({
+      bootMs: 2500,
+      fault: 'flap'
+    })
+  })
+
   it.each([
     [['--port', 'x']],
     [['--port', '70000']],
     [['--page-size', '0']],
     [['--backup-seconds', '-1']],
+    [['--app-boot-seconds', 'x']],
+    [['--app-fault', 'down']],
     [['--server', '12345']],
     [['--bogus']],
     [['extra']]

@@ -3,15 +3,20 @@
  *
  *   node lib/src/simulator/cli.js --port 8080 --backup-seconds 5 --server 12345:web-server-01
  *
+ * With --app (or --app-boot-seconds / --app-fault), each server also runs an app for health
+ * checks, printed as APP_<id>_HEALTH_URL=... and APP_<id>_TCP_URL=... lines.
+ *
  * Prints the API URL and token as VPSORG_API_URL=... / VPSORG_API_TOKEN=... lines, then one line
  * per request. Stops on SIGINT or SIGTERM. Bad flags: one error line on stderr, exit code 2.
  */
 import { parseArgs } from 'node:util'
+import { APP_FAULTS, type AppFault } from './app.js'
 import { Simulator, type SimulatorOptions } from './server.js'
 
 const USAGE =
   'usage: cli.js [--port N] [--host HOST] [--token TOKEN] [--backup-seconds S] ' +
-  '[--restore-seconds S] [--page-size N] [--shuffle] [--server ID:NAME]...'
+  '[--restore-seconds S] [--page-size N] [--shuffle] [--server ID:NAME]... ' +
+  `[--app] [--app-boot-seconds S] [--app-fault ${APP_FAULTS.join('|')}]`
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value)
@@ -49,7 +54,10 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
       'restore-seconds': { type: 'string' },
       'page-size': { type: 'string' },
       shuffle: { type: 'boolean' },
-      server: { type: 'string', multiple: true }
+      server: { type: 'string', multiple: true },
+      app: { type: 'boolean' },
+      'app-boot-seconds': { type: 'string' },
+      'app-fault': { type: 'string' }
     }
   })
   const options: SimulatorOptions = {
@@ -68,6 +76,17 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
   if (values['page-size'] !== undefined) {
     options.pageSize = integer('page-size', values['page-size'], 1)
   }
+  const boot = values['app-boot-seconds']
+  const fault = values['app-fault']
+  if (fault !== undefined && !APP_FAULTS.includes(fault as AppFault)) {
+    throw new Error(`--app-fault must be one of ${APP_FAULTS.join(', ')}, got "${fault}"`)
+  }
+  if (values.app || boot !== undefined || fault !== undefined) {
+    options.app = {
+      bootMs: boot === undefined ? undefined : seconds('app-boot-seconds', boot),
+      fault: fault as AppFault | undefined
+    }
+  }
   if (options.token === '') throw new Error('--token must not be empty')
   return options
 }
@@ -85,6 +104,10 @@ async function main(): Promise<void> {
   console.log('VPS.org API simulator listening')
   console.log(`VPSORG_API_URL=${simulator.url}`)
   console.log(`VPSORG_API_TOKEN=${simulator.token}`)
+  for (const { id } of options.app ? (options.servers ?? [{ id: 12345 }]) : []) {
+    console.log(`APP_${id}_HEALTH_URL=${simulator.app(id).healthUrl}`)
+    console.log(`APP_${id}_TCP_URL=${simulator.app(id).tcpUrl}`)
+  }
   const stop = (signal: string): void => {
     console.log(`VPS.org API simulator stopping (${signal})`)
     void simulator.close()

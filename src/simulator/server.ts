@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { App, type AppOptions } from './app.js'
 
 /** `in_progress` while running (or `runningStatus`), then `completed` or `failed`. */
 export type BackupStatus = 'in_progress' | 'completed' | 'failed' | (string & {})
@@ -59,6 +60,8 @@ export interface SimulatorOptions {
   runningStatus?: string
   /** Lists leave out backups created less than this long ago: a list that lags behind creates. */
   listLagMs?: number
+  /** Runs an app per server, for health checks (see app.ts). Default: no app. */
+  app?: AppOptions
   /** Injectable clock (ms since epoch). Default Date.now. */
   now?: () => number
   /** Called with one line per request, e.g. "POST /api/v1/backups/ -> 201". Never contains the token. */
@@ -539,6 +542,7 @@ export class Simulator {
   readonly #closing = new AbortController()
   readonly #servers = new Map<number, ServerState>()
   readonly #records: BackupRecord[] = []
+  readonly #apps = new Map<number, App>()
   readonly #faults: PendingFault[] = []
   /** The list order of each server and backup (see the file comment). */
   readonly #ranks = new WeakMap<object, number>()
@@ -607,6 +611,12 @@ export class Simulator {
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const simulator = new Simulator(options)
     await simulator.#listen(options.host ?? '127.0.0.1', options.port ?? 0)
+    if (options.app) {
+      for (const server of simulator.#servers.values()) {
+        const view = (): { status: string; updatedAt: number } => simulator.#serverView(server)
+        simulator.#apps.set(server.id, await App.start(view, options.app, simulator.#now))
+      }
+    }
     return simulator
   }
 
@@ -726,9 +736,17 @@ export class Simulator {
     ).length
   }
 
+  /** The app of a server (with the `app` option). */
+  app(id: number): App {
+    const app = this.#apps.get(id)
+    if (!app) throw new Error(`No app for server ${id}: start the simulator with the app option`)
+    return app
+  }
+
   /** Closes the server and every connection, including hung ones. */
   async close(): Promise<void> {
     this.#closing.abort()
+    await Promise.all([...this.#apps.values()].map((app) => app.close()))
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve())
       this.#http.closeAllConnections()

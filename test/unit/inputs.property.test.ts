@@ -262,7 +262,8 @@ const validCombination = fc
       timeoutMs: c.timeout.ms,
       keepBackups: c.keep.value,
       rollbackOnFailure: c.rollback.value,
-      pollIntervalMs: c.poll.value
+      pollIntervalMs: c.poll.value,
+      health: { checks: [], contains: '', timeoutMs: 300_000, threshold: 2 }
     }
     return { inputs, expected }
   })
@@ -336,7 +337,7 @@ describe('parseInputs, property-based', () => {
         expect(s.apiToken).not.toBe('')
         expect(Number.isSafeInteger(s.serverId) && s.serverId > 0).toBe(true)
         expect(['backup', 'restore', 'delete']).toContain(s.target.mode)
-        if (s.target.mode !== 'backup') {
+        if ('backupId' in s.target) {
           const id = s.target.backupId
           expect(id === 'latest' || (Number.isSafeInteger(id) && id > 0)).toBe(true)
         }

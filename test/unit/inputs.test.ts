@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
-import { type Settings, parseInputs, parsePositiveInteger } from '../../src/inputs.js'
+import {
+  type Settings,
+  healthUrlSecrets,
+  parseInputs,
+  parsePositiveInteger
+} from '../../src/inputs.js'
 import { PARSED, TAG, context } from '../helpers/context.js'
 import type { RunContext } from '../../src/context.js'
 
@@ -404,4 +409,112 @@ describe('parseInputs: description', () => {
     const { description } = composeDescription(text, context)
     expect(description).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/)
   })
+})
+
+describe('parseInputs: health checks and mode: verify', () => {
+  const APP = 'https://shop.example.com/health'
+  const restore = { mode: 'restore', backup_id: '7' }
+
+  it('has no app check by default, and the documented defaults', () => {
+    expect(parse(restore).health).toEqual({
+      checks: [],
+      contains: '',
+      timeoutMs: 5 * 60_000,
+      threshold: 2
+    })
+  })
+
+  it('takes one check per line: http(s) and tcp://host:port, blank lines skipped', () => {
+    const settings = parse({
+      ...restore,
+      health_url: `${APP}\n\n  tcp://db.example.com:5432  \ntcp://[::1]:22\n`,
+      health_contains: 'ok',
+      health_timeout: '90s',
+      health_threshold: '20'
+    })
+    expect(settings.health).toEqual({
+      checks: [
+        { kind: 'http', target: APP, credentials: undefined },
+        { kind: 'tcp', target: 'tcp://db.example.com:5432', host: 'db.example.com', port: 5432 },
+        { kind: 'tcp', target: 'tcp://[::1]:22', host: '::1', port: 22 }
+      ],
+      contains: 'ok',
+      timeoutMs: 90_000,
+      threshold: 20
+    })
+  })
+
+  it('takes user-info apart: credentials to send, a target without them to print', () => {
+    const [check] = parse({ ...restore, health_url: 'https://mon:p%40ss@shop.example.com/h' })
+      .health.checks
+    expect(check).toEqual({
+      kind: 'http',
+      target: 'https://shop.example.com/h',
+      credentials: { username: 'mon', password: 'p@ss' }
+    })
+  })
+
+  it('lists what to mask in health_url: the whole user-info and the password, raw and decoded', () => {
+    expect(
+      healthUrlSecrets('https://mon:p%40ss@a.example/h\nhttp://b.example/\nnot a url://x:y@')
+    ).toEqual(['mon:p%40ss', 'p%40ss', 'p@ss'])
+  })
+
+  it.each([
+    [{ health_url: 'ftp://shop.example.com/' }, 'health_url', 'http://, https:// or tcp://'],
+    [{ health_url: 'shop.example.com/health' }, 'health_url', 'http://, https:// or tcp://'],
+    [{ health_url: 'tcp://db.example.com' }, 'health_url', 'without a port'],
+    [{ health_url: APP, health_threshold: '0' }, 'health_threshold', 'from 1 to 20'],
+    [{ health_url: APP, health_threshold: '21' }, 'health_threshold', 'from 1 to 20'],
+    [{ health_url: APP, health_threshold: 'two' }, 'health_threshold', 'from 1 to 20'],
+    [{ health_url: APP, health_timeout: '5 min' }, 'health_timeout', 'duration'],
+    [{ health_contains: 'ok' }, 'health_contains', 'needs an http'],
+    [{ health_url: 'tcp://db:5432', health_contains: 'ok' }, 'health_contains', 'needs an http']
+  ])('refuses %j in one line naming %s', (values, input, expected) => {
+    expect(inputError({ ...restore, ...values }, input)).toContain(expected)
+  })
+
+  it('never prints the user-info of a bad health_url', () => {
+    const message = inputError(
+      { ...restore, health_url: 'ftp://mon:s3cret@x.example/' },
+      'health_url'
+    )
+    expect(message).not.toContain('s3cret')
+    expect(message).not.toContain('mon')
+    const unparsable = inputError({ ...restore, health_url: 'http://mon:s3cret@' }, 'health_url')
+    expect(unparsable).not.toContain('s3cret')
+  })
+
+  it.each<Record<string, string>>([{ mode: 'backup' }, { mode: 'delete', backup_id: '7' }])(
+    'refuses health_url with %j',
+    (values) => {
+      expect(inputError({ ...values, health_url: APP }, 'health_url')).toContain(
+        'used only with mode: restore, mode: verify, or rollback_on_failure: true'
+      )
+    }
+  )
+
+  it('takes health_url in backup mode for the automatic rollback', () => {
+    const settings = parse({ health_url: APP, rollback_on_failure: 'true' })
+    expect(settings.health.checks).toHaveLength(1)
+  })
+
+  it('verify needs health_url, but neither api_token nor server_id', () => {
+    const settings = parse({ mode: 'verify', api_token: '', server_id: '', health_url: APP })
+    expect(settings.target).toEqual({ mode: 'verify' })
+    expect(settings.apiToken).toBe('')
+    expect(settings.serverId).toBe(0)
+    expect(inputError({ mode: 'verify', api_token: '' }, 'health_url')).toContain(
+      'required with mode: verify'
+    )
+  })
+
+  it.each(['backup', 'restore', 'delete'])(
+    'mode: %s still refuses a missing token or server',
+    (mode) => {
+      const values = { mode, backup_id: '7' }
+      expect(inputError({ ...values, api_token: '' }, 'api_token')).toContain(`required`)
+      expect(inputError({ ...values, server_id: '' }, 'server_id')).toContain(`required`)
+    }
+  )
 })

@@ -1,0 +1,109 @@
+import { connect } from 'node:net'
+import { type Dispatcher, request } from 'undici'
+import { networkReason } from './client.js'
+import { formatDuration } from './duration.js'
+import { CancelledError } from './errors.js'
+import { type HealthCheck, PROBE_TIMEOUT_MS, type ProbeResult, type Prober } from './health.js'
+
+/** Redirects a check follows itself, so that credentials stay with the URL's own origin. */
+export const MAX_REDIRECTS = 5
+/** How much of a body health_contains looks at. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+export interface ProbeOptions {
+  /** The same dispatcher as the API client's, so HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply alike. */
+  dispatcher: Dispatcher
+  userAgent: string
+  /** HTTP checks pass only if the body's first MAX_BODY_BYTES contain this; '' = any body. */
+  contains: string
+  timeoutMs?: number
+}
+
+/**
+ * The app checks' edge: a GET for http(s) checks (through `dispatcher`), a direct TCP connection
+ * for tcp checks. Each probe ends within `timeoutMs`; only cancellation makes it reject. It sends
+ * no header but the user agent, and Basic authentication from the URL's user-info to that URL's
+ * origin: never the VPS.org token.
+ */
+export function createProber(options: ProbeOptions): Prober {
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS
+  return async (check, cancel) => {
+    if (cancel.aborted) throw new CancelledError()
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = AbortSignal.any([cancel, timeout])
+    try {
+      return await (check.kind === 'tcp'
+        ? probeTcp(check.host, check.port, signal)
+        : probeHttp(check, options, signal))
+    } catch (error) {
+      if (cancel.aborted) throw new CancelledError()
+      if (timeout.aborted)
+        return { ok: false, answer: `nothing within ${formatDuration(timeoutMs)} (abandoned)` }
+      return { ok: false, answer: networkReason(error) }
+    }
+  }
+}
+
+async function probeHttp(
+  check: Extract<HealthCheck, { kind: 'http' }>,
+  options: ProbeOptions,
+  signal: AbortSignal
+): Promise<ProbeResult> {
+  const origin = new URL(check.target).origin
+  let url = new URL(check.target)
+  for (let redirects = 0; ; redirects++) {
+    const headers: Record<string, string> = { 'user-agent': options.userAgent }
+    if (check.credentials && url.origin === origin) {
+      const { username, password } = check.credentials
+      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+    }
+    const response = await request(url, { dispatcher: options.dispatcher, signal, headers })
+    const status = response.statusCode
+    const location = response.headers.location
+    if (status >= 300 && status < 400 && typeof location === 'string') {
+      await response.body.dump()
+      if (redirects === MAX_REDIRECTS) {
+        return { ok: false, answer: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects` }
+      }
+      url = new URL(location, url)
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return { ok: false, answer: `HTTP ${status}: a redirect to a ${url.protocol} URL` }
+      }
+      continue
+    }
+    if (status < 200 || status >= 300 || !options.contains) {
+      await response.body.dump()
+      return { ok: status >= 200 && status < 300, answer: `HTTP ${status}` }
+    }
+    const found = await bodyContains(response.body, options.contains)
+    return found
+      ? { ok: true, answer: `HTTP ${status}` }
+      : { ok: false, answer: `HTTP ${status} without the health_contains text in the body` }
+  }
+}
+
+/** Whether the body's first MAX_BODY_BYTES contain `text`; stops reading once they do. */
+async function bodyContains(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  text: string
+): Promise<boolean> {
+  let seen = Buffer.alloc(0)
+  for await (const chunk of body) {
+    seen = Buffer.concat([seen, chunk]).subarray(0, MAX_BODY_BYTES)
+    if (seen.includes(text) || seen.length >= MAX_BODY_BYTES) break
+  }
+  body.destroy()
+  return seen.includes(text)
+}
+
+/** Opens a TCP connection directly (no proxy) and closes it at once. */
+function probeTcp(host: string, port: number, signal: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, signal })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve({ ok: true, answer: 'connected' })
+    })
+    socket.once('error', reject)
+  })
+}

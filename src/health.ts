@@ -1,0 +1,179 @@
+import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
+import { ActionError } from './errors.js'
+import type { Logger } from './log.js'
+import type { Outcome, Runtime } from './runtime.js'
+import { type PollPolicy, WaitTimeoutError, waitFor } from './wait.js'
+
+/** Each probe is abandoned after this long and counts as failing. */
+export const PROBE_TIMEOUT_MS = 10_000
+/** Once a round has passed, the rounds that confirm it (health_threshold) follow this quickly. */
+export const CONFIRM_INTERVAL_MS = 1000
+
+/** One app check from `health_url`. `target` is what may be printed: it never has user-info. */
+export type HealthCheck =
+  | {
+      kind: 'http'
+      target: string
+      /** From the URL's user-info, sent as Basic authentication to the URL's origin only. */
+      credentials?: { username: string; password: string }
+    }
+  | { kind: 'tcp'; target: string; host: string; port: number }
+
+/** What one probe saw: `answer` is for people, e.g. `HTTP 503` or `connection refused`. */
+export interface ProbeResult {
+  ok: boolean
+  answer: string
+}
+
+/** Runs one check once; rejects only with CancelledError (the workflow was cancelled). */
+export type Prober = (check: HealthCheck, signal: AbortSignal) => Promise<ProbeResult>
+
+export interface CheckReport {
+  target: string
+  /** The last answer, or `not checked` before the first round. */
+  lastAnswer: string
+  /** Rounds in which this check was probed. */
+  rounds: number
+  /** From the start of the checks to the round that completed the streak of healthy rounds. */
+  healthyAfterMs?: number
+}
+
+/** The checks' progress, filled in as they run, so that whatever ends the step can report it. */
+export interface HealthReport {
+  /** Undefined until the checks end: passed (true) or timed out (false). */
+  healthy?: boolean
+  checks: CheckReport[]
+  rounds: number
+  /** The most recent failure: which check, what it answered, and whether in the last round. */
+  failing?: { target: string; answer: string; lastRound: boolean }
+}
+
+export interface HealthOptions {
+  checks: HealthCheck[]
+  probe: Prober
+  /** Consecutive rounds in which every check passes. */
+  threshold: number
+  clock: Clock
+  random: () => number
+  policy: PollPolicy
+  /** When the checks end in failure if not yet healthy. */
+  deadline: number
+  signal: AbortSignal
+  log: Logger
+  /** Filled in as the checks run. */
+  report: HealthReport
+}
+
+/** Records the checks to come, so that a step that ends before them reports them as not checked. */
+export function planHealthChecks(outcome: Outcome, checks: HealthCheck[]): void {
+  if (checks.length) outcome.health = newHealthReport(checks)
+}
+
+/** A report of checks not run yet. */
+export function newHealthReport(checks: HealthCheck[]): HealthReport {
+  return {
+    checks: checks.map((c) => ({ target: c.target, lastAnswer: 'not checked', rounds: 0 })),
+    rounds: 0
+  }
+}
+
+/**
+ * Probes every check each round, polling with `policy` (waitFor), until `threshold` rounds in a
+ * row pass: then the report says healthy. Once a round passes, the confirming rounds follow every
+ * CONFIRM_INTERVAL_MS, so the threshold adds (threshold − 1) × 1 s, not the policy's longer
+ * delays. At the deadline the report says unhealthy, naming the check that failed last.
+ */
+export async function awaitHealthy(options: HealthOptions): Promise<HealthReport> {
+  const { checks, clock, report, log, threshold } = options
+  const startedAt = clock.now()
+  let streak = 0
+  const policy: PollPolicy = (elapsedMs, random) =>
+    streak > 0 ? CONFIRM_INTERVAL_MS : options.policy(elapsedMs, random)
+  try {
+    await waitFor(
+      async () => {
+        const results = await Promise.all(checks.map((c) => options.probe(c, options.signal)))
+        report.rounds++
+        let failed: CheckReport | undefined
+        results.forEach((result, i) => {
+          const check = report.checks[i]!
+          check.rounds++
+          check.lastAnswer = result.answer
+          if (!result.ok) failed ??= check
+        })
+        if (failed)
+          report.failing = { target: failed.target, answer: failed.lastAnswer, lastRound: true }
+        else if (report.failing) report.failing.lastRound = false
+        streak = failed ? 0 : streak + 1
+        if (streak < threshold) {
+          const status = failed
+            ? `${failed.target}: ${failed.lastAnswer}`
+            : `every check passed (${streak} of ${threshold} rounds in a row)`
+          return { done: false, status }
+        }
+        for (const check of report.checks) check.healthyAfterMs = clock.now() - startedAt
+        return { done: true, value: undefined }
+      },
+      {
+        what: 'the app to be healthy',
+        clock,
+        random: options.random,
+        policy,
+        startedAt,
+        initialStatus: 'starting the checks',
+        deadline: options.deadline,
+        signal: options.signal,
+        onStatus: (status, ms) => log.info(`${status} (${formatDuration(ms)})`)
+      }
+    )
+    report.healthy = true
+    log.info(
+      `The app is healthy: ${threshold} round${threshold > 1 ? 's' : ''} in a row passed, after ${formatDuration(clock.now() - startedAt)}.`
+    )
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error
+    report.healthy = false
+  }
+  return report
+}
+
+/** The failing check and what it last answered, for the one failure line. */
+export function unhealthyReason(report: HealthReport): string {
+  const { failing } = report
+  if (!failing) return 'no round of checks ended in time'
+  const { target, answer, lastRound } = failing
+  return lastRound
+    ? `${target} last answered ${answer}`
+    : `${target} last failed with ${answer} (too few rounds in a row passed since)`
+}
+
+/**
+ * Runs the app checks of `rt.settings.health` for a step: after a restore left the server active
+ * (`restoredFrom`), or alone in verify mode. Fills in `rt.outcome.health`; when the app is not
+ * healthy within health_timeout, fails with one line that says what is true: restored (or not)
+ * and which check failed with what answer.
+ */
+export async function checkHealth(
+  rt: Runtime,
+  probe: Prober,
+  restoredFrom?: number
+): Promise<void> {
+  const { checks, threshold, timeoutMs } = rt.settings.health
+  if (!checks.length) return
+  const report = (rt.outcome.health ??= newHealthReport(checks))
+  const deadline = rt.clock.now() + timeoutMs
+  await rt.log.group(
+    `Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`,
+    () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report })
+  )
+  if (report.healthy) return
+  const restored =
+    restoredFrom === undefined
+      ? ''
+      : `Server ${rt.settings.serverId} was restored from backup ${restoredFrom} and is active, but `
+  const app = restored ? 'the app' : 'The app'
+  throw new ActionError(
+    `${restored}${app} is not healthy after ${formatDuration(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`
+  )
+}
