@@ -64,7 +64,7 @@ function expectUnhealthy(result: StepResult, reason: string, restored?: number):
 
 describe('mode: restore with health_url', () => {
   it('waits for the app to boot after the server is active, then is green', async () => {
-    const { sim, backupId } = await withApp({ bootMs: 1500 })
+    const { sim, backupId } = await withApp({ bootMs: 4000 })
     const app = sim.app(SERVER_ID)
     const result = await restore(sim, backupId, { health_url: app.healthUrl })
     expect(result.exitCode).toBe(0)
@@ -91,7 +91,7 @@ describe('mode: restore with health_url', () => {
   })
 
   it('a tcp:// check: refused while the app boots, then connected', async () => {
-    const { sim, backupId } = await withApp({ bootMs: 3000 })
+    const { sim, backupId } = await withApp({ bootMs: 4000 })
     const app = sim.app(SERVER_ID)
     const result = await restore(sim, backupId, { health_url: app.tcpUrl })
     expect(result.exitCode).toBe(0)
