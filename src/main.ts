@@ -9,6 +9,7 @@ import { ActionError, CancelledError } from './errors.js'
 import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
 import type { Logger } from './log.js'
 import { runRestore } from './restore.js'
+import { resolveRunBackup } from './run-backup.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
 import { renderSummary } from './summary.js'
@@ -27,8 +28,10 @@ const coreLogger: Logger = {
 export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock) {
   const post = state.isPost()
   if (!post) state.markMainStarted()
-  const token = core.getInput('api_token')
-  if (token) core.setSecret(token)
+  for (const secret of ['api_token', 'github_token']) {
+    const token = core.getInput(secret)
+    if (token) core.setSecret(token)
+  }
   if (post && !state.rollbackBackupId()) {
     core.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
@@ -45,7 +48,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   let dispatcher: Dispatcher | undefined
   let failure: unknown
   try {
-    const context = readContext(env)
+    const context = readContext()
     settings = parseInputs((name) => core.getInput(name, { trimWhitespace: false }), context)
     if (post) settings = rollbackSettings(settings)
     dispatcher = dispatcherFor(env)
@@ -93,10 +96,18 @@ async function execute(rt: Runtime, target: Target): Promise<void> {
         else core.warning('rollback_on_failure needs a completed backup: set wait: true.')
       }
       return
-    case 'restore':
-      return runRestore(rt, target.backupId)
-    case 'delete':
-      return runDelete(rt, target.backupId)
+    case 'restore': {
+      const { backupId } = target
+      const ref =
+        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'restore') : backupId
+      return ref === undefined ? undefined : runRestore(rt, ref)
+    }
+    case 'delete': {
+      const { backupId } = target
+      const id =
+        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'delete') : backupId
+      return id === undefined ? undefined : runDelete(rt, id)
+    }
   }
 }
 
@@ -124,7 +135,11 @@ async function report(
   if (!post) {
     const outputs: Record<string, string | number | null | undefined> = {
       // Set in every mode: a backup deleted or not found still has the id it was asked for.
-      backup_id: backup?.id ?? (target.mode === 'backup' ? undefined : target.backupId),
+      backup_id:
+        backup?.id ??
+        (target.mode === 'backup' || typeof target.backupId === 'object'
+          ? undefined
+          : target.backupId),
       status: outcome.status,
       size_mb: backup?.size_mb,
       created_at: backup?.created_at,

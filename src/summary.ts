@@ -50,8 +50,15 @@ export function renderSummary(report: Report): string {
       lines.push(`<tr><th align="left">${name}</th><td>${escapeHtml(String(value))}</td></tr>`)
     }
   }
+  if (outcome.run) {
+    const { id, url } = outcome.run
+    lines.push(
+      `<tr><th align="left">Workflow run</th><td><a href="${escapeHtml(url)}">${id}</a></td></tr>`
+    )
+  }
   lines.push('</table>', '')
   if (report.error) lines.push(`**Failed:** ${escapeHtml(report.error)}`, '')
+  if (outcome.skipped) lines.push(`**Skipped:** ${escapeHtml(outcome.skipped)}`, '')
   if (outcome.pending) lines.push(`**Still running:** ${escapeHtml(outcome.pending)}`, '')
   if (mode === 'backup' && backup?.status === 'completed') {
     lines.push(

@@ -53,7 +53,11 @@ function setup(inputs: Record<string, string> = {}, context: Partial<RunContext>
     sha: '0123456789abcdef0123456789abcdef01234567',
     runId: RUN,
     runAttempt: 1,
+    job: 'deploy',
+    action: 'backup',
+    workflow: 'deploy',
     serverUrl: 'https://github.com',
+    apiUrl: 'https://api.github.com',
     ...context
   }
   const values: Record<string, string> = {
