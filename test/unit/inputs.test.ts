@@ -171,7 +171,7 @@ describe('parseInputs: mode and backup_id', () => {
     'rejects backup_id %j for restore',
     (id) => {
       const message = inputError({ mode: 'restore', backup_id: id }, 'backup_id')
-      expect(message).toContain('a backup id or latest')
+      expect(message).toContain('a backup id, latest or run:<run_id>')
       expect(message).toContain(JSON.stringify(id))
     }
   )
