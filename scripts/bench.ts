@@ -5,9 +5,11 @@
  * 1. The waiting policy (src/wait.ts) on a simulated clock, beside fixed 5 s, 10 s and 30 s loops.
  * 2. The built dist/index.js, run as the runner runs it, against the simulator over loopback;
  *    lateness and polls are taken from the simulator's own log.
- * 3. Start-up: wall time and peak RSS of `node dist/index.js` up to its first request, beside a
- *    bare `node -e 0` and an ncc bundle of bench/core-only.js (only @actions/core), and a check of
- *    dist/index.js for libraries bundled twice.
+ * 3. Start-up: wall time and peak RSS of `node dist/index.js` up to its first request (a plain
+ *    backup, and a restore of `run:<id>` whose first request goes to the GitHub API), beside a bare
+ *    `node -e 0`, an ncc bundle of bench/core-only.js (only @actions/core) and the floor: an ncc
+ *    bundle of bench/stack.js (@actions/core and @actions/github), and a check of dist/index.js
+ *    for libraries bundled twice.
  *
  * 4. App health checks (issue 10): awaitHealthy on a simulated clock for app boot times of 5 s,
  *    1 min and 10 min, and the built action in restore mode against the simulator's app.
@@ -17,6 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -389,7 +392,8 @@ const MARKERS: Array<[string, string]> = [
   ['@actions/http-client', 'class HttpClientResponse'],
   ['tunnel', 'function TunnelingAgent('],
   ['@actions/core', 'function setOutput('],
-  ['Octokit (`@octokit/*`)', 'octokit']
+  ['Octokit (`@octokit/core`)', 'class Octokit'],
+  ['`@octokit/request-error`', 'class RequestError extends Error']
 ]
 
 function count(text: string, needle: string): number {
@@ -410,30 +414,67 @@ const repeated = (counts: Map<string, number>): string[] =>
   [...counts].filter(([, n]) => n > 1).map(([name, n]) => `\`${name}\` ×${n}`)
 
 async function benchStartup(): Promise<void> {
-  progress('3. start-up: building the core-only bundle with ncc')
+  progress('3. start-up: building the core-only and stack bundles with ncc')
   const dir = mkdtempSync(join(os.tmpdir(), 'vpsorg-bench-'))
-  const bundleDir = join(dir, 'core-only')
   const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js')
-  const build = spawnSync(
-    process.execPath,
-    [ncc, 'build', 'bench/core-only.js', '-o', bundleDir, '--minify', '--quiet'],
-    { cwd: ROOT, encoding: 'utf8' }
-  )
-  if (build.status !== 0) throw new Error(`ncc build failed: ${build.stderr}`)
-  const coreBundle = join(bundleDir, 'index.js')
+  const bundle = (name: string): string => {
+    const build = spawnSync(
+      process.execPath,
+      [ncc, 'build', `bench/${name}.js`, '-o', join(dir, name), '--minify', '--quiet'],
+      { cwd: ROOT, encoding: 'utf8' }
+    )
+    if (build.status !== 0) throw new Error(`ncc build failed: ${build.stderr}`)
+    return join(dir, name, 'index.js')
+  }
+  const coreBundle = bundle('core-only')
+  const stackBundle = bundle('stack')
   const distBundle = join(ROOT, 'dist', 'index.js')
   const useTime = existsSync(TIME)
 
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
-  const env = stepEnv(dir, {
-    with: { api_url: apiUrl, api_token: 'vps_bench_token', server_id: SERVER_ID, mode: 'backup' }
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const common = { api_url: `${origin}/api/v1`, api_token: 'vps_bench_token', server_id: SERVER_ID }
+  const stepDir = (name: string): string => {
+    mkdirSync(join(dir, name))
+    return join(dir, name)
+  }
+  const env = stepEnv(stepDir('backup-step'), { with: { ...common, mode: 'backup' } })
+  // The GitHub API is the same local server: the run is read before any VPS.org request.
+  const runEnv = stepEnv(stepDir('run-step'), {
+    with: {
+      ...common,
+      mode: 'restore',
+      backup_id: 'run:9876543210',
+      only_if_step_started: 'Deploy',
+      github_token: 'ghs_bench_token'
+    },
+    env: { GITHUB_API_URL: origin }
   })
   const variants = [
-    { name: 'bare `node -e 0` (to exit)', args: ['-e', '0'], wait: false, file: undefined },
-    { name: 'core-only bundle (to exit)', args: [coreBundle], wait: false, file: coreBundle },
-    { name: 'dist/index.js (to first request)', args: [distBundle], wait: true, file: distBundle }
+    { name: 'bare `node -e 0` (to exit)', args: ['-e', '0'], wait: false, file: undefined, env },
+    { name: 'core-only bundle (to exit)', args: [coreBundle], wait: false, file: coreBundle, env },
+    {
+      name: 'stack bundle: the floor (to exit)',
+      args: [stackBundle],
+      wait: false,
+      file: stackBundle,
+      env
+    },
+    {
+      name: 'dist/index.js, backup (to first request)',
+      args: [distBundle],
+      wait: true,
+      file: distBundle,
+      env
+    },
+    {
+      name: 'dist/index.js, restore `run:<id>` with `only_if_step_started` (to first request: GitHub)',
+      args: [distBundle],
+      wait: true,
+      file: undefined,
+      env: runEnv
+    }
   ]
   const results = variants.map(() => [] as StartupRun[])
   const loadBefore = os.loadavg().map((n) => n.toFixed(2))
@@ -443,7 +484,7 @@ async function benchStartup(): Promise<void> {
       for (const [v, variant] of variants.entries()) {
         const run = await startOnce(
           variant.args,
-          env,
+          variant.env,
           dir,
           variant.wait ? server : undefined,
           useTime
@@ -468,8 +509,10 @@ async function benchStartup(): Promise<void> {
       ? median(runs.map((r) => r.exitPeakRssBytes!))
       : undefined
   }))
-  const floor = summary[1]!
-  const dist = summary[2]!
+  const core = summary[1]!
+  const floor = summary[2]!
+  const dist = summary[3]!
+  const runRestore = summary[4]!
   const ratio = (ms: number, floorMs: number): string => `${(ms / floorMs).toFixed(2)}×`
   const rssDiff = (bytes: number | undefined): string =>
     bytes === undefined || floor.rss === undefined
@@ -481,6 +524,7 @@ async function benchStartup(): Promise<void> {
       variant.name,
       `${s.wallMs.toFixed(1)} ms`,
       ratio(s.wallMs, floor.wallMs),
+      ratio(s.wallMs, core.wallMs),
       `${s.minMs.toFixed(1)} ms`,
       ratio(s.minMs, floor.minMs),
       `${s.maxMs.toFixed(1)} ms`,
@@ -491,9 +535,10 @@ async function benchStartup(): Promise<void> {
   })
   if (dist.exitMs !== undefined) {
     rows.push([
-      'dist/index.js, whole run (first request answered 401, to exit)',
+      'dist/index.js, backup, whole run (first request answered 401, to exit)',
       `${dist.exitMs.toFixed(1)} ms`,
       ratio(dist.exitMs, floor.wallMs),
+      ratio(dist.exitMs, core.wallMs),
       '',
       '',
       '',
@@ -506,60 +551,69 @@ async function benchStartup(): Promise<void> {
   emit(
     '## 3. Start-up cost',
     '',
-    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, backup mode, the step's environment as local-runner builds it) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, the three interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows.` : `${TIME} is missing: peak RSS not measured.`} The core-only bundle is \`ncc build bench/core-only.js -o <tmp> --minify\` (only \`@actions/core\`, one \`setOutput\`), built by this run. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
+    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows.` : `${TIME} is missing: peak RSS not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. Both are built by this run. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
     '',
     ...table(
       [
         'program',
         'median',
+        'vs floor',
         'vs core-only',
         'min',
-        'vs core-only',
+        'vs floor',
         'max',
         'peak RSS (median)',
-        'vs core-only',
+        'vs floor',
         'bundle'
       ],
       rows,
-      [false, true, true, true, true, true, true, true, true]
+      [false, true, true, true, true, true, true, true, true, true]
     ),
     ''
   )
 
   const distText = readFileSync(distBundle, 'utf8')
+  const stackText = readFileSync(stackBundle, 'utf8')
   const coreText = readFileSync(coreBundle, 'utf8')
   const markerRows = MARKERS.map(([library, marker]) => [
     library,
     `\`${marker}\``,
     String(count(distText, marker)),
+    String(count(stackText, marker)),
     String(count(coreText, marker))
   ])
   const distClasses = classCounts(distText)
+  const stackClasses = classCounts(stackText)
   const coreClasses = classCounts(coreText)
-  // The core-only bundle holds one copy of each library it bundles: names it repeats too are
-  // defined twice inside one library (undici has two `Request` classes), not a second copy.
+  // A bundle that holds one copy of each library may still repeat a name defined twice inside
+  // one library (undici has two `Request` classes): only names dist/ repeats more often count.
   const extra = [...distClasses]
-    .filter(([name, n]) => n > 1 && n > (coreClasses.get(name) ?? 1))
+    .filter(([name, n]) => n > 1 && n > (stackClasses.get(name) ?? 1))
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
+  const within = (run: typeof dist, label: string): string[] => [
+    `- ${label}: start-up within 1.15× of the floor: ${verdict(run.wallMs <= 1.15 * floor.wallMs, `${ratio(run.wallMs, floor.wallMs)}: ${run.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms; ${ratio(run.wallMs, core.wallMs)} the core-only bundle's ${core.wallMs.toFixed(1)} ms`)}`,
+    run.rss === undefined || floor.rss === undefined
+      ? `- ${label}: peak RSS within 5 MiB of the floor: not measured`
+      : `- ${label}: peak RSS within 5 MiB of the floor: ${verdict(run.rss - floor.rss <= 5 * MIB, `${mib(run.rss)} vs ${mib(floor.rss)}`)}`
+  ]
   emit(
     'Libraries bundled more than once (`grep -c`-style counts of strings that occur once per copy):',
     '',
-    ...table(['library', 'marker', 'dist/index.js', 'core-only'], markerRows, [
+    ...table(['library', 'marker', 'dist/index.js', 'stack (floor)', 'core-only'], markerRows, [
       false,
       false,
+      true,
       true,
       true
     ]),
     '',
-    `Class names defined more than once: dist/index.js: ${repeated(distClasses).join(', ') || 'none'}; core-only bundle: ${repeated(coreClasses).join(', ') || 'none'}. More often in dist/ than in the core-only bundle: ${extra.join(', ') || 'none'}.`,
+    `Class names defined more than once: dist/index.js: ${repeated(distClasses).join(', ') || 'none'}; stack bundle: ${repeated(stackClasses).join(', ') || 'none'}; core-only bundle: ${repeated(coreClasses).join(', ') || 'none'}. More often in dist/ than in the stack bundle: ${extra.join(', ') || 'none'}.`,
     '',
     'Targets:',
     '',
-    `- Start-up within 1.15× of the core-only floor: ${verdict(dist.wallMs <= 1.15 * floor.wallMs, `${(dist.wallMs / floor.wallMs).toFixed(2)}×: ${dist.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms`)}`,
-    dist.rss === undefined || floor.rss === undefined
-      ? '- Peak RSS within 5 MiB of the floor: not measured'
-      : `- Peak RSS within 5 MiB of the core-only floor: ${verdict(dist.rss - floor.rss <= 5 * MIB, `${mib(dist.rss)} vs ${mib(floor.rss)}`)}`,
+    ...within(dist, 'Backup'),
+    ...within(runRestore, 'Restore `run:<id>` (GitHub API first)'),
     `- No duplicate copies of a library in dist/: ${verdict(copies.length === 0 && extra.length === 0, `markers counted more than once: ${copies.join(', ') || 'none'}; class names repeated beyond the floor: ${extra.length}`)}`,
     ''
   )

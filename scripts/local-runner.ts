@@ -51,6 +51,9 @@ export interface StepOptions {
   signals?: Array<{ afterMs: number; signal: NodeJS.Signals }>
 }
 
+/** What the runner gives for `${{ github.token }}`, the default of github_token, in local runs. */
+export const LOCAL_GITHUB_TOKEN = 'ghs_LocalRunnerJobToken0000000000000000'
+
 /** The runner's defaults for a job of acme/shop; tests and the demo override what they need. */
 function contextEnv(): Record<string, string> {
   return {
@@ -111,7 +114,8 @@ export function stepEnv(dir: string, options: StepOptions = {}): Record<string, 
   writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify({ ref: 'refs/heads/main' }))
   const inputs: Record<string, string> = {}
   for (const [name, spec] of Object.entries(ACTION.inputs)) {
-    const value = options.with?.[name] ?? spec.default ?? ''
+    const fallback = spec.default === '${{ github.token }}' ? LOCAL_GITHUB_TOKEN : spec.default
+    const value = options.with?.[name] ?? fallback ?? ''
     inputs[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
   const state: Record<string, string> = {}

@@ -1,33 +1,56 @@
 import { randomBytes } from 'node:crypto'
+import { context as actionsContext } from '@actions/github'
 
-/** What the action needs to know about the workflow run, read from the runner's environment. */
+/** What the action needs to know about the workflow run: @actions/github's `context`, checked. */
 export interface RunContext {
   repository: string
   sha: string
   runId: string
   runAttempt: number
-  serverUrl: string
-  /** GITHUB_JOB: the job's id in the workflow. */
+  /** The job's id in the workflow (`GITHUB_JOB`). */
   job: string
-  /** GITHUB_ACTION: the step's id (or the runner's name for it) within the job. */
+  /** The step's id, or the runner's name for it, within the job (`GITHUB_ACTION`). */
   action: string
+  workflow: string
+  serverUrl: string
+  /** The REST API base: `https://api.github.com`, or a GitHub Enterprise Server's (`GITHUB_API_URL`). */
+  apiUrl: string
   /** 8 random hex characters, new for every execution of the step: tells its backup apart. */
   nonce: string
 }
 
+export type ActionsContext = typeof actionsContext
+
 /** 8 random hex characters. */
 export const randomNonce = (): string => randomBytes(4).toString('hex')
 
-export function readContext(env: NodeJS.ProcessEnv, nonce: () => string = randomNonce): RunContext {
-  const attempt = Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '', 10)
+/** `context.repo` throws when neither GITHUB_REPOSITORY nor the event payload names one. */
+function repositoryOf(source: ActionsContext): string {
+  try {
+    const { owner, repo } = source.repo
+    return owner && repo ? `${owner}/${repo}` : 'local/repository'
+  } catch {
+    return 'local/repository'
+  }
+}
+
+const positive = (value: number): number | undefined =>
+  Number.isSafeInteger(value) && value > 0 ? value : undefined
+
+export function readContext(
+  source: ActionsContext = actionsContext,
+  nonce: () => string = randomNonce
+): RunContext {
   return {
-    repository: env.GITHUB_REPOSITORY || 'local/repository',
-    sha: env.GITHUB_SHA ?? '',
-    runId: env.GITHUB_RUN_ID || '0',
-    runAttempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1,
-    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-    job: env.GITHUB_JOB ?? '',
-    action: env.GITHUB_ACTION ?? '',
+    repository: repositoryOf(source),
+    sha: source.sha ?? '',
+    runId: String(positive(source.runId) ?? 0),
+    runAttempt: positive(source.runAttempt) ?? 1,
+    job: source.job ?? '',
+    action: source.action ?? '',
+    workflow: source.workflow ?? '',
+    serverUrl: source.serverUrl || 'https://github.com',
+    apiUrl: source.apiUrl || 'https://api.github.com',
     nonce: nonce()
   }
 }

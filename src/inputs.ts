@@ -6,11 +6,18 @@ import type { HealthCheck } from './health.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
+/** `backup_id: run:<run_id>`: the backup that workflow run of this repository made. */
+export interface RunRef {
+  runId: number
+  /** restore only: restore only if a step of this name had started in that run. */
+  onlyIfStepStarted?: string
+}
+
 /** What each mode acts on. */
 export type Target =
   | { mode: 'backup' }
-  | { mode: 'restore'; backupId: number | 'latest' }
-  | { mode: 'delete'; backupId: number }
+  | { mode: 'restore'; backupId: number | 'latest' | RunRef }
+  | { mode: 'delete'; backupId: number | RunRef }
   | { mode: 'verify' }
 
 /** The app checks run after a restore (and by mode: verify). */
@@ -29,6 +36,8 @@ export interface Settings {
   target: Target
   /** '' in verify mode, which makes no VPS.org request. */
   apiToken: string
+  /** Sent only to the GitHub API, and only to read a run (only_if_step_started). */
+  githubToken: string
   /** The API base without a trailing slash, e.g. `https://admin.vps.org/api/v1`. */
   apiUrl: string
   /** 0 in verify mode when server_id is not given. */
@@ -248,12 +257,44 @@ function health(read: InputReader, target: Target, rollbackOnFailure: boolean): 
   }
 }
 
-function target(read: InputReader, mode: Mode): Target {
+const RUN_PREFIX = 'run:'
+const ONLY_IF = 'only_if_step_started'
+
+/** The step name, undefined when the input is not set; refused when blank or not one line. */
+function stepName(read: InputReader): string | undefined {
+  const text = read('only_if_step_started')
+  if (text === '') return undefined
+  if (!text.trim() || /\p{Cc}/u.test(text)) {
+    throw new InputError(ONLY_IF, 'must be the name of the deploy step, on one line', text)
+  }
+  return text.trim()
+}
+
+function target(read: InputReader, mode: Mode, githubToken: string): Target {
+  const step = stepName(read)
+  const text = mode === 'backup' || mode === 'verify' ? '' : read('backup_id')
+  if (step !== undefined && !(mode === 'restore' && text.startsWith(RUN_PREFIX))) {
+    throw new InputError(ONLY_IF, `is only for mode: restore with backup_id: run:<run_id>`)
+  }
+  if (step !== undefined && !githubToken) {
+    throw new InputError(
+      'github_token',
+      `is required with ${ONLY_IF}: a token that may read the run (actions: read); the default is github.token`
+    )
+  }
   if (mode === 'backup' || mode === 'verify') return { mode }
-  const expected = mode === 'restore' ? 'a backup id or latest' : 'a backup id'
-  const text = required(read, 'backup_id', `${expected} with mode: ${mode}`)
+  const expected =
+    mode === 'restore' ? 'a backup id, latest or run:<run_id>' : 'a backup id or run:<run_id>'
+  required(read, 'backup_id', `${expected} with mode: ${mode}`)
   if (mode === 'restore' && text.trim().toLowerCase() === 'latest') {
     return { mode, backupId: 'latest' }
+  }
+  if (text.startsWith(RUN_PREFIX)) {
+    const runId = parsePositiveInteger(text.slice(RUN_PREFIX.length))
+    if (runId === undefined) {
+      throw new InputError('backup_id', 'must be run:<run_id> with a positive whole number', text)
+    }
+    return { mode, backupId: step === undefined ? { runId } : { runId, onlyIfStepStarted: step } }
   }
   const backupId = parsePositiveInteger(text)
   if (backupId === undefined) throw new InputError('backup_id', `must be ${expected}`, text)
@@ -272,13 +313,14 @@ export function parseInputs(read: InputReader, context: RunContext): Settings {
       'must be a VPS.org API token: printable ASCII characters without spaces or line breaks (check the secret; its value is not shown)'
     )
   }
+  const githubToken = read('github_token').trim()
   try {
-    return parse(read, context, apiToken)
+    return parse(read, context, apiToken, githubToken)
   } catch (error) {
+    const message = error instanceof InputError ? error.message.toLowerCase() : ''
     if (
       error instanceof InputError &&
-      apiToken &&
-      error.message.toLowerCase().includes(apiToken.toLowerCase())
+      [apiToken, githubToken].some((token) => token && message.includes(token.toLowerCase()))
     ) {
       throw new InputError(error.input, error.expected)
     }
@@ -286,7 +328,12 @@ export function parseInputs(read: InputReader, context: RunContext): Settings {
   }
 }
 
-function parse(read: InputReader, context: RunContext, apiToken: string): Settings {
+function parse(
+  read: InputReader,
+  context: RunContext,
+  apiToken: string,
+  githubToken: string
+): Settings {
   const modeText = read('mode').trim().toLowerCase() || 'backup'
   const mode = MODES[modeText]
   if (!mode) {
@@ -308,10 +355,11 @@ function parse(read: InputReader, context: RunContext, apiToken: string): Settin
   const pollText = read('poll_interval').trim()
   const { description, truncated } = composeDescription(read('description'), context)
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
-  const parsedTarget = target(read, mode)
+  const parsedTarget = target(read, mode, githubToken)
   return {
     target: parsedTarget,
     apiToken,
+    githubToken,
     apiUrl: apiUrl(read('api_url').trim() || 'https://admin.vps.org/api/v1'),
     serverId,
     description,

@@ -19,6 +19,7 @@ import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
 import { runRestore } from './restore.js'
 import { pruneAfter } from './retention.js'
+import { resolveRunBackup } from './run-backup.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
 import { renderSummary } from './summary.js'
@@ -39,8 +40,10 @@ const log: Logger = neutralising({
 export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock) {
   const post = state.isPost()
   if (!post) state.markMainStarted()
-  const token = core.getInput('api_token')
-  if (token) core.setSecret(token)
+  for (const secret of ['api_token', 'github_token']) {
+    const token = core.getInput(secret)
+    if (token) core.setSecret(token)
+  }
   for (const secret of healthUrlSecrets(core.getInput('health_url'))) core.setSecret(secret)
   if (post && !state.savedRollback().backupId) {
     log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
@@ -58,7 +61,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   let dispatcher: Dispatcher | undefined
   let failure: unknown
   try {
-    const context = readContext(env)
+    const context = readContext()
     settings = parseInputs((name) => core.getInput(name, { trimWhitespace: false }), context)
     if (post) settings = rollbackSettings(settings)
     dispatcher = dispatcherFor(env)
@@ -118,13 +121,22 @@ async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void
         await rt.log.group('Prune older backups', () => pruneAfter(rt, own))
       }
       return
-    case 'restore':
+    case 'restore': {
+      const { backupId } = target
+      const ref =
+        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'restore') : backupId
+      if (ref === undefined) return
       planHealthChecks(outcome, settings.health.checks)
-      await runRestore(rt, target.backupId)
+      await runRestore(rt, ref)
       if (outcome.status === 'active') await checkHealth(rt, probe, outcome.backup?.id)
       return
-    case 'delete':
-      return runDelete(rt, target.backupId)
+    }
+    case 'delete': {
+      const { backupId } = target
+      const id =
+        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'delete') : backupId
+      return id === undefined ? undefined : runDelete(rt, id)
+    }
     case 'verify':
       return checkHealth(rt, probe)
   }

@@ -33,7 +33,8 @@ export function stepOutputs(
 ): Record<string, string> {
   const { backup, server } = outcome
   // Set in every mode: a backup deleted or not found still has the id it was asked for.
-  const backupId = backup?.id ?? ('backupId' in target ? target.backupId : undefined)
+  const asked = 'backupId' in target ? target.backupId : undefined
+  const backupId = backup?.id ?? (typeof asked === 'object' ? undefined : asked)
   const outputs: Record<Name, string | undefined> = {
     backup_id: backupId?.toString(),
     status: outcome.status,

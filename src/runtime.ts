@@ -20,6 +20,10 @@ export interface Outcome {
   reused?: boolean
   /** Backups this step deleted (pruning, making room, or delete mode). */
   deleted: number[]
+  /** Why nothing was done (status `skipped`), for the summary. */
+  skipped?: string
+  /** The workflow run named by `backup_id: run:<run_id>`, and its page. */
+  run?: { id: number; url: string }
   /** What was still running on VPS.org had the step stopped now, for the cancellation message. */
   pending?: string
   /** The outputs were written (a backup step writes them before its best-effort prune). */

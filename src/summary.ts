@@ -63,9 +63,18 @@ export function renderSummary(report: Report): string {
       lines.push(`<tr><th align="left">${name}</th><td>${escapeHtml(String(value))}</td></tr>`)
     }
   }
+  if (outcome.run) {
+    const { id, url } = outcome.run
+    lines.push(
+      `<tr><th align="left">Workflow run</th><td><a href="${escapeHtml(url)}">${id}</a></td></tr>`
+    )
+  }
   lines.push('</table>', '')
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
   if (report.error) lines.push(`<p><strong>Failed:</strong> ${escapeHtml(report.error)}</p>`, '')
+  if (outcome.skipped) {
+    lines.push(`<p><strong>Skipped:</strong> ${escapeHtml(outcome.skipped)}</p>`, '')
+  }
   if (outcome.pending) {
     lines.push(`<p><strong>Still running:</strong> ${escapeHtml(outcome.pending)}</p>`, '')
   }

@@ -116,6 +116,8 @@ export interface RequestRecord {
   /** What the client was answered; null if dropped or hung. */
   status: number | null
   authorization: string | undefined
+  /** Every header the client sent, as Node parsed them. */
+  headers: IncomingMessage['headers']
 }
 
 export type Fault =
@@ -1149,7 +1151,8 @@ export class Simulator {
       query: Object.fromEntries(url.searchParams),
       body: rawBody === '' ? undefined : looseJson(rawBody),
       status: null,
-      authorization: ctx.authorization
+      authorization: ctx.authorization,
+      headers: req.headers
     }
     this.requests.push(record)
     const fault = this.#takeFault(ctx.method, url.pathname)

@@ -6,9 +6,11 @@ export const context: RunContext = {
   sha: '0123456789abcdef0123456789abcdef01234567',
   runId: '9876543210',
   runAttempt: 3,
-  serverUrl: 'https://github.com',
   job: 'deploy',
   action: 'backup',
+  workflow: 'deploy',
+  serverUrl: 'https://github.com',
+  apiUrl: 'https://api.github.com',
   nonce: '0a1b2c3d'
 }
 /** sha256('deploy/backup'), first 8 hex characters. */

@@ -1,6 +1,6 @@
 import { Agent, EnvHttpProxyAgent, MockAgent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Backup, Server } from '../../src/api-types.js'
+import type { Server } from '../../src/api-types.js'
 import {
   type ClientOptions,
   VpsOrgClient,
@@ -11,6 +11,7 @@ import {
 import { ActionError, ApiError, CancelledError, TransportError } from '../../src/errors.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
+import { backup } from '../helpers/backup.js'
 import { rejection } from '../helpers/context.js'
 
 const ORIGIN = 'https://admin.vps.org'
@@ -29,19 +30,6 @@ interface Seen {
   path: string
   headers: Record<string, string>
   body: string | undefined
-}
-
-function backup(id: number, overrides: Partial<Backup> = {}): Backup {
-  return {
-    id,
-    server: { id: 12345, name: 'web-server-01' },
-    backup_type: 'manual',
-    status: 'completed',
-    size_mb: 4456,
-    created_at: '2025-01-14T10:30:00Z',
-    description: 'Pre-update backup',
-    ...overrides
-  }
 }
 
 const server: Server = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { composeDescription, isOwnRepository, parseTag, stepKey } from '../../src/description.js'
-import { readContext } from '../../src/context.js'
+import { type ActionsContext, readContext } from '../../src/context.js'
 import { PARSED, STEP, context } from '../helpers/context.js'
 
 describe('the description tag', () => {
@@ -30,8 +30,8 @@ describe('the description tag', () => {
     expect(stepKey({ ...context, job: 'deploy2' })).not.toBe(STEP)
   })
 
-  it('reads job and action from the runner, and draws a new nonce for every execution', () => {
-    const env = { GITHUB_JOB: 'deploy', GITHUB_ACTION: 'backup' }
+  it('reads job and action from the run context, and draws a new nonce for every execution', () => {
+    const env = { job: 'deploy', action: 'backup' } as unknown as ActionsContext
     const a = readContext(env)
     const b = readContext(env)
     expect(a).toMatchObject({ job: 'deploy', action: 'backup' })

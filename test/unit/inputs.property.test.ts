@@ -254,6 +254,7 @@ const validCombination = fc
     const expected: Settings = {
       target,
       apiToken: c.token,
+      githubToken: '',
       apiUrl: c.apiUrl.url,
       serverId: c.serverId,
       description: c.description.description,
@@ -339,7 +340,9 @@ describe('parseInputs, property-based', () => {
         expect(['backup', 'restore', 'delete']).toContain(s.target.mode)
         if ('backupId' in s.target) {
           const id = s.target.backupId
-          expect(id === 'latest' || (Number.isSafeInteger(id) && id > 0)).toBe(true)
+          expect(
+            id === 'latest' || (typeof id === 'number' && Number.isSafeInteger(id) && id > 0)
+          ).toBe(true)
         }
         expect(s.apiUrl).toMatch(
           /^(https:\/\/|http:\/\/(localhost|127\.[\d.]+|\[::1\])(:\d+)?(\/|$))/

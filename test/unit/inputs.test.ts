@@ -190,7 +190,7 @@ describe('parseInputs: mode and backup_id', () => {
     'rejects backup_id %j for restore',
     (id) => {
       const message = inputError({ mode: 'restore', backup_id: id }, 'backup_id')
-      expect(message).toContain('a backup id or latest')
+      expect(message).toContain('a backup id, latest or run:<run_id>')
       expect(message).toContain(JSON.stringify(id))
     }
   )
@@ -517,4 +517,92 @@ describe('parseInputs: health checks and mode: verify', () => {
       expect(inputError({ ...values, server_id: '' }, 'server_id')).toContain(`required`)
     }
   )
+})
+
+const GITHUB_TOKEN = 'ghs_S3cr3tJobToken_do_not_print'
+
+describe('parseInputs: backup_id: run:<run_id>', () => {
+  it('restore and delete take run:<run_id>', () => {
+    expect(parse({ mode: 'restore', backup_id: 'run:9876543210' }).target).toEqual({
+      mode: 'restore',
+      backupId: { runId: 9876543210 }
+    })
+    expect(parse({ mode: 'delete', backup_id: 'run:7' }).target).toEqual({
+      mode: 'delete',
+      backupId: { runId: 7 }
+    })
+  })
+
+  it.each(['run:', 'run:0', 'run:-1', 'run:1.5', 'run: 12', 'run:12 ', 'run:1e3', 'run:abc'])(
+    'refuses %j: run: needs a positive whole number',
+    (text) => {
+      expect(inputError({ mode: 'restore', backup_id: text }, 'backup_id')).toBe(
+        `Input 'backup_id' must be run:<run_id> with a positive whole number, got ${JSON.stringify(text)}.`
+      )
+    }
+  )
+
+  it('names run:<run_id> among the accepted forms', () => {
+    expect(inputError({ mode: 'restore', backup_id: 'x' }, 'backup_id')).toContain(
+      'a backup id, latest or run:<run_id>'
+    )
+    expect(inputError({ mode: 'delete', backup_id: 'x' }, 'backup_id')).toContain(
+      'a backup id or run:<run_id>'
+    )
+  })
+})
+
+describe('parseInputs: only_if_step_started and github_token', () => {
+  it('goes with a restore of run:<run_id>; the name is trimmed', () => {
+    const settings = parse({
+      mode: 'restore',
+      backup_id: 'run:55',
+      only_if_step_started: ' Deploy to production ',
+      github_token: GITHUB_TOKEN
+    })
+    expect(settings.target).toEqual({
+      mode: 'restore',
+      backupId: { runId: 55, onlyIfStepStarted: 'Deploy to production' }
+    })
+    expect(settings.githubToken).toBe(GITHUB_TOKEN)
+  })
+
+  it.each([
+    [{ mode: 'restore', backup_id: '42' }],
+    [{ mode: 'restore', backup_id: 'latest' }],
+    [{ mode: 'delete', backup_id: 'run:55' }],
+    [{ mode: 'backup' }]
+  ])('is refused without a restore of run:<run_id>: %j', (values) => {
+    expect(inputError({ ...values, only_if_step_started: 'Deploy' }, 'only_if_step_started')).toBe(
+      "Input 'only_if_step_started' is only for mode: restore with backup_id: run:<run_id>."
+    )
+  })
+
+  it.each([' ', '\t', 'Deploy\nrm -rf', 'Deploy\u0007'])(
+    'is refused when blank or not one line: %j',
+    (text) => {
+      expect(
+        inputError(
+          { mode: 'restore', backup_id: 'run:55', only_if_step_started: text },
+          'only_if_step_started'
+        )
+      ).toContain('must be the name of the deploy step, on one line')
+    }
+  )
+
+  it('needs a github_token, and says which permission it needs', () => {
+    const message = inputError(
+      { mode: 'restore', backup_id: 'run:55', only_if_step_started: 'Deploy', github_token: ' ' },
+      'github_token'
+    )
+    expect(message).toContain('actions: read')
+  })
+
+  it('never repeats the GitHub token, whatever input it was given to', () => {
+    const message = inputError(
+      { mode: 'restore', backup_id: `run:${GITHUB_TOKEN}`, github_token: GITHUB_TOKEN },
+      'backup_id'
+    )
+    expect(message).toBe("Input 'backup_id' must be run:<run_id> with a positive whole number.")
+  })
 })

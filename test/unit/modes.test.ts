@@ -58,9 +58,11 @@ function setup(inputs: Record<string, string> = {}, context: Partial<RunContext>
     sha: '0123456789abcdef0123456789abcdef01234567',
     runId: RUN,
     runAttempt: 1,
-    serverUrl: 'https://github.com',
     job: 'deploy',
     action: 'backup',
+    workflow: 'deploy',
+    serverUrl: 'https://github.com',
+    apiUrl: 'https://api.github.com',
     nonce: '0a1b2c3d',
     ...context
   }
