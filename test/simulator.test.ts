@@ -635,6 +635,60 @@ describe('faults', () => {
     expect(s.backups()).toEqual([])
   })
 
+  it('echo: sends the bearer token back, encoded, where it is asked to', async () => {
+    const s = await start()
+    s.inject({ fault: { kind: 'echo', place: 'detail', encoding: 'raw' } })
+    s.inject({ fault: { kind: 'echo', place: 'html', encoding: 'html' } })
+    s.inject({ fault: { kind: 'echo', place: 'location', encoding: 'percent' } })
+    s.inject({ fault: { kind: 'echo', place: 'field', encoding: 'base64' } })
+    const detail = await call('/servers/')
+    expect([detail.status, detail.json]).toEqual([401, { detail: `Invalid token: ${s.token}` }])
+    const html = await call('/servers/')
+    expect(html.status).toBe(403)
+    expect(html.text).toContain(`<title>Access denied for &#${s.token.charCodeAt(0)};`)
+    const location = await call('/servers/', { redirect: 'manual' })
+    expect(location.status).toBe(302)
+    expect(decodeURIComponent(location.headers.get('location')!)).toContain(`token=${s.token}`)
+    const field = await call('/servers/')
+    const encoded = Buffer.from(`Bearer ${s.token}`).toString('base64')
+    expect([field.status, field.json]).toEqual([
+      400,
+      { authorization: [`Unknown token ${encoded}.`] }
+    ])
+  })
+
+  it('override: handles the request, then writes the fields over every object answered', async () => {
+    const s = await start()
+    s.addBackup({ serverId: WEB, description: 'kept' })
+    const fields = { description: 'x\n::error::y', 'server.name': 'z', size_mb: { toString: 1 } }
+    s.inject({ method: 'GET', fault: { kind: 'override', fields } })
+    const page = await list()
+    expect(page.results[0]).toMatchObject({
+      description: 'x\n::error::y',
+      server: { id: WEB, name: 'z' },
+      size_mb: { toString: 1 }
+    })
+    expect(s.backups()[0]!.description).toBe('kept')
+  })
+
+  it('endless-pages: every page is empty and points to a page not seen before', async () => {
+    const s = await start()
+    s.inject({
+      path: '/api/v1/backups/',
+      times: Infinity,
+      fault: { kind: 'endless-pages', padding: 10 }
+    })
+    const seen = new Set<string>()
+    let next: string | null = `${s.url}/backups/`
+    for (let i = 0; i < 5; i++) {
+      const page = (await call(next!)).json as Page & { padding: string }
+      expect([page.results, page.padding]).toEqual([[], 'x'.repeat(10)])
+      expect(seen.has(page.next!)).toBe(false)
+      seen.add(page.next!)
+      next = page.next
+    }
+  })
+
   it('consumes rules by times, first matching rule first, and clears them', async () => {
     const s = await start()
     const unavailable = { kind: 'status', status: 503 } as const

@@ -483,7 +483,7 @@ function echoReply(
       return {
         status: 403,
         headers: { 'content-type': 'text/html' },
-        body: `<html><head><title>Bad gateway for ${token}</title></head><body></body></html>`
+        body: `<html><head><title>Access denied for ${token}</title></head><body></body></html>`
       }
     case 'location':
       return { status: 302, headers: { location: `https://login.example/?token=${token}` } }
