@@ -5,6 +5,9 @@ import { InputError } from './errors.js'
 
 export type Mode = 'backup' | 'restore' | 'delete'
 
+/** api_url's default (action.yml's). */
+export const DEFAULT_API_URL = 'https://admin.vps.org/api/v1'
+
 /** What each mode acts on. */
 export type Target =
   | { mode: 'backup' }
@@ -143,7 +146,7 @@ function parse(read: InputReader, context: RunContext, apiToken: string): Settin
   return {
     target: target(read, mode),
     apiToken,
-    apiUrl: apiUrl(read('api_url').trim() || 'https://admin.vps.org/api/v1'),
+    apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
     serverId,
     description,
     descriptionTruncated: truncated,

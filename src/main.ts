@@ -5,13 +5,13 @@ import { VpsOrgClient, dispatcherFor } from './client.js'
 import { type Clock, systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
-import { ActionError, CancelledError } from './errors.js'
+import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
 import { type Settings, type Target, parseInputs, parsePositiveInteger } from './inputs.js'
 import type { Logger } from './log.js'
 import { runRestore } from './restore.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
-import { renderSummary } from './summary.js'
+import { type Report, renderSummary } from './summary.js'
 import { WaitTimeoutError, adaptivePolicy, fixedPolicy } from './wait.js'
 
 const USER_AGENT = 'vpsorg-backup-action/1'
@@ -80,6 +80,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
     await dispatcher?.destroy()
   }
   if (settings) await report(settings, outcome, clock.now() - startedAt, post, failure, env)
+  else await writeSummary({ outcome, elapsedMs: 0, actionRef: '', error: reason(failure, outcome) })
   if (failure !== undefined) fail(failure, outcome)
 }
 
@@ -135,30 +136,55 @@ async function report(
     }
   }
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
-  const markdown = renderSummary({
+  await writeSummary({
     mode: target.mode,
     serverId: settings.serverId,
-    outcome,
+    // What is still running, under its own heading; the failure's reason does not repeat it.
+    outcome: { ...outcome, pending: leftRunning(failure, outcome) },
     elapsedMs,
     automatic: post,
     actionRef: actionRef.replace(/[^\w./@-]/g, ''),
-    error: failure === undefined ? undefined : message(failure, outcome)
+    apiUrl: settings.apiUrl,
+    // Steps without an id get a generated one (`__owner_repo`) that `steps.` cannot name.
+    stepId: env.GITHUB_ACTION?.startsWith('__') ? undefined : env.GITHUB_ACTION,
+    error: failure === undefined ? undefined : reason(failure, outcome)
   })
+}
+
+async function writeSummary(summary: Report): Promise<void> {
   try {
-    await core.summary.addRaw(markdown).write()
+    await core.summary.addRaw(renderSummary(summary)).write()
   } catch (error) {
     core.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
 }
 
-function message(error: unknown, outcome: Outcome): string {
+/**
+ * What the failure left running on VPS.org. Nothing after a verdict (a plain ActionError: the
+ * backup failed or vanished, the server went to `error`, a refusal): only a timeout, a
+ * cancellation or an API or network failure can stop the step while an operation goes on.
+ */
+function leftRunning(error: unknown, outcome: Outcome): string | undefined {
+  const verdict =
+    error instanceof ActionError &&
+    ![ApiError, TransportError, WaitTimeoutError, CancelledError].some((t) => error instanceof t)
+  return verdict ? undefined : outcome.pending
+}
+
+/** Why the step failed, without what it left running. */
+function reason(error: unknown, outcome: Outcome): string {
   if (error instanceof CancelledError) {
-    return `The workflow was cancelled. ${outcome.pending ?? 'Nothing the action started is left running on VPS.org.'}`
+    return `The workflow was cancelled.${outcome.pending ? '' : ' Nothing the action started is left running on VPS.org.'}`
   }
   if (error instanceof WaitTimeoutError && outcome.backup) {
-    return `${error.message}. ${outcome.pending ?? ''} backup_id is set to ${outcome.backup.id} for later steps.`.trim()
+    return `${error.message}. backup_id is set to ${outcome.backup.id} for later steps.`
   }
   return error instanceof Error ? error.message : String(error)
+}
+
+/** The failure's line for the log: why, then what is left running. */
+function message(error: unknown, outcome: Outcome): string {
+  return [reason(error, outcome), leftRunning(error, outcome)].filter(Boolean).join(' ')
 }
 
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */
