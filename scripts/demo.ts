@@ -23,6 +23,21 @@ function show(title: string, result: StepResult): void {
   console.log(`  └ exit code ${result.exitCode}, ${(result.durationMs / 1000).toFixed(1)} s`)
   for (const [name, value] of Object.entries(result.outputs))
     console.log(`    outputs.${name} = ${value}`)
+  console.log('    job summary (GITHUB_STEP_SUMMARY), as text:')
+  for (const line of summaryText(result.summary)) console.log(`    ┆ ${line}`)
+}
+
+/** The job summary a step wrote, for a terminal: table rows as `name: value`, entities decoded. */
+function summaryText(markdown: string): string[] {
+  return markdown
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line !== '<table>' && line !== '</table>')
+    .map((line) =>
+      line
+        .replace(/^<tr><th align="left">(.*?)<\/th><td>(.*)<\/td><\/tr>$/, '$1: $2')
+        .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    )
 }
 
 const simulator = await Simulator.start({
@@ -40,7 +55,11 @@ const status = (): string => simulator.server(SERVER_ID).status
 try {
   console.log(`VPS.org API simulator at ${simulator.url}; server ${SERVER_ID} is ${status()}.`)
 
-  const backup = await runStep({ with: { ...connection, mode: 'backup' } })
+  // The step's id, as `id: backup` sets it: the summary's rollback snippet reads its output.
+  const backup = await runStep({
+    with: { ...connection, mode: 'backup' },
+    env: { GITHUB_ACTION: 'backup' }
+  })
   show('Step 1: back up the server before the deploy (mode: backup)', backup)
   if (backup.exitCode !== 0) throw new Error('the backup step failed')
 

@@ -4,12 +4,12 @@
  * `npm run check:docs` (`--check`): changes nothing, exits 1 when the README differs (docs drift).
  * An optional folder argument points at another checkout (default: this repository).
  *
- * The tables are formatted with the repository's Prettier settings, so that `prettier --write`
- * and this script agree on every byte.
+ * The tables are written compact, without column padding, so that the raw README stays readable;
+ * the README keeps them between `<!-- prettier-ignore-start -->` / `<!-- prettier-ignore-end -->`
+ * so that `prettier --write` leaves them so.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
 import { ROOT } from './lint-workflows.js'
 
@@ -64,17 +64,16 @@ export function replaceSection(readme: string, section: string, content: string)
   return `${readme.slice(0, from + start.length)}\n\n${content.trim()}\n\n${readme.slice(to)}`
 }
 
-export async function renderReadme(root: string): Promise<{ current: string; wanted: string }> {
+export function renderReadme(root: string): { current: string; wanted: string } {
   const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as Action
   const readmePath = join(root, 'README.md')
   const current = readFileSync(readmePath, 'utf8')
-  const options = { ...(await resolveConfig(readmePath)), parser: 'markdown' }
   let wanted = current
   for (const [section, table] of [
     ['inputs', inputsTable(action)],
     ['outputs', outputsTable(action)]
   ] as const) {
-    wanted = replaceSection(wanted, section, await format(table, options))
+    wanted = replaceSection(wanted, section, table)
   }
   return { current, wanted }
 }
@@ -84,7 +83,7 @@ async function main(): Promise<void> {
   const root = resolve(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? ROOT)
   let result: { current: string; wanted: string }
   try {
-    result = await renderReadme(root)
+    result = renderReadme(root)
   } catch (error) {
     console.error(`docs: ${(error as Error).message}`)
     process.exitCode = 1

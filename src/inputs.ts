@@ -13,6 +13,9 @@ export interface RunRef {
   onlyIfStepStarted?: string
 }
 
+/** api_url's default (action.yml's). */
+export const DEFAULT_API_URL = 'https://admin.vps.org/api/v1'
+
 /** What each mode acts on. */
 export type Target =
   | { mode: 'backup' }
@@ -360,7 +363,7 @@ function parse(
     target: parsedTarget,
     apiToken,
     githubToken,
-    apiUrl: apiUrl(read('api_url').trim() || 'https://admin.vps.org/api/v1'),
+    apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
     serverId,
     description,
     descriptionTruncated: truncated,

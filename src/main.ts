@@ -22,7 +22,7 @@ import { pruneAfter } from './retention.js'
 import { resolveRunBackup } from './run-backup.js'
 import type { Outcome, Runtime } from './runtime.js'
 import * as state from './state.js'
-import { renderSummary } from './summary.js'
+import { type Report, renderSummary } from './summary.js'
 import { neutralise } from './untrusted.js'
 import { WaitTimeoutError, adaptivePolicy, fixedPolicy } from './wait.js'
 
@@ -101,6 +101,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
     await dispatcher?.destroy()
   }
   if (settings) await report(settings, outcome, clock.now() - startedAt, post, failure, env)
+  else await writeSummary({ outcome, elapsedMs: 0, actionRef: '', error: reason(failure, outcome) })
   if (failure !== undefined) fail(failure, outcome)
 }
 
@@ -176,17 +177,24 @@ async function report(
   const { target } = settings
   if (!post && !outcome.outputsWritten) writeOutputs(settings, outcome)
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
-  const markdown = renderSummary({
+  await writeSummary({
     mode: target.mode,
     serverId: settings.serverId,
+    // What is still running shows under its own heading; the failure's reason does not repeat it.
     outcome,
     elapsedMs,
     automatic: post,
     actionRef: actionRef.replace(/[^\w./@-]/g, ''),
-    error: failure === undefined ? undefined : message(failure, outcome)
+    apiUrl: settings.apiUrl,
+    // Steps without an id get a generated one (`__owner_repo`) that `steps.` cannot name.
+    stepId: env.GITHUB_ACTION?.startsWith('__') ? undefined : env.GITHUB_ACTION,
+    error: failure === undefined ? undefined : reason(failure, outcome)
   })
+}
+
+async function writeSummary(summary: Report): Promise<void> {
   try {
-    await core.summary.addRaw(markdown).write()
+    await core.summary.addRaw(renderSummary(summary)).write()
   } catch (error) {
     log.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
@@ -200,14 +208,20 @@ function writeOutputs(settings: Settings, outcome: Outcome): void {
   outcome.outputsWritten = true
 }
 
-function message(error: unknown, outcome: Outcome): string {
+/** Why the step failed, without what it left running (the summary says that under its own heading). */
+function reason(error: unknown, outcome: Outcome): string {
   if (error instanceof CancelledError) {
-    return `The workflow was cancelled. ${outcome.pending ?? 'Nothing the action started is left running on VPS.org.'}`
+    return `The workflow was cancelled.${outcome.pending ? '' : ' Nothing the action started is left running on VPS.org.'}`
   }
   if (error instanceof WaitTimeoutError && outcome.backup) {
-    return `${error.message}. ${outcome.pending ?? ''} backup_id is set to ${outcome.backup.id} for later steps.`.trim()
+    return `${error.message}. backup_id is set to ${outcome.backup.id} for later steps.`
   }
   return error instanceof Error ? error.message : String(error)
+}
+
+/** The failure's line for the log: why, then what is left running. */
+function message(error: unknown, outcome: Outcome): string {
+  return [reason(error, outcome), outcome.pending].filter(Boolean).join(' ')
 }
 
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */

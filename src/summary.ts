@@ -1,11 +1,13 @@
 import { formatDuration } from './duration.js'
-import type { Mode } from './inputs.js'
+import { DEFAULT_API_URL, type Mode } from './inputs.js'
 import type { Outcome } from './runtime.js'
 import { oneLine } from './untrusted.js'
 
 export interface Report {
-  mode: Mode
-  serverId: number
+  /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
+  mode?: Mode
+  serverId?: number
+  /** What the step learned; its `pending` is what is still running on VPS.org, if anything. */
   outcome: Outcome
   elapsedMs: number
   /** The failure's message; undefined on success. */
@@ -14,6 +16,10 @@ export interface Report {
   automatic?: boolean
   /** `owner/repo@ref` to show in the rollback snippet. */
   actionRef: string
+  /** The API base URL, for the rollback snippet, when it is not the default. */
+  apiUrl?: string
+  /** The step's `id`, when the user gave one: the snippet then reads its `backup_id` output. */
+  stepId?: string
 }
 
 /** The most characters of one value the summary shows. */
@@ -41,13 +47,17 @@ const TITLES: Record<Mode, string> = {
 /** The job summary, written once when the step ends. Every value from outside is escaped. */
 export function renderSummary(report: Report): string {
   const { outcome, mode, serverId } = report
+  // The inputs could not be read: the failure is all there is to show.
+  if (!mode)
+    return `## ❌ VPS.org Backup & Rollback\n\n**Failed:** ${escapeHtml(report.error ?? '')}\n`
   const { backup, server } = outcome
   const serverName = server?.name ?? backup?.server.name
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]
+  const restored = mode === 'restore' && !report.error && outcome.status === 'active'
   const rows: Array<[string, string | number | undefined | null]> = [
     // verify mode may have no server (0).
     ['Server', serverName ? `${serverName} (${serverId})` : serverId || undefined],
-    [mode === 'restore' ? 'Restored from backup' : 'Backup', backup?.id],
+    [restored ? 'Restored from backup' : 'Backup', backup?.id],
     ['Created', backup?.created_at],
     ['Description', backup?.description],
     ['Size', backup?.size_mb == null ? undefined : `${backup.size_mb} MB`],
@@ -56,7 +66,13 @@ export function renderSummary(report: Report): string {
     ['Deleted', outcome.deleted.length ? outcome.deleted.join(', ') : undefined],
     ['Took', formatDuration(report.elapsedMs)]
   ]
-  const icon = report.error ? '❌' : outcome.pending ? '⏳' : '✅'
+  const icon = report.error
+    ? '❌'
+    : outcome.pending
+      ? '⏳'
+      : outcome.status === 'not_found'
+        ? '⚠️'
+        : '✅'
   const lines = [`## ${icon} ${title}`, '', '<table>']
   for (const [name, value] of rows) {
     if (value !== undefined && value !== null && value !== '') {
@@ -80,21 +96,7 @@ export function renderSummary(report: Report): string {
   }
   lines.push(...renderHealth(mode, outcome))
   if (mode === 'backup' && backup?.status === 'completed') {
-    lines.push(
-      '### Roll back to this backup',
-      '',
-      'Add this step (or run it from a `workflow_dispatch` workflow) to restore the server to the state before the deploy:',
-      '',
-      '```yaml',
-      `- uses: ${report.actionRef}`,
-      '  with:',
-      '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
-      `    server_id: ${serverId}`,
-      '    mode: restore',
-      `    backup_id: ${backup.id}`,
-      '```',
-      ''
-    )
+    lines.push(...rollbackSnippet(report, backup.id))
   }
   return lines.join('\n')
 }
@@ -135,4 +137,42 @@ export function renderHealth(mode: Mode, outcome: Outcome): string[] {
   }
   lines.push('</table>', '')
   return lines
+}
+
+/**
+ * The step that restores the server to the state before the deploy, ready to paste: after the
+ * deploy in this job, reading this step's output, when the step has an id; else with the id.
+ */
+function rollbackSnippet(report: Report, backupId: number): string[] {
+  const { stepId, apiUrl } = report
+  const step = stepId && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
+  const uses = `uses: ${report.actionRef}`
+  return [
+    '### Roll back to this backup',
+    '',
+    step
+      ? 'Add this step after the deploy: it restores the server to the state before the deploy when the deploy fails.'
+      : 'Add this step (or run it from a `workflow_dispatch` workflow) to restore the server to the state before the deploy:',
+    '',
+    '```yaml',
+    ...(step
+      ? [`- if: failure() && steps.${step}.outcome == 'success'`, `  ${uses}`]
+      : [`- ${uses}`]),
+    '  with:',
+    '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
+    ...(apiUrl && apiUrl !== DEFAULT_API_URL
+      ? [`    api_url: ${apiUrl.replace(/[^\w.:/%@~+-]/g, '')}`]
+      : []),
+    `    server_id: ${report.serverId}`,
+    '    mode: restore',
+    `    backup_id: ${step ? `\${{ steps.${step}.outputs.backup_id }}` : backupId}`,
+    '```',
+    '',
+    ...(step
+      ? [
+          `From another workflow (\`workflow_dispatch\`, say), restore with \`backup_id: ${backupId}\`.`,
+          ''
+        ]
+      : [])
+  ]
 }

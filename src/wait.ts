@@ -1,6 +1,13 @@
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
+import type { Logger } from './log.js'
+
+/**
+ * The longest sleep between two lines of a wait's log: with a status request's round trip, a line
+ * at least every minute, so that a long wait does not look hung.
+ */
+export const PROGRESS_EVERY_MS = 55_000
 
 /** How long to wait before the next status request, given how long the wait has lasted. */
 export type PollPolicy = (elapsedMs: number, random: () => number) => number
@@ -53,6 +60,12 @@ export interface WaitOptions {
   signal?: AbortSignal
   /** Called with the initial status, then with each status that differs from the previous one. */
   onStatus?: (status: string, elapsedMs: number) => void
+  /**
+   * Where a progress line goes whenever the log would otherwise stay silent for longer than
+   * PROGRESS_EVERY_MS: "Waiting for …: in_progress, 6m10s elapsed, next check in 40s". Longer
+   * sleeps are cut into pieces for it; the status requests stay the same.
+   */
+  log?: Pick<Logger, 'info'>
 }
 
 /**
@@ -66,18 +79,46 @@ export async function waitFor<T>(probe: Probe<T>, options: WaitOptions): Promise
   const { clock, deadline, startedAt } = options
   let last = options.initialStatus
   let roundTripMs = 0
-  options.onStatus?.(last, clock.now() - startedAt)
+  let saidAt = clock.now()
+  options.onStatus?.(last, saidAt - startedAt)
   for (;;) {
     const now = clock.now()
     if (now >= deadline) throw new WaitTimeoutError(options.what, now - startedAt, last)
     const delay = options.policy(now - startedAt, options.random)
     const early = Math.min(1.5 * roundTripMs, delay / 2)
-    await clock.sleep(Math.min(delay - early, deadline - now), options.signal)
+    saidAt = await sleep(Math.min(delay - early, deadline - now), saidAt, last, options)
     const sentAt = clock.now()
     const result = await probe()
     roundTripMs = clock.now() - sentAt
     if (result.done) return result.value
-    if (result.status !== last) options.onStatus?.(result.status, clock.now() - startedAt)
+    if (result.status !== last) {
+      saidAt = clock.now()
+      options.onStatus?.(result.status, saidAt - startedAt)
+    }
     last = result.status
   }
+}
+
+/**
+ * Sleeps `ms` before the next probe. With a log, wakes up whenever it has been silent for
+ * PROGRESS_EVERY_MS to say where the wait stands. Returns when the log last heard from the wait.
+ */
+async function sleep(
+  ms: number,
+  saidAt: number,
+  status: string,
+  { clock, log, signal, startedAt, what }: WaitOptions
+): Promise<number> {
+  let left = ms
+  while (log && left > saidAt + PROGRESS_EVERY_MS - clock.now()) {
+    const quiet = Math.max(0, saidAt + PROGRESS_EVERY_MS - clock.now())
+    if (quiet > 0) await clock.sleep(quiet, signal)
+    left -= quiet
+    saidAt = clock.now()
+    log.info(
+      `Waiting for ${what}: ${status}, ${formatDuration(saidAt - startedAt)} elapsed, next check in ${formatDuration(left)}`
+    )
+  }
+  await clock.sleep(left, signal)
+  return saidAt
 }

@@ -1053,3 +1053,29 @@ describe('runDelete', () => {
     expect(rt.outcome.pending).toBeUndefined()
   })
 })
+
+describe('long waits', () => {
+  /** The progress lines of the log: what waitFor writes when a minute would pass in silence. */
+  const progress = (log: MemoryLogger) => log.of('info').filter((l) => l.startsWith('Waiting for'))
+
+  it('say where a backup stands at least once a minute', async () => {
+    const { rt, api, log } = setup()
+    api.backupDurationMs = 12 * 60_000
+    await runBackup(rt)
+    const lines = progress(log)
+    expect(lines.length).toBeGreaterThanOrEqual(11)
+    expect(lines[0]).toMatch(
+      /^Waiting for backup 600 of server 12345 to complete: in_progress, 55s elapsed, next check in [\d.]+s$/
+    )
+  })
+
+  it('say where a restore stands at least once a minute', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.restoreDurationMs = 6 * 60_000
+    await runRestore(rt, 501)
+    const lines = progress(log)
+    expect(lines.length).toBeGreaterThanOrEqual(5)
+    expect(lines[0]).toMatch(/^Waiting for server 12345 .*: restoring, .* elapsed, next check in /)
+  })
+})

@@ -205,4 +205,55 @@ describe('renderSummary', () => {
     expect(markdown).not.toContain('undefined')
     expect(markdown).not.toContain('null')
   })
+
+  it('reads the backup_id output of a step with an id, and names a non-default api_url', () => {
+    const markdown = renderSummary(
+      report({ stepId: 'backup', apiUrl: 'http://127.0.0.1:8080/api/v1' })
+    )
+    const yaml = snippet(markdown)
+    expect(yaml).toContain("- if: failure() && steps.backup.outcome == 'success'")
+    expect(yaml).toContain('  uses: vpsorg/backup-action@v1')
+    expect(yaml).toContain('    api_url: http://127.0.0.1:8080/api/v1\n')
+    expect(yaml).toContain('backup_id: ${{ steps.backup.outputs.backup_id }}')
+    expect(markdown).toContain('`backup_id: 502`')
+  })
+
+  it('leaves the default api_url out, and an id that is not a step id', () => {
+    const yaml = snippet(
+      renderSummary(report({ stepId: 'x}} ${{ evil', apiUrl: 'https://admin.vps.org/api/v1' }))
+    )
+    expect(yaml).not.toContain('api_url')
+    expect(yaml).not.toContain('steps.')
+    expect(yaml).toContain('backup_id: 502')
+  })
+
+  it('shows the failure alone when the inputs could not be read', () => {
+    const markdown = renderSummary({
+      outcome: { deleted: [] },
+      elapsedMs: 0,
+      actionRef: '',
+      error: "Input 'mode' must be one of backup, restore (or rollback), delete"
+    })
+    expect(markdown).toBe(
+      '## ❌ VPS.org Backup & Rollback\n\n**Failed:** Input &#39;mode&#39; must be one of backup, restore (or rollback), delete\n'
+    )
+  })
+
+  it('warns when the backup to delete was not found', () => {
+    const markdown = renderSummary(
+      report({ mode: 'delete', outcome: { status: 'not_found', deleted: [] } })
+    )
+    expect(markdown).toContain('## ⚠️ VPS.org backup deletion')
+  })
+
+  it('says "Restored from" only once the server is active again, without a failure', () => {
+    const restore = (status: string, error?: string) =>
+      renderSummary(
+        report({ mode: 'restore', error, outcome: { backup: backup(), status, deleted: [] } })
+      )
+    expect(restore('active')).toContain('>Restored from backup<')
+    expect(restore('error', "Server 12345 is 'error'")).not.toContain('Restored from')
+    expect(restore('restoring')).not.toContain('Restored from')
+    expect(restore('restoring')).toContain('<th align="left">Backup</th><td>502</td>')
+  })
 })

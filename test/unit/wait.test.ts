@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { CancelledError } from '../../src/errors.js'
 import {
+  type PollPolicy,
   type Probe,
+  PROGRESS_EVERY_MS,
   type WaitOptions,
   WaitTimeoutError,
   adaptivePolicy,
@@ -81,10 +83,10 @@ describe('fixedPolicy', () => {
 
 describe('waitFor with adaptivePolicy: how late, and how many requests', () => {
   const cases: Array<[string, number, number]> = [
-    ['5 s', 5 * SECOND, Infinity],
+    ['5 s', 5 * SECOND, 4],
     ['20 s', 20 * SECOND, 12],
-    ['60 s', 60 * SECOND, Infinity],
-    ['5 min', 5 * MINUTE, Infinity],
+    ['60 s', 60 * SECOND, 24],
+    ['5 min', 5 * MINUTE, 41],
     ['30 min', 30 * MINUTE, 70],
     ['2 h', 2 * HOUR, 160]
   ]
@@ -279,5 +281,82 @@ describe('waitFor: onStatus', () => {
 
   it('does not report the final, done, result as a status', async () => {
     expect(await reported('in_progress', [])).toEqual([['in_progress', 0]])
+  })
+})
+
+describe('waitFor: progress lines', () => {
+  /**
+   * A wait of `endsAfter` whose every status request takes `roundTripMs`, with or without a log.
+   * Returns the lines (with when each was written, onStatus lines included) and the requests made.
+   */
+  async function follow(policy: PollPolicy, endsAfter: number, withLog: boolean, roundTripMs = 0) {
+    const clock = fakeClock()
+    const start = clock.now()
+    const lines: Array<[number, string]> = []
+    const say = (line: string) => lines.push([clock.now() - start, line])
+    let requests = 0
+    await waitFor(
+      async () => {
+        requests++
+        clock.advance(roundTripMs)
+        return clock.now() - start >= endsAfter
+          ? { done: true as const, value: undefined }
+          : { done: false as const, status: 'in_progress' }
+      },
+      waitOptions(clock, {
+        what: 'backup 501 of server 12345 to complete',
+        random: seededRandom(7),
+        policy,
+        onStatus: (status) => say(`status ${status}`),
+        ...(withLog ? { log: { info: say } } : {})
+      })
+    )
+    return { lines, requests, end: clock.now() - start }
+  }
+
+  const cases: Array<[string, PollPolicy, number]> = [
+    ['adaptive, 30 min', adaptivePolicy, 30 * MINUTE],
+    ['poll_interval 5 min, 40 min', fixedPolicy(5 * MINUTE), 40 * MINUTE],
+    ['poll_interval 10 s, 3 min', fixedPolicy(10 * SECOND), 3 * MINUTE]
+  ]
+  for (const [label, policy, endsAfter] of cases) {
+    it(`writes a line every minute or so, round trips included (${label})`, async () => {
+      const { lines, end } = await follow(policy, endsAfter, true, 2 * SECOND)
+      const times = [...lines.map(([t]) => t), end]
+      for (let i = 1; i < times.length; i++) {
+        expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(MINUTE)
+      }
+      // And not more: one line per PROGRESS_EVERY_MS at most, the first status aside.
+      expect(lines.length).toBeLessThanOrEqual(1 + Math.ceil(end / PROGRESS_EVERY_MS))
+    })
+
+    it(`makes no more status requests for it (${label})`, async () => {
+      const silent = await follow(policy, endsAfter, false)
+      const talking = await follow(policy, endsAfter, true)
+      expect(talking.requests).toBe(silent.requests)
+      expect(talking.end).toBe(silent.end)
+    })
+  }
+
+  it('says what it waits for, the status, the time elapsed and when it looks next', async () => {
+    const { lines } = await follow(fixedPolicy(5 * MINUTE), 6 * MINUTE, true)
+    expect(lines.map(([, line]) => line)).toEqual([
+      'status in_progress',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 55s elapsed, next check in 4m5s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 1m50s elapsed, next check in 3m10s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 2m45s elapsed, next check in 2m15s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 3m40s elapsed, next check in 1m20s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 4m35s elapsed, next check in 25s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 5m30s elapsed, next check in 4m30s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 6m25s elapsed, next check in 3m35s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 7m20s elapsed, next check in 2m40s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 8m15s elapsed, next check in 1m45s',
+      'Waiting for backup 501 of server 12345 to complete: in_progress, 9m10s elapsed, next check in 50s'
+    ])
+  })
+
+  it('adds nothing to a wait shorter than PROGRESS_EVERY_MS', async () => {
+    const { lines } = await follow(adaptivePolicy, PROGRESS_EVERY_MS - 5 * SECOND, true)
+    expect(lines).toEqual([[0, 'status in_progress']])
   })
 })
