@@ -567,7 +567,7 @@ describe('issue 9: "restored" only from evidence of this restore', () => {
   })
 
   it('a queued restore (202, active for 3 s, then restoring), updated_at moving meanwhile: waited to its end', async () => {
-    const s = await sim({ restoreQueueMs: 3000 })
+    const s = await sim({ restoreQueueMs: 3000, restoreDurationMs: 3000 })
     const backup = s.addBackup({ serverId: SERVER_ID })
     s.inject({
       path: `/api/v1/servers/${SERVER_ID}/`,
