@@ -127,13 +127,16 @@ function recordStep(entry: {
   token: string
   inputs: Inputs
   repository: string
+  runId: string
 }): void {
   const target = process.env.FAULT_MATRIX_STATS
   if (!target) return
   const { sim, result, token } = entry
+  // A backup another run made meanwhile (a test's concurrent run) is not the step's.
   const created = sim
     .backups({ includeDeleted: true })
     .filter((b) => !entry.before.backupIds.has(b.id))
+    .filter((b) => (parseTag(b.description)?.runId ?? entry.runId) === entry.runId)
   const restores = sim.restores.length - entry.before.restores
   const faults: Record<string, number> = {}
   for (const [kind, count] of Object.entries(entry.counter.byKind)) {
@@ -210,7 +213,8 @@ export function recorder(
         result,
         token: inputs.api_token ?? sim.token,
         inputs,
-        repository: options.env?.GITHUB_REPOSITORY ?? 'acme/shop'
+        repository: options.env?.GITHUB_REPOSITORY ?? 'acme/shop',
+        runId: options.env?.GITHUB_RUN_ID ?? '9876543210'
       })
       return result
     }

@@ -449,18 +449,28 @@ const ISSUE9_RUN = '9876543210'
 const ours = (run: string | number): string =>
   `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
 const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'))
+/** Backup 400, ours (an earlier run's), completed a minute ago. */
+const addOurOldBackup = (s: Simulator) =>
+  s.addBackup({
+    serverId: SERVER_ID,
+    id: 400,
+    description: ours(1),
+    createdAt: Date.now() - 60_000
+  })
+/** The API changes the server's updated_at on its own, before every read of it. */
+const touchServers = (s: Simulator): void =>
+  s.inject({
+    path: `/api/v1/servers/${SERVER_ID}/`,
+    fault: { kind: 'touch-servers' },
+    times: Infinity
+  })
 
 describe('issue 9: restore points that are not the step’s own, final and older are never deleted', () => {
   it.each(['pending', 'queued', 'creating'])(
     'keep_backups spares an own older backup whose status is %s',
     async (status) => {
       const s = await sim()
-      s.addBackup({
-        serverId: SERVER_ID,
-        id: 400,
-        description: ours(1),
-        createdAt: Date.now() - 60_000
-      })
+      addOurOldBackup(s)
       s.addBackup({
         serverId: SERVER_ID,
         id: 401,
@@ -493,12 +503,7 @@ describe('issue 9: restore points that are not the step’s own, final and older
         }
       }
     })
-    s.addBackup({
-      serverId: SERVER_ID,
-      id: 400,
-      description: ours(1),
-      createdAt: Date.now() - 60_000
-    })
+    addOurOldBackup(s)
     const result = await run(s, { keep_backups: '1' })
     expect(result.exitCode).toBe(0)
     expect(s.backups().map((b) => b.id)).toContain(9000)
@@ -532,12 +537,7 @@ describe('issue 9: restore points that are not the step’s own, final and older
 
   it('a prune that hangs: a warning, the step succeeds within its timeout, state and outputs written', async () => {
     const s = await sim()
-    s.addBackup({
-      serverId: SERVER_ID,
-      id: 400,
-      description: ours(1),
-      createdAt: Date.now() - 60_000
-    })
+    addOurOldBackup(s)
     s.inject({ method: 'DELETE', path: `${BACKUPS}400/`, fault: { kind: 'hang' }, times: Infinity })
     const result = await run(s, { keep_backups: '1', rollback_on_failure: 'true', timeout: '6s' })
     expect(result.exitCode).toBe(0)
@@ -554,11 +554,7 @@ describe('issue 9: "restored" only from evidence of this restore', () => {
     const s = await sim()
     const backup = s.addBackup({ serverId: SERVER_ID })
     s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'status', status: 503, body: '' } })
-    s.inject({
-      path: `/api/v1/servers/${SERVER_ID}/`,
-      fault: { kind: 'touch-servers' },
-      times: Infinity
-    })
+    touchServers(s)
     const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
     expect(result.exitCode).toBe(1)
     expect(errorLine(result)).toContain('is unknown')
@@ -567,13 +563,9 @@ describe('issue 9: "restored" only from evidence of this restore', () => {
   })
 
   it('a queued restore (202, active for 3 s, then restoring), updated_at moving meanwhile: waited to its end', async () => {
-    const s = await sim({ restoreQueueMs: 3000 })
+    const s = await sim({ restoreQueueMs: 3000, restoreDurationMs: 3000 })
     const backup = s.addBackup({ serverId: SERVER_ID })
-    s.inject({
-      path: `/api/v1/servers/${SERVER_ID}/`,
-      fault: { kind: 'touch-servers' },
-      times: Infinity
-    })
+    touchServers(s)
     const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
     expect(result.exitCode).toBe(0)
     const finished = s.events.find((e) => e.type === 'restore-finished')
