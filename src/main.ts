@@ -129,7 +129,7 @@ async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void
       if (ref === undefined) return
       planHealthChecks(outcome, settings.health.checks)
       await runRestore(rt, ref)
-      if (outcome.status === 'active') await checkHealth(rt, probe, outcome.backup?.id)
+      if (outcome.restored) await checkHealth(rt, probe, outcome.backup?.id)
       return
     }
     case 'delete': {

@@ -56,6 +56,7 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
   }
   if (done || settings.wait) {
     outcome.pending = undefined
+    outcome.restored = true
     log.info(
       `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
     )

@@ -16,6 +16,8 @@ export interface Outcome {
   server?: Server
   /** The value of the `status` output. */
   status?: string
+  /** This step's restore was carried out and the server is active again. */
+  restored?: boolean
   /** A re-run found and reused the backup an earlier attempt created. */
   reused?: boolean
   /** Backups this step deleted (pruning, making room, or delete mode). */

@@ -53,7 +53,7 @@ export function renderSummary(report: Report): string {
   const { backup, server } = outcome
   const serverName = server?.name ?? backup?.server.name
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]
-  const restored = mode === 'restore' && !report.error && outcome.status === 'active'
+  const restored = mode === 'restore' && outcome.restored === true
   const rows: Array<[string, string | number | undefined | null]> = [
     // verify mode may have no server (0).
     ['Server', serverName ? `${serverName} (${serverId})` : serverId || undefined],
@@ -108,8 +108,11 @@ export function healthOutcome(mode: Mode, outcome: Outcome): string {
     if (healthy === undefined) return 'not checked to the end'
     return healthy ? 'healthy' : 'not healthy: a person is needed now'
   }
-  if (outcome.status === 'restoring') return 'restore still running: the app was not checked'
-  if (outcome.status !== 'active') return 'not restored'
+  if (!outcome.restored) {
+    return outcome.status === 'restoring'
+      ? 'restore still running: the app was not checked'
+      : 'not restored'
+  }
   if (healthy === undefined) return 'restored, app health unknown: the checks did not end'
   return healthy ? 'restored and healthy' : 'restored but not healthy: a person is needed now'
 }

@@ -137,7 +137,7 @@ describe('awaitHealthy', () => {
 
 describe('the job summary of the app checks', () => {
   const outcome = (status: string | undefined, healthy: boolean | undefined): Outcome => {
-    const result: Outcome = { deleted: [], status }
+    const result: Outcome = { deleted: [], status, restored: status === 'active' }
     planHealthChecks(result, [WEB, DB])
     result.health!.healthy = healthy
     return result

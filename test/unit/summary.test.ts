@@ -185,6 +185,7 @@ describe('renderSummary', () => {
           backup: backup(),
           server: { id: 12345, name: 'web-server-01', status: 'active' },
           status: 'active',
+          restored: true,
           reused: true,
           deleted: [499, 500]
         }
@@ -246,12 +247,20 @@ describe('renderSummary', () => {
     expect(markdown).toContain('## ⚠️ VPS.org backup deletion')
   })
 
-  it('says "Restored from" only once the server is active again, without a failure', () => {
-    const restore = (status: string, error?: string) =>
+  it('says "Restored from" only once this step restored the server', () => {
+    const restore = (status: string, error?: string, restored?: boolean) =>
       renderSummary(
-        report({ mode: 'restore', error, outcome: { backup: backup(), status, deleted: [] } })
+        report({
+          mode: 'restore',
+          error,
+          outcome: { backup: backup(), status, restored, deleted: [] }
+        })
       )
-    expect(restore('active')).toContain('>Restored from backup<')
+    expect(restore('active', undefined, true)).toContain('>Restored from backup<')
+    // Restored, but the app is not healthy: the restore still happened.
+    expect(restore('active', 'the app is not healthy', true)).toContain('>Restored from backup<')
+    // Active, but no evidence of this restore (e.g. the request was refused).
+    expect(restore('active', 'HTTP 409')).not.toContain('Restored from')
     expect(restore('error', "Server 12345 is 'error'")).not.toContain('Restored from')
     expect(restore('restoring')).not.toContain('Restored from')
     expect(restore('restoring')).toContain('<th align="left">Backup</th><td>502</td>')
