@@ -658,7 +658,8 @@ describe('introspection', () => {
         query: {},
         body: { server_id: WEB },
         status: 201,
-        authorization: `Bearer ${s.token}`
+        authorization: `Bearer ${s.token}`,
+        headers: expect.objectContaining({ authorization: `Bearer ${s.token}` })
       },
       {
         at: T0 + 5,
@@ -667,7 +668,8 @@ describe('introspection', () => {
         query: { server_id: String(WEB) },
         body: undefined,
         status: 200,
-        authorization: `Bearer ${s.token}`
+        authorization: `Bearer ${s.token}`,
+        headers: expect.objectContaining({ authorization: `Bearer ${s.token}` })
       }
     ])
     expect(s.countRequests('POST', '/api/v1/backups/')).toBe(1)
