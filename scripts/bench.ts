@@ -302,6 +302,8 @@ interface StartupRun {
   wallMs: number
   /** Peak RSS up to that moment. */
   peakRssBytes: number | undefined
+  /** CPU time (user + system) up to that moment, in clock ticks of 10 ms: steady under load. */
+  cpuMs: number | undefined
   /** dist only: spawn to exit (its first request is answered 401) and the peak RSS of that run. */
   exitMs?: number
   exitPeakRssBytes?: number
@@ -311,6 +313,16 @@ function vmHwmBytes(pid: number): number | undefined {
   try {
     const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     return kib === undefined ? undefined : Number(kib) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** User + system CPU time of a running process, from /proc (clock ticks of 10 ms, Linux's USER_HZ). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
   } catch {
     return undefined
   }
@@ -346,8 +358,8 @@ async function startOnce(
   const timeFile = join(dir, 'time.txt')
   rmSync(timeFile, { force: true })
   const command = useTime ? TIME : process.execPath
-  const commandArgs = useTime ? ['-f', '%M', '-o', timeFile, process.execPath, ...args] : args
-  let arrival: { at: number; rss: number | undefined } | undefined
+  const commandArgs = useTime ? ['-f', '%U %S %M', '-o', timeFile, process.execPath, ...args] : args
+  let arrival: { at: number; rss: number | undefined; cpuMs: number | undefined } | undefined
   const started = performance.now()
   const child = spawn(command, commandArgs, { env, cwd: dir, stdio: 'ignore' })
   const onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
@@ -355,7 +367,10 @@ async function startOnce(
       const at = performance.now()
       // The step waits for the answer: its peak RSS so far is the one up to this request.
       const nodePid = useTime ? childOf(child.pid!) : child.pid
-      arrival = { at, rss: nodePid === undefined ? undefined : vmHwmBytes(nodePid) }
+      arrival =
+        nodePid === undefined
+          ? { at, rss: undefined, cpuMs: undefined }
+          : { at, rss: vmHwmBytes(nodePid), cpuMs: cpuMsOf(nodePid) }
     }
     res.writeHead(401, {
       'content-type': 'application/json',
@@ -370,16 +385,20 @@ async function startOnce(
   )
   server?.off('request', onRequest)
   let rss: number | undefined
+  let cpuMs: number | undefined
   if (useTime && existsSync(timeFile)) {
-    // "%M" is the last line; a line before it tells a non-zero exit status.
-    const kib = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1))
-    rss = Number.isFinite(kib) ? kib * 1024 : undefined
+    // "%U %S %M" is the last line; a line before it tells a non-zero exit status.
+    const [user, system, kib] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ')
+    rss = Number.isFinite(Number(kib)) ? Number(kib) * 1024 : undefined
+    cpuMs = (Number(user) + Number(system)) * 1000
+    if (!Number.isFinite(cpuMs)) cpuMs = undefined
   }
-  if (!server) return { wallMs: exitAt - started, peakRssBytes: rss }
+  if (!server) return { wallMs: exitAt - started, peakRssBytes: rss, cpuMs }
   if (!arrival) throw new Error(`node ${args.join(' ')} exited without making a request`)
   return {
     wallMs: arrival.at - started,
     peakRssBytes: arrival.rss,
+    cpuMs: arrival.cpuMs,
     exitMs: exitAt - started,
     exitPeakRssBytes: rss
   }
@@ -504,6 +523,9 @@ async function benchStartup(): Promise<void> {
     rss: runs.every((r) => r.peakRssBytes !== undefined)
       ? median(runs.map((r) => r.peakRssBytes!))
       : undefined,
+    cpuMs: runs.every((r) => r.cpuMs !== undefined)
+      ? runs.reduce((sum, r) => sum + r.cpuMs!, 0) / runs.length
+      : undefined,
     exitMs: runs[0]?.exitMs === undefined ? undefined : median(runs.map((r) => r.exitMs!)),
     exitRss: runs.every((r) => r.exitPeakRssBytes !== undefined)
       ? median(runs.map((r) => r.exitPeakRssBytes!))
@@ -530,6 +552,8 @@ async function benchStartup(): Promise<void> {
       `${s.maxMs.toFixed(1)} ms`,
       s.rss === undefined ? 'n/a' : mib(s.rss),
       rssDiff(s.rss),
+      s.cpuMs === undefined ? 'n/a' : `${s.cpuMs.toFixed(0)} ms`,
+      s.cpuMs === undefined || floor.cpuMs === undefined ? 'n/a' : ratio(s.cpuMs, floor.cpuMs),
       variant.file ? kb(statSync(variant.file).size) : '–'
     ]
   })
@@ -544,6 +568,8 @@ async function benchStartup(): Promise<void> {
       '',
       dist.exitRss === undefined ? 'n/a' : mib(dist.exitRss),
       rssDiff(dist.exitRss),
+      '',
+      '',
       ''
     ])
   }
@@ -551,7 +577,7 @@ async function benchStartup(): Promise<void> {
   emit(
     '## 3. Start-up cost',
     '',
-    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows.` : `${TIME} is missing: peak RSS not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. Both are built by this run. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
+    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. Both are built by this run. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
     '',
     ...table(
       [
@@ -564,10 +590,12 @@ async function benchStartup(): Promise<void> {
         'max',
         'peak RSS (median)',
         'vs floor',
+        'CPU (mean)',
+        'vs floor',
         'bundle'
       ],
       rows,
-      [false, true, true, true, true, true, true, true, true, true]
+      [false, true, true, true, true, true, true, true, true, true, true, true]
     ),
     ''
   )
@@ -592,7 +620,7 @@ async function benchStartup(): Promise<void> {
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
   const within = (run: typeof dist, label: string): string[] => [
-    `- ${label}: start-up within 1.15× of the floor: ${verdict(run.wallMs <= 1.15 * floor.wallMs, `${ratio(run.wallMs, floor.wallMs)}: ${run.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms; ${ratio(run.wallMs, core.wallMs)} the core-only bundle's ${core.wallMs.toFixed(1)} ms`)}`,
+    `- ${label}: start-up within 1.15× of the floor: ${verdict(run.wallMs <= 1.15 * floor.wallMs, `${ratio(run.wallMs, floor.wallMs)}: ${run.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms; ${ratio(run.wallMs, core.wallMs)} the core-only bundle's ${core.wallMs.toFixed(1)} ms`)}${run.cpuMs === undefined || floor.cpuMs === undefined || core.cpuMs === undefined ? '' : `; CPU time ${ratio(run.cpuMs, floor.cpuMs)} the floor's, ${ratio(run.cpuMs, core.cpuMs)} the core-only bundle's`}`,
     run.rss === undefined || floor.rss === undefined
       ? `- ${label}: peak RSS within 5 MiB of the floor: not measured`
       : `- ${label}: peak RSS within 5 MiB of the floor: ${verdict(run.rss - floor.rss <= 5 * MIB, `${mib(run.rss)} vs ${mib(floor.rss)}`)}`
