@@ -6,11 +6,8 @@ import { type GitHubReader, gitHubReader, oneLine, stepStarted } from './github.
 import type { RunRef } from './inputs.js'
 import type { Runtime } from './runtime.js'
 
-/** The attempt a tag names; 0 for a tag that names none. */
-function attemptOf(tag: Tag): number {
-  const { attempt } = tag as { attempt?: number | string }
-  return Number(attempt ?? 0) || 0
-}
+/** The attempt a tag names; 0 for a v1.0.0 tag, which names none. */
+const attemptOf = (tag: Tag): number => tag.attempt ?? 0
 
 /**
  * The completed backup that run `runId` of this repository made, of its newest attempt: among the

@@ -29,6 +29,15 @@ describe('findRunBackup', () => {
     expect(findRunBackup(backups, 555, context)?.id).toBe(3)
   })
 
+  it('prefers the newest attempt of the run, whatever the ids', () => {
+    const backups = [
+      tagged(2, 'attempt 2 [gha:acme/shop#555/2/d45f646c/0a1b2c3d]'),
+      tagged(9, 'attempt 1 [gha:acme/shop#555/1/d45f646c/5e6f7a8b]'),
+      tagged(10, 'v1.0.0 tag [gha:acme/shop#555]')
+    ]
+    expect(findRunBackup(backups, 555, context)?.id).toBe(2)
+  })
+
   it('matches the repository without regard to case, as GitHub does', () => {
     expect(findRunBackup([tagged(2, 'x [gha:ACME/Shop#555]')], 555, context)?.id).toBe(2)
   })
