@@ -733,6 +733,9 @@ describe('fault kinds of issue 9', () => {
     const after = (await call(`/servers/${WEB}/`)).json as { updated_at: string; status: string }
     expect(after.status).toBe('active')
     expect(Date.parse(after.updated_at) - Date.parse(before.updated_at)).toBe(60_000)
+    s.inject({ path: `/api/v1/servers/${WEB}/`, fault: { kind: 'touch-servers' } })
+    const again = (await call(`/servers/${WEB}/`)).json as { updated_at: string }
+    expect(Date.parse(again.updated_at) - Date.parse(after.updated_at)).toBe(1000)
   })
 
   it('restoreQueueMs: 202, active (and busy) while queued, then restoring, then active', async () => {

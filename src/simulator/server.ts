@@ -141,7 +141,10 @@ export type Fault =
   | { kind: 'huge'; bytes: number }
   /** A redirect (default 302) to `location`. */
   | { kind: 'redirect'; location: string; status?: number }
-  /** Handle normally, after changing every server's `updated_at` to now (an unrelated change). */
+  /**
+   * Handle normally, after moving every server's `updated_at` to now, and at least a second on
+   * (its whole-second form always changes): an unrelated change.
+   */
   | { kind: 'touch-servers' }
   /** Handle (state changes), then answer `status` (default the real one) with `body` instead. */
   | { kind: 'rewrite'; status?: number; body: string }
@@ -1191,7 +1194,9 @@ export class Simulator {
         return answer(endlessPage(url, ctx.host, fault.padding ?? 0))
     }
     if (fault?.kind === 'touch-servers') {
-      for (const server of this.#servers.values()) server.updatedAt = this.#now()
+      for (const server of this.#servers.values()) {
+        server.updatedAt = Math.max(this.#now(), server.updatedAt + 1000)
+      }
     }
     const reply = this.#dispatch(ctx, found?.route)
     switch (fault?.kind) {
