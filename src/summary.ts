@@ -48,8 +48,9 @@ const TITLES: Record<Mode, string> = {
 export function renderSummary(report: Report): string {
   const { outcome, mode, serverId } = report
   // The inputs could not be read: the failure is all there is to show.
-  if (!mode)
-    return `## ❌ VPS.org Backup & Rollback\n\n**Failed:** ${escapeHtml(report.error ?? '')}\n`
+  if (!mode) {
+    return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escapeHtml(report.error ?? '')}</p>\n`
+  }
   const { backup, server } = outcome
   const serverName = server?.name ?? backup?.server.name
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]

@@ -131,7 +131,7 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
     expect(restorePosts(sim)).toBe(0)
     expect(sim.requests).toEqual([])
     expect(result.summary).toContain(
-      `**Skipped:** Run ${DEPLOY_RUN} was cancelled before &#39;Deploy&#39; started`
+      `<strong>Skipped:</strong> Run ${DEPLOY_RUN} was cancelled before &#39;Deploy&#39; started`
     )
     expectTokensApart(sim, fake, result)
   })

@@ -55,7 +55,7 @@ describe('job summary', () => {
     const pending = `Backup ${id} of server ${SERVER_ID} is still being created on VPS.org.`
     const summary = decode(result.summary)
     expect(summary.split(pending)).toHaveLength(2)
-    expect(summary).toContain(`**Still running:** ${pending}`)
+    expect(summary).toContain(`<strong>Still running:</strong> ${pending}`)
     expect(summary).toContain(`backup_id is set to ${id} for later steps.`)
     // The log's one error line says it all.
     expect(result.log).toContain(pending)

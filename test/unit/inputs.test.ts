@@ -74,7 +74,7 @@ describe('parseInputs: defaults', () => {
 describe('parseInputs: api_token', () => {
   it('is required, and the error names api_token', () => {
     expect(inputError({ api_token: '' }, 'api_token')).toBe(
-      "Input 'api_token' is required: a VPS.org API token (pass it from a secret)."
+      "Input 'api_token' is required: a VPS.org API token (pass it from a secret) with mode: backup."
     )
   })
 

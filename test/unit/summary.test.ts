@@ -236,7 +236,7 @@ describe('renderSummary', () => {
       error: "Input 'mode' must be one of backup, restore (or rollback), delete"
     })
     expect(markdown).toBe(
-      '## ❌ VPS.org Backup & Rollback\n\n**Failed:** Input &#39;mode&#39; must be one of backup, restore (or rollback), delete\n'
+      '## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> Input &#39;mode&#39; must be one of backup, restore (or rollback), delete</p>\n'
     )
   })
 
