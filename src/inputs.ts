@@ -3,6 +3,7 @@ import { composeDescription } from './description.js'
 import { parseDuration } from './duration.js'
 import { InputError } from './errors.js'
 import type { HealthCheck } from './health.js'
+import { percentDecode } from './untrusted.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -134,15 +135,6 @@ function parseUrl(input: string, expected: string, text: string, shown = text): 
   }
 }
 
-/** Percent-decoded, or as written when it is not validly encoded. */
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text
-  }
-}
-
 function apiUrl(text: string): string {
   const expected = 'must be an https:// URL (plain http only to localhost, 127.0.0.0/8 or [::1])'
   const url = parseUrl('api_url', expected, text)
@@ -188,7 +180,7 @@ export function healthUrlSecrets(text: string): string[] {
     const password = info.slice(info.indexOf(':') + 1)
     if (info.includes(':') && password) {
       secrets.add(password)
-      secrets.add(decode(password))
+      secrets.add(percentDecode(password))
     }
   }
   return [...secrets]
@@ -219,7 +211,9 @@ function healthCheck(line: string): HealthCheck {
     kind: 'http',
     target: url.href,
     credentials:
-      username || password ? { username: decode(username), password: decode(password) } : undefined
+      username || password
+        ? { username: percentDecode(username), password: percentDecode(password) }
+        : undefined
   }
 }
 

@@ -50,7 +50,8 @@ function codePoint(code: number, original: string): string {
   return code <= 0x10ffff ? String.fromCodePoint(code) : original
 }
 
-function percentDecode(run: string): string {
+/** Percent-decoded, or as written when it is not validly encoded. */
+export function percentDecode(run: string): string {
   try {
     return decodeURIComponent(run)
   } catch {
