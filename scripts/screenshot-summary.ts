@@ -1,7 +1,7 @@
 /**
  * `npm run docs:screenshot`: docs/job-summary.png, the job summary of a failed deploy as GitHub
  * shows it, from a real run of the built action (dist/) against the simulator: the backup step
- * (`id: backup`), then the rollback step. The summaries' Markdown is rendered with GitHub-like CSS
+ * (`id: backup`), then the rollback step with an app health check. The summaries' Markdown is rendered with GitHub-like CSS
  * and photographed by headless Chromium. Run it by hand after `npm run build` when the summary
  * changes; CI does not need Chromium. Debian: `apt-get install chromium fonts-noto-color-emoji`.
  */
@@ -16,7 +16,7 @@ import { ROOT, runStep } from './local-runner.js'
 const OUTPUT = join(ROOT, 'docs', 'job-summary.png')
 const WIDTH = 900
 /** Tall enough for both summaries; raise it if the picture is cut off. */
-const HEIGHT = 1150
+const HEIGHT = 1290
 
 const CSS = `
 body { margin: 0; background: #f6f8fa; color: #1f2328; font: 14px/1.5 -apple-system,
@@ -36,12 +36,23 @@ pre { background: #f6f8fa; padding: 16px; border-radius: 6px; overflow: auto; }
 pre code { background: none; padding: 0; }
 `
 
-const simulator = await Simulator.start({ backupDurationMs: 2000, restoreDurationMs: 2000 })
+const simulator = await Simulator.start({
+  backupDurationMs: 2000,
+  restoreDurationMs: 2000,
+  app: { bootMs: 2000 }
+})
 try {
   const connection = { api_url: simulator.url, api_token: simulator.token, server_id: '12345' }
   const backup = await runStep({ with: connection, env: { GITHUB_ACTION: 'backup' } })
   const backupId = backup.outputs.backup_id ?? ''
-  const rollback = await runStep({ with: { ...connection, mode: 'restore', backup_id: backupId } })
+  const rollback = await runStep({
+    with: {
+      ...connection,
+      mode: 'restore',
+      backup_id: backupId,
+      health_url: simulator.app(12345).healthUrl
+    }
+  })
   if (backup.exitCode !== 0 || rollback.exitCode !== 0) throw new Error('a step failed')
   const body = await marked.parse(backup.summary + '\n' + rollback.summary)
   const html = `<!doctype html><meta charset="utf-8"><style>${CSS}</style>
