@@ -109,6 +109,13 @@ describe('runRestore, the answer to the request', () => {
     expect(error.message).toContain('Down.')
     expect(api.made('POST', RESTORE)).toHaveLength(5)
     expect(log.text()).not.toContain('busy')
+    const retries = log.of('info').filter((l) => l.includes('checking the server again'))
+    expect(retries).toHaveLength(4)
+    for (const line of retries) {
+      expect(line).toMatch(
+        /^Could not restore server 12345 from backup 501: HTTP 503: Down\.; checking the server again in [\d.]+s$/
+      )
+    }
   })
 
   it('a 500 whose restore was carried out is not sent again', async () => {
