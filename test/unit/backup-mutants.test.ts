@@ -266,6 +266,21 @@ describe('runBackup, finding a backup the API did not describe', () => {
     expect(clock.now() - start).toBeLessThanOrEqual(31_000)
     listedManualOnly(api)
   })
+  it('after a 204, passes on a failure to list (not "it did not appear")', async () => {
+    const { rt, api } = setup()
+    api.hook = (request, fake) => {
+      if (request.method === 'POST') {
+        fake.handle(request)
+        return { status: 204 }
+      }
+      return fake.made('POST', BACKUPS).length
+        ? { status: 403, body: { detail: 'Forbidden.' } }
+        : undefined
+    }
+    const error = await rejection(runBackup(rt))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.message).toContain('Forbidden.')
+  })
 })
 
 describe('awaitBackup (from a restore)', () => {

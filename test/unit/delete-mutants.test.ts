@@ -15,6 +15,7 @@ describe('runDelete', () => {
     await runDelete(rt, 502)
     expect(api.deletedIds()).toEqual([502])
     expect(log.of('info')).toContain('Backup 502 of server 12345 deleted.')
+    expect(rt.outcome.backup?.id).toBe(502)
   })
 
   it('with wait: false, deletes a completed backup', async () => {
