@@ -77,7 +77,7 @@ describe('runBackup, as the log tells it', () => {
       status: 'in_progress',
       endsAt: clock.now() + 1e9
     })
-    api.hook = (request, fake) => {
+    api.hook = (_, fake) => {
       if (fake.made('GET', BACKUPS).length > 1) fake.backups.splice(0)
       return undefined
     }
@@ -219,23 +219,6 @@ describe('runBackup, creating', () => {
 })
 
 describe('runBackup, finding a backup the API did not describe', () => {
-  it('waits for it to be listed, saying so', async () => {
-    const { rt, api, clock, log } = setup()
-    let visibleFrom = Infinity
-    api.hook = (request, fake) => {
-      if (request.method === 'POST') {
-        visibleFrom = clock.now() + 10_000
-        return fake.handle(request)
-      }
-      if (request.method === 'GET' && clock.now() < visibleFrom) {
-        return { status: 200, body: { count: 0, next: null, results: [] } }
-      }
-      return undefined
-    }
-    await runBackup(rt)
-    expect(log.of('info').some((l) => l.startsWith('Backup 600: not listed yet ('))).toBe(true)
-  })
-
   it('gives up exactly when the grace ends', async () => {
     const { rt, api, clock } = setup()
     rt.policy = () => 10_000
@@ -299,7 +282,7 @@ describe('awaitBackup (from a restore)', () => {
   it('says a backup that vanishes disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
     api.addBackup({ id: 540, status: 'in_progress', endsAt: clock.now() + 1e9 })
-    api.hook = (request, fake) => {
+    api.hook = (_, fake) => {
       if (fake.made('GET', BACKUPS).length > 1) fake.backups.splice(0)
       return undefined
     }

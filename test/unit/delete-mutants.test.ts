@@ -56,7 +56,7 @@ describe('runDelete', () => {
   it('says a backup that vanishes while being made disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
     api.addBackup({ id: 501, status: 'pending', endsAt: clock.now() + 1e9 })
-    api.hook = (request, fake) => {
+    api.hook = (_, fake) => {
       if (fake.made('GET', '/api/v1/backups/').length > 1) fake.backups.splice(0)
       return undefined
     }

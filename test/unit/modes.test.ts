@@ -217,7 +217,7 @@ describe('runBackup', () => {
     })
 
     it('gives a backup not yet in the list after its 201 time to appear', async () => {
-      const { rt, api, clock } = setup()
+      const { rt, api, clock, log } = setup()
       let visibleFrom = Infinity
       api.hook = (request, fake) => {
         if (request.method === 'POST') {
@@ -231,6 +231,7 @@ describe('runBackup', () => {
       }
       await runBackup(rt)
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(log.of('info').some((l) => l.startsWith('Backup 600: not listed yet ('))).toBe(true)
     })
 
     it('fails after the grace period when the created backup never appears, saying so', async () => {

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import type { Backup } from '../../src/api-types.js'
 import type { VpsOrgClient } from '../../src/client.js'
 import { ApiError, CancelledError } from '../../src/errors.js'
 import { deleteBackups, isCapRefusal, prune, pruneAfter } from '../../src/retention.js'
 import { rejection } from '../helpers/context.js'
 import { closeAgents, setup } from './fake-runtime.js'
+import type { FakeVpsOrg } from './fake-vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/retention.ts (docs/mutation.md). */
 
@@ -11,6 +13,12 @@ afterEach(closeAgents)
 
 const own = (run: string) =>
   `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+/** The step's own backup (600) and an older one of the repository (501); returns the step's. */
+function ownAndOlder(api: FakeVpsOrg): Backup {
+  api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-11T10:00:00Z' })
+  return api.addBackup({ id: 600, description: own('2'), created_at: '2025-01-12T10:00:00Z' })
+}
+
 const refusal = (status: number, message: string) => new ApiError('create', status, message)
 
 describe('isCapRefusal', () => {
@@ -67,12 +75,7 @@ describe('deleteBackups', () => {
 describe('prune', () => {
   it('says why it deletes, and does not say there is nothing to prune', async () => {
     const { rt, api, log } = setup({ keep_backups: '1' })
-    const mine = api.addBackup({
-      id: 600,
-      description: own('2'),
-      created_at: '2025-01-12T10:00:00Z'
-    })
-    api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-11T10:00:00Z' })
+    const mine = ownAndOlder(api)
     await prune(rt, mine)
     expect(log.of('info')).toContain(
       'Deleted backup 501 (2025-01-11T10:00:00Z, completed) to keep the newest 1 (keep_backups)'
@@ -84,12 +87,7 @@ describe('prune', () => {
 describe('pruneAfter', () => {
   it('retries a delete refused with a 503 within its budget', async () => {
     const { rt, api, log } = setup({ keep_backups: '1' })
-    const mine = api.addBackup({
-      id: 600,
-      description: own('2'),
-      created_at: '2025-01-12T10:00:00Z'
-    })
-    api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-11T10:00:00Z' })
+    const mine = ownAndOlder(api)
     let refused = 1
     api.hook = (request) =>
       request.method === 'DELETE' && refused-- > 0 ? { status: 503, body: '' } : undefined
