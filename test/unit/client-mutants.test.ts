@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { dispatcherFor, errorMessage, networkReason, parseRetryAfter } from '../../src/client.js'
 import { ActionError } from '../../src/errors.js'
+import { rejection } from '../helpers/context.js'
+import { closeAgents, setup } from './fake-runtime.js'
 
-/** Tests that kill surviving mutants of src/client.ts's pure helpers (docs/mutation.md). */
+/** Tests that kill surviving mutants of src/client.ts (docs/mutation.md). */
 
 describe('dispatcherFor', () => {
   it('refuses a proxy whose scheme only ends in http', () => {
@@ -67,5 +69,44 @@ describe('networkReason', () => {
     )
     expect(networkReason(new Error(''))).toBe('network error:')
     expect(networkReason(undefined)).toBe('network error: undefined')
+  })
+})
+
+describe('VpsOrgClient, as its errors and the debug log tell it', () => {
+  afterEach(closeAgents)
+
+  it.each([
+    [12345, 'server 12345'],
+    [undefined, 'the account']
+  ])('names whose backups it failed to list (%s)', async (serverId, whose) => {
+    const { rt, api } = setup()
+    api.hook = () => ({ status: 403, body: { detail: 'No.' } })
+    const error = await rejection(rt.client.listBackups(serverId))
+    expect(error.message).toBe(`Could not list the backups of ${whose}: HTTP 403: No.`)
+    const query = api.requests[0]!.url.searchParams
+    expect(query.get('server_id')).toBe(serverId === undefined ? null : String(serverId))
+  })
+
+  it('gives the status text for an error without a body', async () => {
+    const { rt, api } = setup()
+    api.hook = () => ({ status: 503 })
+    const error = await rejection(rt.client.getServer(12345))
+    expect(error.message).toContain('HTTP 503: Service Unavailable')
+  })
+
+  it('takes a 300 for a redirection, not an answer', async () => {
+    const { rt, api } = setup()
+    api.hook = (request, fake) => ({ ...fake.handle(request), status: 300 })
+    const error = await rejection(rt.client.getServer(12345))
+    expect(error.message).toContain('HTTP 300')
+  })
+
+  it('logs each request and its status at debug level', async () => {
+    const { rt, log } = setup()
+    await rt.client.getServer(12345)
+    expect(log.of('debug')).toEqual([
+      'GET /api/v1/servers/12345/',
+      'GET /api/v1/servers/12345/ -> 200'
+    ])
   })
 })
