@@ -1,22 +1,16 @@
-import { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../src/backup.js'
-import { VpsOrgClient } from '../../src/client.js'
 import { runDelete } from '../../src/delete.js'
 import { ActionError, ApiError } from '../../src/errors.js'
-import { parseInputs } from '../../src/inputs.js'
 import { runRestore } from '../../src/restore.js'
 import { prune, pruneAfter } from '../../src/retention.js'
 import type { Runtime } from '../../src/runtime.js'
-import { adaptivePolicy } from '../../src/wait.js'
-import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
-import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
+import { EPOCH, type FakeClock } from '../helpers/fake-clock.js'
+import type { MemoryLogger } from '../helpers/memory-logger.js'
 import { FakeVpsOrg, type FakeReply, type FakeRequest } from './fake-vpsorg.js'
 import { rejection } from '../helpers/context.js'
-import type { RunContext } from '../../src/context.js'
+import { RUN, TOKEN, closeAgents, connectionReset, setup } from './fake-runtime.js'
 
-const TOKEN = 'vps_modes_test_token'
-const RUN = '9876543210'
 /** sha256('deploy/backup'), first 8 hex: the step key of the context below. */
 const STEP = 'd45f646c'
 const OWN = `[gha:acme/shop#${RUN}/1/${STEP}/0a1b2c3d]`
@@ -31,86 +25,13 @@ const foreign = (run = '1111') => `Pre-deployment backup [gha:other/shop#${run}]
 const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>
   `Pre-deployment backup [gha:acme/shop#${RUN}/${attempt}/${step}/${nonce}]`
 
-interface Setup {
-  rt: Runtime
-  api: FakeVpsOrg
-  clock: FakeClock
-  log: MemoryLogger
-}
-
-const agents: MockAgent[] = []
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((agent) => agent.close()))
-})
-
-/** A Runtime as run() builds it, over a VpsOrgClient talking to a FakeVpsOrg. */
-function setup(inputs: Record<string, string> = {}, context: Partial<RunContext> = {}): Setup {
-  const clock = fakeClock()
-  const api = new FakeVpsOrg(clock)
-  const agent = new MockAgent()
-  agent.disableNetConnect()
-  agents.push(agent)
-  api.install(agent)
-  const log = memoryLogger()
-  const controller = new AbortController()
-  const ctx: RunContext = {
-    repository: 'acme/shop',
-    sha: '0123456789abcdef0123456789abcdef01234567',
-    runId: RUN,
-    runAttempt: 1,
-    job: 'deploy',
-    action: 'backup',
-    workflow: 'deploy',
-    serverUrl: 'https://github.com',
-    apiUrl: 'https://api.github.com',
-    nonce: '0a1b2c3d',
-    ...context
-  }
-  const values: Record<string, string> = {
-    api_token: TOKEN,
-    server_id: '12345',
-    timeout: '2h',
-    ...inputs
-  }
-  const settings = parseInputs((name) => values[name] ?? '', ctx)
-  const startedAt = clock.now()
-  const deadline = startedAt + settings.timeoutMs
-  const rt: Runtime = {
-    settings,
-    context: ctx,
-    clock,
-    random: () => 0.5,
-    signal: controller.signal,
-    log,
-    policy: adaptivePolicy,
-    startedAt,
-    deadline,
-    outcome: { deleted: [] },
-    client: new VpsOrgClient({
-      apiUrl: settings.apiUrl,
-      token: settings.apiToken,
-      dispatcher: agent,
-      clock,
-      random: () => 0.5,
-      signal: controller.signal,
-      deadline,
-      log,
-      userAgent: 'vpsorg-backup-action/test'
-    })
-  }
-  return { rt, api, clock, log }
-}
+afterEach(closeAgents)
 
 /** What run() does in a backup step: the backup, then (completed, keep_backups) the prune. */
 async function backupThenPrune(rt: Runtime): Promise<void> {
   await runBackup(rt)
   const own = rt.outcome.backup
   if (own?.status === 'completed' && rt.settings.keepBackups > 0) await pruneAfter(rt, own)
-}
-
-/** A dropped connection, as undici reports one. */
-function connectionReset(): Error {
-  return Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
 }
 
 describe('runBackup', () => {
@@ -296,7 +217,7 @@ describe('runBackup', () => {
     })
 
     it('gives a backup not yet in the list after its 201 time to appear', async () => {
-      const { rt, api, clock } = setup()
+      const { rt, api, clock, log } = setup()
       let visibleFrom = Infinity
       api.hook = (request, fake) => {
         if (request.method === 'POST') {
@@ -310,6 +231,7 @@ describe('runBackup', () => {
       }
       await runBackup(rt)
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      expect(log.of('info').some((l) => l.startsWith('Backup 600: not listed yet ('))).toBe(true)
     })
 
     it('fails after the grace period when the created backup never appears, saying so', async () => {

@@ -1,0 +1,270 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { formatDuration } from '../../src/duration.js'
+import { ActionError, ApiError } from '../../src/errors.js'
+import { runRestore } from '../../src/restore.js'
+import { rejection } from '../helpers/context.js'
+import { closeAgents, connectionReset, setup } from './fake-runtime.js'
+
+/** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
+
+const RESTORE = '/api/v1/servers/12345/restore/'
+const SERVER = '/api/v1/servers/12345/'
+
+afterEach(closeAgents)
+
+describe('runRestore, as the log tells it', () => {
+  it('logs each phase in a group, the backup, the request, each status and the result', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(log.of('group')).toEqual([
+      'Find the backup',
+      'Restore server 12345 from backup 501',
+      'Wait for server 12345 to be active'
+    ])
+    const info = log.of('info')
+    expect(info).toContain(
+      'Backup 501: manual, completed, created 2025-01-10T10:00:00Z, "Pre-update backup"'
+    )
+    expect(info).toContain('Restore of server 12345 from backup 501 requested.')
+    expect(info).toContain('Server 12345: restore requested (0s)')
+    expect(info.some((line) => line.startsWith('Server 12345: restoring ('))).toBe(true)
+    expect(info.at(-1)).toBe(
+      `Server 12345 is active again, restored from backup 501 (2025-01-10T10:00:00Z) in ${formatDuration(clock.now() - start)}.`
+    )
+    expect(rt.outcome.restored).toBe(true)
+  })
+
+  it('logs a backup without a description as ""', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501, description: null })
+    await runRestore(rt, 501)
+    expect(log.of('info')).toContain(
+      'Backup 501: manual, completed, created 2025-01-10T10:00:00Z, ""'
+    )
+  })
+
+  it('waits for a running backup in a group of its own', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '540' })
+    api.addBackup({ id: 540, status: 'in_progress', endsAt: clock.now() + 60_000 })
+    await runRestore(rt, 540)
+    expect(log.of('group')).toContain('Wait for backup 540 to complete')
+  })
+})
+
+describe('runRestore, choosing the backup', () => {
+  it('restores from the backup named by id, not the first listed', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '502' })
+    api.addBackup({ id: 501 })
+    api.addBackup({ id: 502 })
+    await runRestore(rt, 502)
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 502 }])
+  })
+
+  it('refuses a failed backup saying so, before waiting or requesting anything', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501, status: 'failed' })
+    const error = await rejection(runRestore(rt, 501))
+    expect(error.message).toBe(
+      'Backup 501 of server 12345 failed when it was made: it cannot be restored; no restore was requested.'
+    )
+    expect(log.of('group')).toEqual(['Find the backup'])
+  })
+})
+
+describe('runRestore, the answer to the request', () => {
+  it('a 200 with the server active, wait: false: restored, nothing left running', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) =>
+      request.method === 'POST'
+        ? { status: 200, body: { ...fake.server(), status: 'active' } }
+        : undefined
+    await runRestore(rt, 501)
+    expect(rt.outcome.restored).toBe(true)
+    expect(rt.outcome.pending).toBeUndefined()
+    expect(rt.outcome.status).toBe('active')
+  })
+
+  it('a refusal (400) fails at once: one request, nothing left running, no retry', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'POST' ? { status: 400, body: { detail: 'Bad backup.' } } : undefined
+    const error = await rejection(runRestore(rt, 501))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(rt.outcome.pending).toBeUndefined()
+    expect(log.text()).not.toContain('busy')
+  })
+
+  it('a 503 every time: five requests, then the 503', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'POST' ? { status: 503, body: { detail: 'Down.' } } : undefined
+    const error = await rejection(runRestore(rt, 501))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.message).toContain('Down.')
+    expect(api.made('POST', RESTORE)).toHaveLength(5)
+    expect(log.text()).not.toContain('busy')
+    const retries = log.of('info').filter((l) => l.includes('checking the server again'))
+    expect(retries).toHaveLength(4)
+    for (const line of retries) {
+      expect(line).toMatch(
+        /^Could not restore server 12345 from backup 501: HTTP 503: Down\.; checking the server again in [\d.]+s$/
+      )
+    }
+  })
+
+  it('a 500 whose restore was carried out is not sent again', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      fake.handle(request)
+      return { status: 500, body: { detail: 'Oops.' } }
+    }
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(log.of('info')).toContain(
+      'Server 12345 is restoring: the request was carried out although its answer was lost, so it is not sent again.'
+    )
+  })
+
+  it('after a lost answer, a restore seen under way then ended is restored at once, not after a grace', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) => {
+      if (request.method === 'POST') {
+        fake.handle(request)
+        throw connectionReset()
+      }
+      if (
+        request.method === 'GET' &&
+        request.url.pathname === SERVER &&
+        fake.made('POST', RESTORE).length
+      ) {
+        const reply = fake.handle(request)
+        const server = fake.servers.get(12345)!
+        if (server.restoreEndsAt !== undefined) server.restoreEndsAt = clock.now() + 100
+        return reply
+      }
+      return undefined
+    }
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(rt.outcome.restored).toBe(true)
+    expect(clock.now() - start).toBeLessThan(30_000)
+    expect(log.text()).not.toContain('was not seen restoring')
+  })
+
+  it('after a lost answer, a server whose status changed (same updated_at) is an unknown outcome', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    delete api.servers.get(12345)!.updated_at
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      fake.servers.get(12345)!.status = 'stopped'
+      throw connectionReset()
+    }
+    const error = await rejection(runRestore(rt, 501))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain(
+      "server 12345 is now 'stopped' (updated ?) but was not seen restoring: whether server 12345 is being restored from backup 501 is unknown."
+    )
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+  })
+
+  it('waits out a busy server with short delays early on, saying it is busy', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    let busy = 2
+    api.hook = (request) =>
+      request.method === 'POST' && busy-- > 0
+        ? { status: 409, body: { detail: 'Another operation is running.' } }
+        : undefined
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(api.made('POST', RESTORE)[2]!.at - start).toBeLessThanOrEqual(10_000)
+    expect(log.text()).toContain('(busy: waiting for the other operation to end)')
+  })
+
+  it('does not wait out a busy server when the next look would be at the deadline', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501', timeout: '2m' })
+    rt.policy = () => 60_000
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'POST' ? { status: 409, body: { detail: 'Busy.' } } : undefined
+    await rejection(runRestore(rt, 501))
+    expect(api.made('POST', RESTORE)).toHaveLength(2)
+  })
+})
+
+describe('runRestore, following the server', () => {
+  it('waits out a restore already running, saying so once and while it lasts', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    const server = api.servers.get(12345)!
+    server.status = 'restoring'
+    server.restoreEndsAt = clock.now() + 90_000
+    await runRestore(rt, 501)
+    const info = log.of('info')
+    expect(
+      info.filter((l) => l === 'Server 12345 is already restoring; waiting for that to end first.')
+    ).toHaveLength(1)
+    expect(
+      info.some((l) =>
+        l.startsWith('Waiting for the restore already running on server 12345 to end:')
+      )
+    ).toBe(true)
+  })
+
+  it('times its looks from the request, not from the step’s start', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
+    const ready = clock.now() + 20 * 60_000
+    api.addBackup({ id: 540, status: 'in_progress', endsAt: ready })
+    await runRestore(rt, 540)
+    const requested = api.made('POST', RESTORE)[0]!.at
+    expect(requested).toBeLessThanOrEqual(ready + 2 * 60_000)
+    expect(clock.now() - requested).toBeLessThanOrEqual(api.restoreDurationMs * 1.1 + 2000)
+  })
+
+  it('a queued restore seen under way and ended within the grace is done when it ends', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    let startsAt = Infinity
+    api.hook = (request, fake) => {
+      if (request.method === 'POST') {
+        startsAt = clock.now() + 30_000
+        return { status: 202, body: { detail: 'Restore queued.' } }
+      }
+      if (clock.now() >= startsAt) {
+        startsAt = Infinity
+        const server = fake.servers.get(12345)!
+        server.status = 'restoring'
+        server.restoreEndsAt = clock.now() + 10_000
+      }
+      return undefined
+    }
+    const start = clock.now()
+    await runRestore(rt, 501)
+    expect(clock.now() - start).toBeLessThan(55_000)
+    expect(log.text()).not.toContain('was not seen restoring')
+  })
+
+  it('a restore never seen under way counts as done exactly when the grace ends', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    rt.policy = () => 10_000
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'POST' ? { status: 202, body: { detail: 'Done quickly.' } } : undefined
+    await runRestore(rt, 501)
+    const requested = api.made('POST', RESTORE)[0]!.at
+    expect(clock.now() - requested).toBe(60_000)
+    expect(log.of('info')).toContain(
+      'Server 12345 is active and was not seen restoring within 1m of the request: the restore ran between two looks.'
+    )
+  })
+})

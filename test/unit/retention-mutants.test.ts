@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Backup } from '../../src/api-types.js'
+import type { VpsOrgClient } from '../../src/client.js'
+import { ApiError, CancelledError } from '../../src/errors.js'
+import { deleteBackups, isCapRefusal, prune, pruneAfter } from '../../src/retention.js'
+import { rejection } from '../helpers/context.js'
+import { closeAgents, setup } from './fake-runtime.js'
+import type { FakeVpsOrg } from './fake-vpsorg.js'
+
+/** Tests that kill the surviving mutants of src/retention.ts (docs/mutation.md). */
+
+afterEach(closeAgents)
+
+const own = (run: string) =>
+  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+/** The step's own backup (600) and an older one of the repository (501); returns the step's. */
+function ownAndOlder(api: FakeVpsOrg): Backup {
+  api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-11T10:00:00Z' })
+  return api.addBackup({ id: 600, description: own('2'), created_at: '2025-01-12T10:00:00Z' })
+}
+
+const refusal = (status: number, message: string) => new ApiError('create', status, message)
+
+describe('isCapRefusal', () => {
+  it.each([
+    'This server already has the maximum of 10 manual backups.',
+    'Limit of 1 backup reached.',
+    'The maximum of 10 backups is reached (see description: in the docs).'
+  ])('takes a 400 "%s" for the cap', (message) => {
+    expect(isCapRefusal(refusal(400, message))).toBe(true)
+  })
+
+  it.each([
+    [403, 'This server already has the maximum of 10 manual backups.'],
+    [409, 'Limit of 10 backups reached.'],
+    [400, 'Limit reached.'],
+    [400, 'Too many backups.'],
+    [400, 'description: the maximum length of a backup description is 255.']
+  ])('does not take a %i "%s" for the cap', (status, message) => {
+    expect(isCapRefusal(refusal(status, message))).toBe(false)
+  })
+
+  it('does not take an error that is not the API’s for the cap', () => {
+    const error = Object.assign(new Error('maximum of 10 backups'), {
+      status: 400,
+      serverMessage: 'maximum of 10 backups'
+    })
+    expect(isCapRefusal(error)).toBe(false)
+  })
+})
+
+describe('deleteBackups', () => {
+  it('records and logs what it deleted, and why', async () => {
+    const { rt, api, log } = setup()
+    const backup = api.addBackup({ id: 501 })
+    await deleteBackups(rt, [backup], 'for a reason')
+    expect(rt.outcome.deleted).toEqual([501])
+    expect(log.of('info')).toContain(
+      'Deleted backup 501 (2025-01-10T10:00:00Z, completed) for a reason'
+    )
+  })
+
+  it('does not record a backup already gone, and says so', async () => {
+    const { rt, api, log } = setup()
+    const backup = api.addBackup({ id: 501 })
+    api.backups.splice(0)
+    await deleteBackups(rt, [backup], 'for a reason')
+    expect(rt.outcome.deleted).toEqual([])
+    expect(log.of('info')).toContain(
+      'Already gone: backup 501 (2025-01-10T10:00:00Z, completed) for a reason'
+    )
+  })
+})
+
+describe('prune', () => {
+  it('says why it deletes, and does not say there is nothing to prune', async () => {
+    const { rt, api, log } = setup({ keep_backups: '1' })
+    const mine = ownAndOlder(api)
+    await prune(rt, mine)
+    expect(log.of('info')).toContain(
+      'Deleted backup 501 (2025-01-11T10:00:00Z, completed) to keep the newest 1 (keep_backups)'
+    )
+    expect(log.text()).not.toContain('Nothing to prune')
+  })
+})
+
+describe('pruneAfter', () => {
+  it('retries a delete refused with a 503 within its budget', async () => {
+    const { rt, api, log } = setup({ keep_backups: '1' })
+    const mine = ownAndOlder(api)
+    let refused = 1
+    api.hook = (request) =>
+      request.method === 'DELETE' && refused-- > 0 ? { status: 503, body: '' } : undefined
+    await pruneAfter(rt, mine)
+    expect(log.of('warning')).toEqual([])
+    expect(api.backups.map((b) => b.id)).toEqual([600])
+  })
+
+  it('lets a cancellation through', async () => {
+    const { rt, api } = setup({ keep_backups: '1' })
+    const mine = api.addBackup({ id: 600, description: own('2') })
+    const cancelled = {
+      withDeadline: () => ({ listBackups: () => Promise.reject(new CancelledError()) })
+    } as unknown as VpsOrgClient
+    const error = await rejection(pruneAfter({ ...rt, client: cancelled }, mine))
+    expect(error).toBeInstanceOf(CancelledError)
+  })
+})
