@@ -101,6 +101,13 @@ describe('VpsOrgClient, as its errors and the debug log tell it', () => {
     expect(error.message).toContain('HTTP 300')
   })
 
+  it('takes an oversized answer that is not a 2xx for an error, not for a created backup', async () => {
+    const { rt, api } = setup()
+    api.hook = () => ({ status: 300, body: 'x'.repeat(5 * 1024 * 1024) })
+    const error = await rejection(rt.client.createBackup(12345, 'x'))
+    expect(error.message).toContain('larger than')
+  })
+
   it('logs each request and its status at debug level', async () => {
     const { rt, log } = setup()
     await rt.client.getServer(12345)

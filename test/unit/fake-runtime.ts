@@ -6,7 +6,7 @@ import type { Runtime } from '../../src/runtime.js'
 import { adaptivePolicy } from '../../src/wait.js'
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
-import { FakeVpsOrg } from './fake-vpsorg.js'
+import { FakeVpsOrg, type FakeReply } from './fake-vpsorg.js'
 
 /** A Runtime over the fake API, for the unit tests of the modes (backup, restore, delete). */
 
@@ -90,4 +90,13 @@ export function setup(
 /** A dropped connection, as undici reports one. */
 export function connectionReset(): Error {
   return Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+}
+
+/** The API carries out every POST, but its answer is replaced by `reply`. */
+export function answerPosts(api: FakeVpsOrg, reply: FakeReply): void {
+  api.hook = (request, fake) => {
+    if (request.method !== 'POST') return undefined
+    fake.handle(request)
+    return reply
+  }
 }

@@ -9,7 +9,7 @@ import { EPOCH, type FakeClock } from '../helpers/fake-clock.js'
 import type { MemoryLogger } from '../helpers/memory-logger.js'
 import { FakeVpsOrg, type FakeReply, type FakeRequest } from './fake-vpsorg.js'
 import { rejection } from '../helpers/context.js'
-import { RUN, TOKEN, closeAgents, connectionReset, setup } from './fake-runtime.js'
+import { RUN, TOKEN, answerPosts, closeAgents, connectionReset, setup } from './fake-runtime.js'
 
 /** sha256('deploy/backup'), first 8 hex: the step key of the context below. */
 const STEP = 'd45f646c'
@@ -253,11 +253,7 @@ describe('runBackup', () => {
       ['201 with an id that is not an integer', { status: 201, body: { id: 'x', status: 'ok' } }]
     ])('after a %s, finds the backup it created by its description', async (_, reply) => {
       const { rt, api, log } = setup()
-      api.hook = (request, fake) => {
-        if (request.method !== 'POST') return undefined
-        fake.handle(request)
-        return reply as FakeReply
-      }
+      answerPosts(api, reply as FakeReply)
       await runBackup(rt)
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
@@ -654,18 +650,20 @@ describe('runRestore', () => {
     expect(rt.outcome.status).toBe('active')
   })
 
-  it('waits out a busy server (409), then restores once', async () => {
-    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+  it('waits out a busy server (409) with short delays early on, then restores once', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     let busy = 2
     api.hook = (request) =>
       request.method === 'POST' && busy-- > 0
         ? { status: 409, body: { detail: 'Another operation is running.' } }
         : undefined
+    const start = clock.now()
     await runRestore(rt, 501)
     expect(api.made('POST', RESTORE)).toHaveLength(3)
+    expect(api.made('POST', RESTORE)[2]!.at - start).toBeLessThanOrEqual(10_000)
     expect(rt.outcome.status).toBe('active')
-    expect(log.text()).toContain('busy')
+    expect(log.text()).toContain('(busy: waiting for the other operation to end)')
   })
 
   it('after a restore whose answer was lost, sees the server restoring and does not send another', async () => {
@@ -750,20 +748,16 @@ describe('runRestore', () => {
   it('does not take a 202 that carries the server, still active, for a finished restore', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    api.hook = (request, fake) => {
-      if (request.method !== 'POST') return undefined
-      fake.handle(request)
-      // The restore is accepted; the body is the server as it was when the request arrived.
-      return {
-        status: 202,
-        body: {
-          id: 12345,
-          name: 'web-server-01',
-          status: 'active',
-          updated_at: '2025-01-15T10:20:00Z'
-        }
+    // The restore is accepted; the body is the server as it was when the request arrived.
+    answerPosts(api, {
+      status: 202,
+      body: {
+        id: 12345,
+        name: 'web-server-01',
+        status: 'active',
+        updated_at: '2025-01-15T10:20:00Z'
       }
-    }
+    })
     const start = clock.now()
     await runRestore(rt, 501)
     expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)

@@ -3,7 +3,7 @@ import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { runRestore } from '../../src/restore.js'
 import { rejection } from '../helpers/context.js'
-import { closeAgents, connectionReset, setup } from './fake-runtime.js'
+import { answerPosts, closeAgents, connectionReset, setup } from './fake-runtime.js'
 
 /** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
 
@@ -121,11 +121,7 @@ describe('runRestore, the answer to the request', () => {
   it('a 500 whose restore was carried out is not sent again', async () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    api.hook = (request, fake) => {
-      if (request.method !== 'POST') return undefined
-      fake.handle(request)
-      return { status: 500, body: { detail: 'Oops.' } }
-    }
+    answerPosts(api, { status: 500, body: { detail: 'Oops.' } })
     await runRestore(rt, 501)
     expect(api.made('POST', RESTORE)).toHaveLength(1)
     expect(log.of('info')).toContain(
@@ -175,20 +171,6 @@ describe('runRestore, the answer to the request', () => {
       "server 12345 is now 'stopped' (updated ?) but was not seen restoring: whether server 12345 is being restored from backup 501 is unknown."
     )
     expect(api.made('POST', RESTORE)).toHaveLength(1)
-  })
-
-  it('waits out a busy server with short delays early on, saying it is busy', async () => {
-    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
-    api.addBackup({ id: 501 })
-    let busy = 2
-    api.hook = (request) =>
-      request.method === 'POST' && busy-- > 0
-        ? { status: 409, body: { detail: 'Another operation is running.' } }
-        : undefined
-    const start = clock.now()
-    await runRestore(rt, 501)
-    expect(api.made('POST', RESTORE)[2]!.at - start).toBeLessThanOrEqual(10_000)
-    expect(log.text()).toContain('(busy: waiting for the other operation to end)')
   })
 
   it('does not wait out a busy server when the next look would be at the deadline', async () => {
