@@ -38,13 +38,9 @@ interface Answer {
   json: unknown
 }
 
-/**
- * What the API answered to a restore request: the server when the restore has already finished
- * (200), and when it was accepted by the API's own clock (its Date header, whole seconds).
- */
+/** What the API answered to a restore request: the server when the restore has already finished (200). */
 export interface RestoreAnswer {
   server?: Server
-  acceptedAt?: number
 }
 
 /**
@@ -294,11 +290,7 @@ export class VpsOrgClient {
     const operation = `restore server ${serverId} from backup ${backupId}`
     const url = this.url(`servers/${serverId}/restore/`)
     const answer = await this.exchange(operation, 'POST', url, { backup_id: backupId })
-    const acceptedAt = Date.parse(String(answer.headers.date ?? ''))
-    return {
-      server: answer.status === 200 ? parseServer(answer.json) : undefined,
-      acceptedAt: Number.isNaN(acceptedAt) ? undefined : acceptedAt
-    }
+    return { server: answer.status === 200 ? parseServer(answer.json) : undefined }
   }
 
   private url(path: string): URL {
