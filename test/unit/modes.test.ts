@@ -27,6 +27,28 @@ const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>
 
 afterEach(closeAgents)
 
+/** A backup still being made, ending `forMs` from now. */
+const addRunning = (
+  api: FakeVpsOrg,
+  clock: FakeClock,
+  id: number,
+  description: string,
+  forMs: number
+): void => {
+  api.addBackup({ id, description, status: 'in_progress', endsAt: clock.now() + forMs })
+}
+
+/** Runs the backup step; it sends `posts` creates and ends with backup `id` completed. */
+async function expectCompleted(
+  rt: Runtime,
+  api: FakeVpsOrg,
+  { posts, id }: { posts: number; id: number }
+): Promise<void> {
+  await runBackup(rt)
+  expect(api.made('POST', BACKUPS)).toHaveLength(posts)
+  expect(rt.outcome.backup).toMatchObject({ id, status: 'completed' })
+}
+
 /** What run() does in a backup step: the backup, then (completed, keep_backups) the prune. */
 async function backupThenPrune(rt: Runtime): Promise<void> {
   await runBackup(rt)
@@ -92,25 +114,13 @@ describe('runBackup', () => {
 
     it('reuses a backup that is still running, and waits for it', async () => {
       const { rt, api, clock } = setup({}, { runAttempt: 3 })
-      api.addBackup({
-        id: 550,
-        description: earlier(2),
-        status: 'in_progress',
-        endsAt: clock.now() + 60_000
-      })
-      await runBackup(rt)
-      expect(api.made('POST', BACKUPS)).toHaveLength(0)
-      expect(rt.outcome.backup).toMatchObject({ id: 550, status: 'completed' })
+      addRunning(api, clock, 550, earlier(2), 60_000)
+      await expectCompleted(rt, api, { posts: 0, id: 550 })
     })
 
     it('prefers a completed backup of the run to a running one', async () => {
       const { rt, api, clock } = setup({}, { runAttempt: 2 })
-      api.addBackup({
-        id: 560,
-        description: earlier(1),
-        status: 'in_progress',
-        endsAt: clock.now() + 1e6
-      })
+      addRunning(api, clock, 560, earlier(1), 1e6)
       api.addBackup({ id: 550, description: earlier(1, STEP, 'aaaaaaa2'), status: 'completed' })
       await runBackup(rt)
       expect(rt.outcome.backup?.id).toBe(550)
@@ -193,16 +203,9 @@ describe('runBackup', () => {
       const { rt, api, clock } = setup()
       // Another job of the same run, same default description but its own nonce, creates meanwhile.
       loseFirstCreate(api, () =>
-        api.addBackup({
-          id: 590,
-          description: rt.settings.description.replace('0a1b2c3d', 'bbbbbbbb'),
-          status: 'in_progress',
-          endsAt: clock.now() + 1e9
-        })
+        addRunning(api, clock, 590, rt.settings.description.replace('0a1b2c3d', 'bbbbbbbb'), 1e9)
       )
-      await runBackup(rt)
-      expect(api.made('POST', BACKUPS)).toHaveLength(1)
-      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      await expectCompleted(rt, api, { posts: 1, id: 600 })
     })
 
     it('on a re-run with a custom description, never adopts the earlier attempt’s failed backup', async () => {
@@ -210,9 +213,7 @@ describe('runBackup', () => {
       const failed = `Before deploy [gha:acme/shop#${RUN}/1/${STEP}/aaaaaaa1]`
       api.addBackup({ id: 550, description: failed, status: 'failed' })
       loseFirstCreate(api)
-      await runBackup(rt)
-      expect(api.made('POST', BACKUPS)).toHaveLength(1)
-      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      await expectCompleted(rt, api, { posts: 1, id: 600 })
       expect(rt.outcome.backup?.description).toBe(rt.settings.description)
     })
 
@@ -254,9 +255,7 @@ describe('runBackup', () => {
     ])('after a %s, finds the backup it created by its description', async (_, reply) => {
       const { rt, api, log } = setup()
       answerPosts(api, reply as FakeReply)
-      await runBackup(rt)
-      expect(api.made('POST', BACKUPS)).toHaveLength(1)
-      expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+      await expectCompleted(rt, api, { posts: 1, id: 600 })
       expect(log.of('warning').join('\n')).toContain('without a usable backup')
     })
 
