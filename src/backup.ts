@@ -1,16 +1,16 @@
-import { type Backup, isFinal } from './api-types.js'
+import type { Backup } from './api-types.js'
 import { isOwnRepository, parseTag, stepKey } from './description.js'
 import { formatDuration } from './duration.js'
-import { ActionError, ApiError } from './errors.js'
+import { ActionError, type ApiError } from './errors.js'
+import { LIST_GRACE_MS, NOT_LISTED, assertNotFailed, awaitBackup, track } from './follow-backup.js'
 import { deleteBackups, isCapRefusal, ownFinal } from './retention.js'
+import { retryLine } from './retry.js'
 import type { Runtime } from './runtime.js'
+import { sendOnce } from './send-once.js'
 import { WaitTimeoutError, waitFor } from './wait.js'
 
 /** VPS.org keeps at most this many manual backups per server, running ones included. */
 const MANUAL_BACKUP_CAP = 10
-/** How long a backup the API said it created may take to appear in the server's list. */
-const LIST_GRACE_MS = 30_000
-const NOT_LISTED = 'not listed yet'
 
 /**
  * mode: backup. Creates one backup (or, on a re-run, reuses the one an earlier attempt of the same
@@ -49,23 +49,6 @@ async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }>
   const created = await createWithinCap(rt, existing)
   log.info(`Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`)
   return { backup: created, listed: false }
-}
-
-/** Records the last state seen of the step's backup: the outputs and what is still running. */
-function track(rt: Runtime, backup: Backup): void {
-  rt.outcome.backup = backup
-  rt.outcome.status = backup.status
-  rt.outcome.pending = isFinal(backup)
-    ? undefined
-    : `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
-}
-
-/** A failed backup is no restore point: it fails the step, whether it was waited for or not. */
-function assertNotFailed(backup: Backup): void {
-  if (backup.status !== 'failed') return
-  throw new ActionError(
-    `Backup ${backup.id} of server ${backup.server.id} failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.`
-  )
 }
 
 /**
@@ -127,34 +110,28 @@ function findOwn(backups: Backup[], rt: Runtime): Backup | undefined {
 }
 
 /**
- * POST /backups/, retried on transient failures. A create whose answer was lost may still have
+ * POST /backups/, sent once in effect (sendOnce). A create whose answer was lost may still have
  * been carried out, so before every retry the server's backups are listed again, and the one
  * carrying this step's exact description (its nonce makes it this execution's) is adopted instead
  * of creating a duplicate. A 2xx without a usable backup is looked for the same way.
  */
-function createOnce(rt: Runtime): Promise<Backup> {
+async function createOnce(rt: Runtime): Promise<Backup> {
   const { client, settings, log } = rt
-  return client.retrying(async (attempt) => {
-    if (attempt > 1) {
+  const answer = await sendOnce<Backup | undefined>(rt, {
+    pending: `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`,
+    reconcile: async (attempt) => {
+      if (attempt.number === 1) return undefined
       const adopted = findOwn(await client.listBackups(settings.serverId, 'manual'), rt)
-      if (adopted) {
-        log.info(
-          `The earlier create request was carried out although its answer was lost: adopting backup ${adopted.id} instead of creating a duplicate.`
-        )
-        return adopted
-      }
-    }
-    rt.outcome.pending = `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`
-    let answer: Backup | undefined
-    try {
-      answer = await client.createBackup(settings.serverId, settings.description)
-    } catch (error) {
-      // A 4xx is a refusal: nothing was created.
-      if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
-      throw error
-    }
-    return answer?.server.id === settings.serverId ? answer : findCreated(rt, answer)
+      if (!adopted) return undefined
+      log.info(
+        `The earlier create request was carried out although its answer was lost: adopting backup ${adopted.id} instead of creating a duplicate.`
+      )
+      return { value: adopted }
+    },
+    send: () => client.createBackup(settings.serverId, settings.description),
+    retryLine
   })
+  return answer?.server.id === settings.serverId ? answer : findCreated(rt, answer)
 }
 
 /**
@@ -184,57 +161,4 @@ async function findCreated(rt: Runtime, answer: Backup | undefined): Promise<Bac
       `The API accepted the backup of server ${serverId}, but ${why}, and no backup described "${description}" appeared in the server's list within ${formatDuration(rt.clock.now() - startedAt)}. Look for it in the VPS.org panel and delete it if it is not needed.`
     )
   }
-}
-
-/** Follows a backup until it has completed. `failed` or gone: an error. */
-export async function awaitBackup(rt: Runtime, backup: Backup, listed = true): Promise<Backup> {
-  const final = await awaitFinal(rt, backup, listed)
-  assertNotFailed(final)
-  return final
-}
-
-/**
- * Follows a backup in its server's list until it is final (`completed` or `failed`), recording
- * every status seen. One that is gone is an error; one the API has just created (`listed` false)
- * gets LIST_GRACE_MS to appear in the list first, as a list may lag behind a create.
- */
-export function awaitFinal(rt: Runtime, backup: Backup, listed: boolean): Promise<Backup> {
-  const where = `Backup ${backup.id} of server ${backup.server.id}`
-  const type = backup.backup_type === 'manual' ? 'manual' : undefined
-  const graceEnds = rt.clock.now() + LIST_GRACE_MS
-  let seen = listed
-  return waitFor(
-    async () => {
-      const current = (await rt.client.listBackups(backup.server.id, type)).find(
-        (b) => b.id === backup.id
-      )
-      if (!current && !seen && rt.clock.now() < graceEnds)
-        return { done: false, status: NOT_LISTED }
-      if (!current) throw gone(rt, where, seen)
-      seen = true
-      track(rt, current)
-      return isFinal(current)
-        ? { done: true, value: current }
-        : { done: false, status: current.status }
-    },
-    {
-      ...rt,
-      what: `backup ${backup.id} of server ${backup.server.id} to complete`,
-      initialStatus: backup.status,
-      onStatus: (status, ms) =>
-        rt.log.info(`Backup ${backup.id}: ${status} (${formatDuration(ms)})`)
-    }
-  )
-}
-
-function gone(rt: Runtime, where: string, seen: boolean): ActionError {
-  if (!seen) {
-    return new ActionError(
-      `${where} was created but has not appeared in the server's list within ${formatDuration(LIST_GRACE_MS)}. Look for it in the VPS.org panel before relying on it.`
-    )
-  }
-  rt.outcome.pending = undefined
-  return new ActionError(
-    `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
-  )
 }

@@ -5,7 +5,7 @@ import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
 import type { Logger } from './log.js'
-import { isTransient, retry } from './retry.js'
+import { API_BACKOFF, isTransient, retry, retryLine } from './retry.js'
 import { type Scrub, scrubJson, scrubber } from './untrusted.js'
 
 export interface ClientOptions {
@@ -21,6 +21,7 @@ export interface ClientOptions {
   log: Logger
   userAgent: string
   requestTimeoutMs?: number
+  /** Attempts in all of an idempotent request (reads, listings). */
   maxAttempts?: number
   maxBodyBytes?: number
   /** A listing reads at most this many pages, and this many bytes in all. */
@@ -149,7 +150,7 @@ export class VpsOrgClient {
   constructor(private readonly options: ClientOptions) {
     this.base = new URL(`${options.apiUrl}/`)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
-    this.maxAttempts = options.maxAttempts ?? 5
+    this.maxAttempts = options.maxAttempts ?? API_BACKOFF.maxAttempts
     this.maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024
     this.maxPages = options.maxPages ?? 1000
     this.maxListBytes = options.maxListBytes ?? 64 * 1024 * 1024
@@ -157,24 +158,21 @@ export class VpsOrgClient {
   }
 
   /**
-   * Runs `operation` with capped exponential backoff while it fails transiently (429, 5xx,
-   * network), within the attempt count and the deadline; logs each retry.
+   * Runs an idempotent `operation` with capped exponential backoff while it fails transiently
+   * (429, 5xx, network), within the attempt count and the deadline; logs each retry.
    */
-  retrying<T>(operation: (attempt: number) => Promise<T>): Promise<T> {
+  private retrying<T>(operation: () => Promise<T>): Promise<T> {
     const { clock, random, signal, deadline, log } = this.options
     return retry(operation, {
+      ...API_BACKOFF,
       maxAttempts: this.maxAttempts,
-      baseDelayMs: 1000,
-      maxDelayMs: 30_000,
       deadline,
       clock,
       random,
       signal,
       shouldRetry: isTransient,
       onRetry: ({ attempt, error, delayMs }) =>
-        log.info(
-          `${(error as Error).message}; retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1} of ${this.maxAttempts})`
-        )
+        log.info(retryLine((error as Error).message, delayMs, attempt, this.maxAttempts))
     })
   }
 
@@ -248,20 +246,15 @@ export class VpsOrgClient {
   }
 
   /**
-   * Deletes a backup; `false` when it was already gone (404). A 404 to a retry, after an attempt
-   * whose answer was lost, means that attempt deleted it: `true`.
+   * One attempt: `false` when the backup was already gone (404). The caller decides how to retry
+   * it, since a 404 to a retry, after an attempt whose answer was lost, means that attempt deleted it.
    */
   async deleteBackup(backupId: number): Promise<boolean> {
-    const operation = `delete backup ${backupId}`
-    let retried = false
     try {
-      await this.retrying((attempt) => {
-        retried = attempt > 1
-        return this.send(operation, 'DELETE', this.url(`backups/${backupId}/`))
-      })
+      await this.send(`delete backup ${backupId}`, 'DELETE', this.url(`backups/${backupId}/`))
       return true
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return retried
+      if (error instanceof ApiError && error.status === 404) return false
       throw error
     }
   }

@@ -1,7 +1,9 @@
 import { type Backup, isFinal } from './api-types.js'
-import { awaitFinal } from './backup.js'
-import { ActionError, ApiError } from './errors.js'
+import { ActionError } from './errors.js'
+import { awaitFinal } from './follow-backup.js'
+import { retryLine } from './retry.js'
 import type { Runtime } from './runtime.js'
+import { sendOnce } from './send-once.js'
 
 /**
  * mode: delete. Deletes one of the server's backups. One that is already gone is a success with a
@@ -55,18 +57,17 @@ function awaitDeletable(rt: Runtime, backup: Backup): Promise<Backup> {
 }
 
 /**
- * Deletes one backup: true, or false when it was already gone. While the request is out, a
- * cancellation says that it may have been carried out.
+ * Deletes one backup: true, or false when it was already gone. Sent once in effect (sendOnce):
+ * sending a delete again does no harm, and its answer tells what the lost one would have, except
+ * that a 404 after an attempt whose answer was lost means that attempt deleted it. While the
+ * request is out, a cancellation says that it may have been carried out.
  */
 export async function deleteOne(rt: Runtime, backupId: number): Promise<boolean> {
-  rt.outcome.pending = `A request to delete backup ${backupId} of server ${rt.settings.serverId} was sent and may have been carried out: check the server's backups.`
-  try {
-    const deleted = await rt.client.deleteBackup(backupId)
-    rt.outcome.pending = undefined
-    return deleted
-  } catch (error) {
-    // An answer below 500 is a refusal: nothing was deleted.
-    if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
-    throw error
-  }
+  const deleted = await sendOnce(rt, {
+    pending: `A request to delete backup ${backupId} of server ${rt.settings.serverId} was sent and may have been carried out: check the server's backups.`,
+    send: async ({ lost }) => (await rt.client.deleteBackup(backupId)) || lost !== undefined,
+    retryLine
+  })
+  rt.outcome.pending = undefined
+  return deleted
 }

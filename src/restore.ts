@@ -1,26 +1,10 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
-import { awaitBackup } from './backup.js'
 import { formatDuration } from './duration.js'
-import { ActionError, ApiError } from './errors.js'
-import { backoffDelay, isTransient } from './retry.js'
+import { ActionError } from './errors.js'
+import { awaitBackup } from './follow-backup.js'
+import { ACTIVE, RESTORING, awaitOtherRestore, awaitRestore, see } from './follow-server.js'
 import type { Runtime } from './runtime.js'
-import { waitFor } from './wait.js'
-
-const RESTORING = 'restoring'
-const ACTIVE = 'active'
-/** Server states a restore does not pass through: seeing one means it failed. */
-const TERMINAL = new Set(['error', 'stopped', 'suspended'])
-/** Transient failures of the restore request tolerated before giving up. */
-const MAX_RESTORE_ATTEMPTS = 5
-
-/**
- * How long after the API accepted a restore (202) the restore is assumed to start (assumed: the
- * contract only says the server shows `restoring` while it runs). A restore that is queued, the
- * server still `active`, is followed until it has been seen `restoring` and then `active`; a
- * server never seen restoring within this time (nor the timeout) is taken for one whose restore
- * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
- */
-const START_GRACE_MS = 60_000
+import { sendOnce } from './send-once.js'
 
 /** What this step knows of its restore: the server as last seen, and whether it was seen under way. */
 interface Evidence {
@@ -91,61 +75,56 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
 }
 
 /**
- * Sends the restore request once in effect. A server already restoring is waited out first; a
- * 409 (busy) is waited out within the timeout. When an answer is lost (5xx, network), the server
- * is read again: `restoring` is evidence that the request was carried out; a server untouched
- * since (same status, same `updated_at`) cannot have run a restore, so the request is sent again
- * (a queued one would make the API answer 409); anything else leaves the outcome unknown: a
- * failure that says so, rather than a second restore or a claimed one.
+ * Sends the restore request once in effect (sendOnce). A server already restoring is waited out
+ * first; a 409 (busy) is waited out within the timeout. When an answer is lost (5xx, network),
+ * the server is read again: `restoring` is evidence that the request was carried out; a server
+ * untouched since (same status, same `updated_at`) cannot have run a restore, so the request is
+ * sent again (a queued one would make the API answer 409); anything else leaves the outcome
+ * unknown: a failure that says so, rather than a second restore or a claimed one.
  */
-async function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
-  const { client, settings, log, clock, outcome } = rt
-  /** The server as read before the first attempt whose answer was lost. */
+function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
+  const { client, settings, log } = rt
+  /** The server as last read before an attempt, and before the first whose answer was lost. */
+  let last: Server
   let before: Server | undefined
-  let lost: unknown
-  for (let failures = 0; ;) {
-    const server = await client.getServer(settings.serverId)
-    if (before) {
-      if (server.status === RESTORING) return carriedOut(rt, server)
-      if (server.status !== before.status || server.updated_at !== before.updated_at) {
-        throw unknownOutcome(
-          rt,
-          backup,
-          lost,
-          `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`
-        )
+  return sendOnce(rt, {
+    pending: `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
+    reconcile: async ({ lost }) => {
+      let server = await client.getServer(settings.serverId)
+      if (lost) {
+        before ??= last
+        if (server.status === RESTORING) return { value: carriedOut(rt, server) }
+        if (server.status !== before.status || server.updated_at !== before.updated_at) {
+          throw unknownOutcome(
+            rt,
+            backup,
+            lost,
+            `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`
+          )
+        }
       }
-    } else if (server.status === RESTORING) {
-      await waitOutOtherRestore(rt)
-      continue
-    }
-    outcome.pending = `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`
-    try {
+      while (server.status === RESTORING) {
+        await awaitOtherRestore(rt)
+        server = await client.getServer(settings.serverId)
+      }
+      last = server
+      return undefined
+    },
+    send: async () => {
       const answer = await client.restore(settings.serverId, backup.id)
       log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
       return answer.server
         ? { server: answer.server, begun: true }
-        : { server: { ...server, status: RESTORING }, begun: false }
-    } catch (error) {
-      // An answer below 500 is a refusal: no restore was started.
-      const refused = error instanceof ApiError && error.status < 500
-      const busy = error instanceof ApiError && error.status === 409
-      if (busy && before) {
+        : { server: { ...last, status: RESTORING }, begun: false }
+    },
+    onBusy: ({ lost }) => {
+      if (lost) {
         throw unknownOutcome(rt, backup, lost, 'the API now answers that the server is busy (409)')
       }
-      if (refused) outcome.pending = undefined
-      else [before, lost] = [before ?? server, error]
-      if (!busy && (!isTransient(error) || ++failures >= MAX_RESTORE_ATTEMPTS)) throw error
-      const delay = busy
-        ? rt.policy(clock.now() - rt.startedAt, rt.random)
-        : backoffDelay(failures, error, { ...rt, baseDelayMs: 1000, maxDelayMs: 30_000 })
-      if (clock.now() + delay >= rt.deadline) throw error
-      log.info(
-        `${(error as Error).message}; checking the server again in ${formatDuration(delay)}${busy ? ' (busy: waiting for the other operation to end)' : ''}`
-      )
-      await clock.sleep(delay, rt.signal)
-    }
-  }
+    },
+    retryLine: (failure, delayMs) =>
+      `${failure}; checking the server again in ${formatDuration(delayMs)}`
+  })
 }
 
 function carriedOut(rt: Runtime, server: Server): Evidence {
@@ -161,82 +140,5 @@ function unknownOutcome(rt: Runtime, backup: Backup, lost: unknown, why: string)
   rt.outcome.pending = `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
   return new ActionError(
     `The answer to the restore request was lost (${(lost as Error).message}) and ${why}: whether server ${serverId} is being restored from backup ${backup.id} is unknown. Check the server in the VPS.org panel (restoring, or restored from backup ${backup.id}?) before deploying to it or restoring again.`
-  )
-}
-
-function waitOutOtherRestore(rt: Runtime): Promise<Server> {
-  const { serverId } = rt.settings
-  rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`)
-  return followServer(
-    rt,
-    `the restore already running on server ${serverId} to end`,
-    RESTORING,
-    (current) => current.status !== RESTORING
-  )
-}
-
-/**
- * Polls the server until `done` says so (or throws), logging each status it goes through. The
- * delays grow with the time since `since` (by default the step's start).
- */
-function followServer(
-  rt: Runtime,
-  what: string,
-  initialStatus: string,
-  done: (server: Server) => boolean,
-  since = rt.startedAt
-): Promise<Server> {
-  const { serverId } = rt.settings
-  return waitFor(
-    async () => {
-      const server = await rt.client.getServer(serverId)
-      return done(server) ? { done: true, value: server } : { done: false, status: server.status }
-    },
-    {
-      ...rt,
-      policy: (elapsedMs, random) => rt.policy(elapsedMs - (since - rt.startedAt), random),
-      what,
-      initialStatus,
-      onStatus: (status, ms) => rt.log.info(`Server ${serverId}: ${status} (${formatDuration(ms)})`)
-    }
-  )
-}
-
-/** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
-function see(rt: Runtime, server: Server, backup: Backup): void {
-  rt.outcome.server = server
-  rt.outcome.status = server.status
-  if (!TERMINAL.has(server.status)) return
-  rt.outcome.pending = undefined
-  throw new ActionError(
-    `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
-  )
-}
-
-/**
- * Polls the server until it is `active` after an accepted restore. `active` counts once the restore
- * has been seen under way (`begun`: a 200 with the server, or `restoring` seen), or when it has
- * not been seen under way within START_GRACE_MS of the request (see there).
- */
-function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Server> {
-  const requestedAt = rt.clock.now()
-  const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
-  let seen = begun
-  return followServer(
-    rt,
-    `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
-    'restore requested',
-    (server) => {
-      see(rt, server, backup)
-      seen ||= server.status !== ACTIVE
-      if (server.status !== ACTIVE || seen) return server.status === ACTIVE
-      if (rt.clock.now() < graceEnds) return false
-      rt.log.info(
-        `Server ${server.id} is active and was not seen restoring within ${formatDuration(rt.clock.now() - requestedAt)} of the request: the restore ran between two looks.`
-      )
-      return true
-    },
-    // The first look a second after the request, so a short restore is seen under way.
-    requestedAt
   )
 }

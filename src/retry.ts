@@ -1,5 +1,9 @@
 import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
 import { ApiError, TransportError } from './errors.js'
+
+/** The retry budget of every API request: attempts in all, and the backoff's first and longest step. */
+export const API_BACKOFF = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 } as const
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -15,6 +19,16 @@ export interface RetryOptions {
   shouldRetry: (error: unknown) => boolean
   /** Called before each sleep, to log the attempt, what failed and the delay. */
   onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void
+}
+
+/** The log line before a retry: `…: HTTP 503: Down; retrying in 1s (attempt 2 of 5)`. */
+export function retryLine(
+  failure: string,
+  delayMs: number,
+  failures: number,
+  maxAttempts: number = API_BACKOFF.maxAttempts
+): string {
+  return `${failure}; retrying in ${formatDuration(delayMs)} (attempt ${failures + 1} of ${maxAttempts})`
 }
 
 /** 429, 500 and the gateway errors are transient; so is a connection or body failure. */

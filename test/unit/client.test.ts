@@ -444,11 +444,11 @@ describe('VpsOrgClient.deleteBackup', () => {
     await expect(h.client.deleteBackup(501)).resolves.toBe(false)
   })
 
-  it('retries a transient failure', async () => {
+  it('sends a delete once, even on a 503: the caller retries it (sendOnce)', async () => {
     const h = harness()
     h.on('DELETE', '/api/v1/backups/501/', { status: 503 }, { status: 204 })
-    await expect(h.client.deleteBackup(501)).resolves.toBe(true)
-    expect(h.requests).toHaveLength(2)
+    expect(((await rejection(h.client.deleteBackup(501))) as ApiError).status).toBe(503)
+    expect(h.requests).toHaveLength(1)
   })
 
   it('throws on other errors', async () => {

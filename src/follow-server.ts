@@ -1,0 +1,98 @@
+import type { Backup, Server } from './api-types.js'
+import { formatDuration } from './duration.js'
+import { ActionError } from './errors.js'
+import type { Runtime } from './runtime.js'
+import { waitFor } from './wait.js'
+
+export const RESTORING = 'restoring'
+export const ACTIVE = 'active'
+/** Server states a restore does not pass through: seeing one means it failed. */
+const TERMINAL = new Set(['error', 'stopped', 'suspended'])
+
+/**
+ * How long after the API accepted a restore (202) the restore is assumed to start (assumed: the
+ * contract only says the server shows `restoring` while it runs). A restore that is queued, the
+ * server still `active`, is followed until it has been seen `restoring` and then `active`; a
+ * server never seen restoring within this time (nor the timeout) is taken for one whose restore
+ * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
+ */
+const START_GRACE_MS = 60_000
+
+/**
+ * Polls the server until `done` says so (or throws), logging each status it goes through. The
+ * delays grow with the time since `since` (by default the step's start). The one place a
+ * follower reads a server's state.
+ */
+function followServer(
+  rt: Runtime,
+  what: string,
+  initialStatus: string,
+  done: (server: Server) => boolean,
+  since = rt.startedAt
+): Promise<Server> {
+  const { serverId } = rt.settings
+  return waitFor(
+    async () => {
+      const server = await rt.client.getServer(serverId)
+      return done(server) ? { done: true, value: server } : { done: false, status: server.status }
+    },
+    {
+      ...rt,
+      policy: (elapsedMs, random) => rt.policy(elapsedMs - (since - rt.startedAt), random),
+      what,
+      initialStatus,
+      onStatus: (status, ms) => rt.log.info(`Server ${serverId}: ${status} (${formatDuration(ms)})`)
+    }
+  )
+}
+
+/** Waits until a restore that was running before this step asked for one has ended. */
+export function awaitOtherRestore(rt: Runtime): Promise<Server> {
+  const { serverId } = rt.settings
+  rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`)
+  return followServer(
+    rt,
+    `the restore already running on server ${serverId} to end`,
+    RESTORING,
+    (current) => current.status !== RESTORING
+  )
+}
+
+/** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
+export function see(rt: Runtime, server: Server, backup: Backup): void {
+  rt.outcome.server = server
+  rt.outcome.status = server.status
+  if (!TERMINAL.has(server.status)) return
+  rt.outcome.pending = undefined
+  throw new ActionError(
+    `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
+  )
+}
+
+/**
+ * Polls the server until it is `active` after an accepted restore. `active` counts once the restore
+ * has been seen under way (`begun`: a 200 with the server, or `restoring` seen), or when it has
+ * not been seen under way within START_GRACE_MS of the request (see there).
+ */
+export function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Server> {
+  const requestedAt = rt.clock.now()
+  const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
+  let seen = begun
+  return followServer(
+    rt,
+    `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
+    'restore requested',
+    (server) => {
+      see(rt, server, backup)
+      seen ||= server.status !== ACTIVE
+      if (server.status !== ACTIVE || seen) return server.status === ACTIVE
+      if (rt.clock.now() < graceEnds) return false
+      rt.log.info(
+        `Server ${server.id} is active and was not seen restoring within ${formatDuration(rt.clock.now() - requestedAt)} of the request: the restore ran between two looks.`
+      )
+      return true
+    },
+    // The first look a second after the request, so a short restore is seen under way.
+    requestedAt
+  )
+}

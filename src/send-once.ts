@@ -1,0 +1,71 @@
+import { ApiError } from './errors.js'
+import { API_BACKOFF, backoffDelay, isTransient } from './retry.js'
+import type { Runtime } from './runtime.js'
+
+/** Where a request that must not be sent twice stands, before an attempt. */
+export interface Attempt {
+  /** 1 for the first attempt. */
+  number: number
+  /**
+   * The failure of the latest attempt whose answer was lost (5xx, network, timeout): that attempt
+   * may have been carried out. Undefined while every answer arrived.
+   */
+  lost?: unknown
+}
+
+/** A non-idempotent request (create, restore, delete) and how to tell whether it took effect. */
+export interface OnceRequest<T> {
+  /** What is left running on VPS.org while the request is out, for a cancellation or a failure. */
+  pending: string
+  /**
+   * Runs before each attempt. `{ value }`: an earlier attempt took effect (its answer was lost), so
+   * nothing is sent again and that is the result. Undefined: send. Throws when whether an earlier
+   * attempt took effect cannot be told: a failure that says so, never a second request. Absent
+   * only for a request that does no harm sent again, whose answer then tells (a delete).
+   */
+  reconcile?(attempt: Attempt): Promise<{ value: T } | undefined>
+  /** One attempt, one request. */
+  send(attempt: Attempt): Promise<T>
+  /**
+   * Set: a 409 (busy with another operation) is waited out with the poll policy, within the
+   * timeout, and counts as no attempt. Called first: throws to stop waiting.
+   */
+  onBusy?(attempt: Attempt): void
+  /** The log line before a retry, from what failed, the delay and the attempts failed so far. */
+  retryLine(failure: string, delayMs: number, failures: number): string
+}
+
+const isBusy = (error: unknown): boolean => error instanceof ApiError && error.status === 409
+
+/**
+ * Sends a request that must not be sent twice, until it succeeds or fails for good. Transient
+ * failures (429, 5xx, network) are retried with the API's backoff (retry.ts), at most
+ * API_BACKOFF.maxAttempts times and never past the deadline; before every attempt `reconcile`
+ * decides from the server's state whether an earlier one took effect. A refusal (an answer below
+ * 500) means nothing was done: the request is no longer pending.
+ */
+export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
+  const { clock, log } = rt
+  const attempt: Attempt = { number: 1 }
+  for (let failures = 0; ; attempt.number++) {
+    const earlier = await request.reconcile?.(attempt)
+    if (earlier) return earlier.value
+    rt.outcome.pending = request.pending
+    try {
+      return await request.send(attempt)
+    } catch (error) {
+      if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
+      else attempt.lost = error
+      const busy = request.onBusy !== undefined && isBusy(error)
+      if (busy) request.onBusy?.(attempt)
+      else if (!isTransient(error) || ++failures >= API_BACKOFF.maxAttempts) throw error
+      const delay = busy
+        ? rt.policy(clock.now() - rt.startedAt, rt.random)
+        : backoffDelay(failures, error, { ...rt, ...API_BACKOFF })
+      if (clock.now() + delay >= rt.deadline) throw error
+      const line = request.retryLine((error as Error).message, delay, failures)
+      log.info(busy ? `${line} (busy: waiting for the other operation to end)` : line)
+      await clock.sleep(delay, rt.signal)
+    }
+  }
+}
