@@ -46,6 +46,11 @@ async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }>
     rt.outcome.reused = true
     return { backup: reusable, listed: true }
   }
+  if (settings.descriptionTruncated) {
+    log.warning(
+      `The description input is too long for VPS.org: it was shortened to "${settings.description}".`
+    )
+  }
   const created = await createWithinCap(rt, existing)
   log.info(`Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`)
   return { backup: created, listed: false }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { CancelledError } from './errors.js'
 
 /** Time, injectable: production uses the real clock, tests a simulated one. */
@@ -9,17 +10,11 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new CancelledError())
-      const onAbort = (): void => {
-        clearTimeout(timer)
-        reject(new CancelledError())
-      }
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }, ms)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+  sleep: async (ms, signal) => {
+    try {
+      await delay(ms, undefined, { signal })
+    } catch (error) {
+      throw signal?.aborted ? new CancelledError() : error
+    }
+  }
 }

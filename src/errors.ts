@@ -36,9 +36,10 @@ export class ApiError extends ActionError {
 }
 
 /**
- * No usable answer: the connection failed, the request timed out, or the body was not what the
- * API sends. `status`: the HTTP status of an answer whose body could not be used (a 2xx means
- * the API carried the request out).
+ * No usable answer: the connection failed, the request timed out, or the answer was not one the
+ * action can use (a body not of the documented shape, a redirect, a list that does not end).
+ * `retryable`: sending the request again may help. `status`: the HTTP status of an answer whose
+ * body could not be used (a 2xx means the API carried the request out).
  */
 export class TransportError extends ActionError {
   override name = 'TransportError'

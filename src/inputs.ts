@@ -35,7 +35,7 @@ export interface HealthSettings {
   threshold: number
 }
 
-/** Every input, parsed and validated once. Nothing else reads inputs. */
+/** Every input, parsed and validated once. Only parseInputs and secretInputs read inputs. */
 export interface Settings {
   target: Target
   /** '' in verify mode, which makes no VPS.org request. */
@@ -48,6 +48,7 @@ export interface Settings {
   serverId: number
   /** The description sent with a new backup, tag included. */
   description: string
+  /** The description input was shortened to fit, for a warning. */
   descriptionTruncated: boolean
   wait: boolean
   timeoutMs: number
@@ -296,6 +297,15 @@ function target(read: InputReader, mode: Mode, githubToken: string): Target {
   const backupId = parsePositiveInteger(text)
   if (backupId === undefined) throw new InputError('backup_id', `must be ${expected}`, text)
   return { mode, backupId }
+}
+
+/**
+ * Every secret among the inputs, for the runner to mask before anything is printed: the tokens,
+ * and health_url's credentials.
+ */
+export function secretInputs(read: InputReader): string[] {
+  const tokens = [read('api_token').trim(), read('github_token').trim()].filter(Boolean)
+  return [...tokens, ...healthUrlSecrets(read('health_url').trim())]
 }
 
 /**

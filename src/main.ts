@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
 import type { Dispatcher } from 'undici'
 import { runBackup } from './backup.js'
-import { VpsOrgClient, dispatcherFor } from './client.js'
-import { type Clock, systemClock } from './clock.js'
+import { dispatcherFor } from './client.js'
+import { systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
@@ -11,22 +11,20 @@ import { createProber } from './health-probe.js'
 import {
   type Settings,
   type Target,
-  healthUrlSecrets,
   parseInputs,
-  parsePositiveInteger
+  parsePositiveInteger,
+  secretInputs
 } from './inputs.js'
 import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
 import { runRestore } from './restore.js'
 import { pruneAfter } from './retention.js'
 import { resolveRunBackup } from './run-backup.js'
-import type { Outcome, Runtime } from './runtime.js'
+import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
 import * as state from './state.js'
 import { type Report, renderSummary } from './summary.js'
 import { neutralise } from './untrusted.js'
-import { WaitTimeoutError, adaptivePolicy, fixedPolicy } from './wait.js'
-
-const USER_AGENT = 'vpsorg-backup-action/1'
+import { WaitTimeoutError } from './wait.js'
 
 /** The step's log: @actions/core, every message neutralised (server text is in them). */
 const log: Logger = neutralising({
@@ -36,15 +34,14 @@ const log: Logger = neutralising({
   group: core.group
 })
 
+/** How the action reads an input: as written (parseInputs trims what it needs to). */
+const read = (name: string): string => core.getInput(name, { trimWhitespace: false })
+
 /** The action's entry point, for the main step and the post step alike. */
-export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock) {
+export async function run(): Promise<void> {
   const post = state.isPost()
   if (!post) state.markMainStarted()
-  for (const secret of ['api_token', 'github_token']) {
-    const token = core.getInput(secret)
-    if (token) core.setSecret(token)
-  }
-  for (const secret of healthUrlSecrets(core.getInput('health_url'))) core.setSecret(secret)
+  for (const secret of secretInputs(read)) core.setSecret(secret)
   if (post && !state.savedRollback().backupId) {
     log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
@@ -55,6 +52,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
     controller.abort()
   }
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+  const clock = systemClock
   const startedAt = clock.now()
   const outcome: Outcome = { deleted: [] }
   let settings: Settings | undefined
@@ -62,32 +60,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
   let failure: unknown
   try {
     const context = readContext()
-    settings = parseInputs((name) => core.getInput(name, { trimWhitespace: false }), context)
+    settings = parseInputs(read, context)
     if (post) settings = rollbackSettings(settings)
-    dispatcher = dispatcherFor(env)
-    const rt: Runtime = {
-      settings,
-      context,
-      clock,
-      outcome,
-      startedAt,
-      random: Math.random,
-      signal: controller.signal,
-      log,
-      deadline: startedAt + settings.timeoutMs,
-      policy: settings.pollIntervalMs ? fixedPolicy(settings.pollIntervalMs) : adaptivePolicy,
-      client: new VpsOrgClient({
-        apiUrl: settings.apiUrl,
-        token: settings.apiToken,
-        dispatcher,
-        clock,
-        random: Math.random,
-        signal: controller.signal,
-        deadline: startedAt + settings.timeoutMs,
-        log,
-        userAgent: USER_AGENT
-      })
-    }
+    dispatcher = dispatcherFor(process.env)
+    const rt = createRuntime({
+      ...{ settings, context, clock, random: Math.random, log, dispatcher, startedAt, outcome },
+      signal: controller.signal
+    })
     const probe = createProber({
       dispatcher,
       userAgent: USER_AGENT,
@@ -100,7 +79,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, clock: Clock = s
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
     await dispatcher?.destroy()
   }
-  if (settings) await report(settings, outcome, clock.now() - startedAt, post, failure, env)
+  const elapsedMs = clock.now() - startedAt
+  if (settings) await report({ settings, outcome, elapsedMs, automatic: post, failure })
   else await writeSummary({ outcome, elapsedMs: 0, actionRef: '', error: reason(failure, outcome) })
   if (failure !== undefined) fail(failure, outcome)
 }
@@ -165,25 +145,29 @@ function rollbackSettings(settings: Settings): Settings {
   return { ...settings, target: { mode: 'restore', backupId }, wait: true }
 }
 
+/** How a step ended, for report(). */
+interface Ending {
+  settings: Settings
+  outcome: Outcome
+  elapsedMs: number
+  /** The post step's automatic rollback. */
+  automatic: boolean
+  /** What failed the step; undefined when it succeeded. */
+  failure: unknown
+}
+
 /** Outputs and the job summary, each written once, whatever ended the step. */
-async function report(
-  settings: Settings,
-  outcome: Outcome,
-  elapsedMs: number,
-  post: boolean,
-  failure: unknown,
-  env: NodeJS.ProcessEnv
-): Promise<void> {
-  const { target } = settings
-  if (!post && !outcome.outputsWritten) writeOutputs(settings, outcome)
+async function report({ settings, outcome, elapsedMs, automatic, failure }: Ending): Promise<void> {
+  const env = process.env
+  if (!automatic && !outcome.outputsWritten) writeOutputs(settings, outcome)
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
   await writeSummary({
-    mode: target.mode,
+    mode: settings.target.mode,
     serverId: settings.serverId,
     // What is still running shows under its own heading; the failure's reason does not repeat it.
     outcome,
     elapsedMs,
-    automatic: post,
+    automatic,
     actionRef: actionRef.replace(/[^\w./@-]/g, ''),
     apiUrl: settings.apiUrl,
     // Steps without an id get a generated one (`__owner_repo`) that `steps.` cannot name.

@@ -1,11 +1,12 @@
+import type { Dispatcher } from 'undici'
 import type { Backup, Server } from './api-types.js'
-import type { VpsOrgClient } from './client.js'
+import { VpsOrgClient } from './client.js'
 import type { Clock } from './clock.js'
 import type { RunContext } from './context.js'
 import type { HealthReport } from './health.js'
 import type { Settings } from './inputs.js'
 import type { Logger } from './log.js'
-import type { PollPolicy } from './wait.js'
+import { type PollPolicy, adaptivePolicy, fixedPolicy } from './wait.js'
 
 /**
  * What the step has learned so far. The modes fill it in as they go, so that whatever ends the
@@ -34,7 +35,7 @@ export interface Outcome {
   health?: HealthReport
 }
 
-/** Everything a mode needs; built once by run(), replaced wholesale in tests. */
+/** Everything a mode needs; built once, by createRuntime. */
 export interface Runtime {
   settings: Settings
   context: RunContext
@@ -47,4 +48,55 @@ export interface Runtime {
   startedAt: number
   deadline: number
   outcome: Outcome
+}
+
+/** The User-Agent of every request the action makes. */
+export const USER_AGENT = 'vpsorg-backup-action/1'
+
+/** What createRuntime builds a Runtime from: the step's settings and its injectable edges. */
+export interface RuntimeParts {
+  settings: Settings
+  context: RunContext
+  clock: Clock
+  random: () => number
+  /** Aborts every request and sleep: the workflow was cancelled. */
+  signal: AbortSignal
+  log: Logger
+  /** How requests reach VPS.org (a proxy agent, or a test's mock). */
+  dispatcher: Dispatcher
+  /** When the step started; by default now. The deadline is `timeout` after it. */
+  startedAt?: number
+  /** Where the modes record what they learn; by default a new, empty one. */
+  outcome?: Outcome
+}
+
+/** The Runtime and its VpsOrgClient, wired once: the same clock, signal, deadline and log. */
+export function createRuntime(parts: RuntimeParts): Runtime {
+  const { settings, clock, random, signal, log, dispatcher } = parts
+  const startedAt = parts.startedAt ?? clock.now()
+  const deadline = startedAt + settings.timeoutMs
+  const client = new VpsOrgClient({
+    apiUrl: settings.apiUrl,
+    token: settings.apiToken,
+    dispatcher,
+    clock,
+    random,
+    signal,
+    deadline,
+    log,
+    userAgent: USER_AGENT
+  })
+  return {
+    settings,
+    context: parts.context,
+    client,
+    clock,
+    random,
+    signal,
+    log,
+    policy: settings.pollIntervalMs ? fixedPolicy(settings.pollIntervalMs) : adaptivePolicy,
+    startedAt,
+    deadline,
+    outcome: parts.outcome ?? { deleted: [] }
+  }
 }

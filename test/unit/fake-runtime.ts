@@ -1,9 +1,7 @@
 import { MockAgent } from 'undici'
-import { VpsOrgClient } from '../../src/client.js'
 import type { RunContext } from '../../src/context.js'
 import { parseInputs } from '../../src/inputs.js'
-import type { Runtime } from '../../src/runtime.js'
-import { adaptivePolicy } from '../../src/wait.js'
+import { type Runtime, createRuntime } from '../../src/runtime.js'
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
 import { FakeVpsOrg, type FakeReply } from './fake-vpsorg.js'
@@ -26,7 +24,7 @@ export async function closeAgents(): Promise<void> {
   await Promise.all(agents.splice(0).map((agent) => agent.close()))
 }
 
-/** A Runtime as run() builds it, over a VpsOrgClient talking to a FakeVpsOrg. */
+/** A Runtime built as run() builds it (createRuntime), over a FakeVpsOrg. */
 export function setup(
   inputs: Record<string, string> = {},
   context: Partial<RunContext> = {}
@@ -59,31 +57,10 @@ export function setup(
     ...inputs
   }
   const settings = parseInputs((name) => values[name] ?? '', ctx)
-  const startedAt = clock.now()
-  const deadline = startedAt + settings.timeoutMs
-  const rt: Runtime = {
-    settings,
-    context: ctx,
-    clock,
-    random: () => 0.5,
-    signal: controller.signal,
-    log,
-    policy: adaptivePolicy,
-    startedAt,
-    deadline,
-    outcome: { deleted: [] },
-    client: new VpsOrgClient({
-      apiUrl: settings.apiUrl,
-      token: settings.apiToken,
-      dispatcher: agent,
-      clock,
-      random: () => 0.5,
-      signal: controller.signal,
-      deadline,
-      log,
-      userAgent: 'vpsorg-backup-action/test'
-    })
-  }
+  const rt = createRuntime({
+    ...{ settings, context: ctx, clock, random: () => 0.5, log, dispatcher: agent },
+    signal: controller.signal
+  })
   return { rt, api, clock, log }
 }
 

@@ -83,6 +83,19 @@ describe('runBackup', () => {
     expect(api.made('GET', BACKUPS)).toHaveLength(1)
   })
 
+  it('warns once when the description had to be shortened, and not otherwise', async () => {
+    const long = setup({ description: 'x'.repeat(300) })
+    await runBackup(long.rt)
+    const warnings = long.log.of('warning').filter((l) => l.includes('shortened'))
+    expect(warnings).toEqual([
+      `The description input is too long for VPS.org: it was shortened to "${long.rt.settings.description}".`
+    ])
+    expect(long.rt.settings.description).toHaveLength(255)
+    const short = setup({ description: 'Before the deploy' })
+    await runBackup(short.rt)
+    expect(short.log.of('warning')).toEqual([])
+  })
+
   it('fails when the backup fails, naming it', async () => {
     const { rt, api } = setup()
     api.hook = (request) => {
