@@ -1,5 +1,13 @@
 import { STATUS_CODES } from 'node:http'
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { request, type Dispatcher } from 'undici'
+import {
+  PROXY_REFUSAL,
+  errorMessage,
+  networkReason,
+  oneLine,
+  parseRetryAfter,
+  withoutBom
+} from './api-errors.js'
 import { type Backup, type Server, parseBackup, parsePage, parseServer } from './api-types.js'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
@@ -42,98 +50,6 @@ interface Answer {
 /** What the API answered to a restore request: the server when the restore has already finished (200). */
 export interface RestoreAnswer {
   server?: Server
-}
-
-/**
- * The proxy URL in the first of `names` that is set, checked: a bad one fails naming the variable
- * (not its value, which may hold credentials).
- */
-function proxyUrl(env: NodeJS.ProcessEnv, names: [string, string]): string | undefined {
-  const name = names.find((n) => env[n])
-  if (!name) return undefined
-  const value = env[name]!
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-    throw new ActionError(
-      `The environment variable ${name} is not a proxy URL the action can use: expected http://host:port or https://host:port (with user:password@ if the proxy needs them).`
-    )
-  }
-  return value
-}
-
-/**
- * undici's EnvHttpProxyAgent, given HTTPS_PROXY, HTTP_PROXY and NO_PROXY from `env` (lower case
- * first, as curl does). It is created only when a proxy is configured, because it prints an
- * "experimental" warning.
- */
-export function dispatcherFor(env: NodeJS.ProcessEnv): Dispatcher {
-  const httpProxy = proxyUrl(env, ['http_proxy', 'HTTP_PROXY'])
-  const httpsProxy = proxyUrl(env, ['https_proxy', 'HTTPS_PROXY'])
-  const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
-  return httpProxy || httpsProxy
-    ? new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy })
-    : new Agent()
-}
-
-/** Milliseconds to wait from a Retry-After header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined
-  const text = value.trim()
-  if (/^\d+$/.test(text)) return Number(text) * 1000
-  // An HTTP date starts with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone
-  // would also take "1.5" or "-5" for dates long past.
-  const date = /^[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
-/** A field error's text: DRF sends a list of strings, a server may send anything. */
-function fieldText(value: unknown): string {
-  if (typeof value === 'string') return value
-  return Array.isArray(value) ? value.map(fieldText).join(' ') : String(JSON.stringify(value))
-}
-
-/** The server's own words from an error body: DRF `detail`, `message`, `error`, field errors. */
-export function errorMessage(body: string, statusText: string): string {
-  const text = withoutBom(body).trim()
-  if (!text) return statusText || 'empty response'
-  try {
-    const json: unknown = JSON.parse(text)
-    if (json && typeof json === 'object' && !Array.isArray(json)) {
-      const record = json as Record<string, unknown>
-      for (const key of ['detail', 'message', 'error']) {
-        if (typeof record[key] === 'string') return oneLine(record[key])
-      }
-      const fields = Object.entries(record).map(([field, value]) => {
-        const messages = fieldText(value)
-        return field === 'non_field_errors' ? messages : `${field}: ${messages}`
-      })
-      if (fields.length) return oneLine(fields.join('; '))
-    }
-  } catch {
-    // not JSON: a proxy or load balancer answered
-  }
-  if (/^\s*</.test(text)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim()
-    return `${statusText || 'error'} (an HTML page${title ? ` titled "${oneLine(title)}"` : ''}, likely from a proxy or load balancer)`
-  }
-  return oneLine(text)
-}
-
-/** A byte-order mark before JSON is allowed (RFC 8259 lets a parser ignore it). */
-const withoutBom = (text: string): string => text.replace(/^\uFEFF/, '')
-
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim()
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line
-}
-
-/** A proxy that refused to connect us, e.g. `Proxy response (407) !== 200 when HTTP Tunneling`. */
-const PROXY_REFUSAL = /Proxy response \((\d{3})\)/
-
-export function networkReason(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error
-  const code = (cause as { code?: unknown } | undefined)?.code
-  const message = cause instanceof Error ? cause.message : String(cause)
-  return `network error: ${typeof code === 'string' ? `${code} ` : ''}${message}`.trim()
 }
 
 /** The VPS.org API client: the only place that speaks HTTP. */

@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import { type Dispatcher, request } from 'undici'
-import { networkReason } from './client.js'
+import { networkReason } from './api-errors.js'
 import { formatDuration } from './duration.js'
 import { CancelledError } from './errors.js'
 import { type HealthCheck, PROBE_TIMEOUT_MS, type ProbeResult, type Prober } from './health.js'

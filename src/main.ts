@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import type { Dispatcher } from 'undici'
 import { runBackup } from './backup.js'
-import { dispatcherFor } from './client.js'
+import { dispatcherFor } from './dispatcher.js'
 import { systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { dispatcherFor, errorMessage, networkReason, parseRetryAfter } from '../../src/client.js'
+import { errorMessage, networkReason, parseRetryAfter } from '../../src/api-errors.js'
+import { dispatcherFor } from '../../src/dispatcher.js'
 import { ActionError } from '../../src/errors.js'
 import { rejection } from '../helpers/context.js'
 import { closeAgents, setup } from './fake-runtime.js'

@@ -1,13 +1,9 @@
 import { Agent, EnvHttpProxyAgent, MockAgent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Server } from '../../src/api-types.js'
-import {
-  type ClientOptions,
-  VpsOrgClient,
-  dispatcherFor,
-  errorMessage,
-  parseRetryAfter
-} from '../../src/client.js'
+import { errorMessage, parseRetryAfter } from '../../src/api-errors.js'
+import { type ClientOptions, VpsOrgClient } from '../../src/client.js'
+import { dispatcherFor } from '../../src/dispatcher.js'
 import { ActionError, ApiError, CancelledError, TransportError } from '../../src/errors.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
