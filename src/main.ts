@@ -64,8 +64,15 @@ export async function run(): Promise<void> {
     if (post) settings = rollbackSettings(settings)
     dispatcher = dispatcherFor(process.env)
     const rt = createRuntime({
-      ...{ settings, context, clock, random: Math.random, log, dispatcher, startedAt, outcome },
-      signal: controller.signal
+      settings,
+      context,
+      clock,
+      random: Math.random,
+      signal: controller.signal,
+      log,
+      dispatcher,
+      startedAt,
+      outcome
     })
     const probe = createProber({
       dispatcher,

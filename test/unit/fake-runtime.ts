@@ -58,8 +58,13 @@ export function setup(
   }
   const settings = parseInputs((name) => values[name] ?? '', ctx)
   const rt = createRuntime({
-    ...{ settings, context: ctx, clock, random: () => 0.5, log, dispatcher: agent },
-    signal: controller.signal
+    settings,
+    context: ctx,
+    clock,
+    random: () => 0.5,
+    signal: controller.signal,
+    log,
+    dispatcher: agent
   })
   return { rt, api, clock, log }
 }
