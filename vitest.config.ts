@@ -1,9 +1,32 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Two projects: `unit` (the core and the simulator, in seconds) and `e2e` (the built dist/ run as
+ * the runner runs it, against the simulator over HTTP, in minutes). `npm test` runs both;
+ * `npm run test:unit` and `npm run test:e2e` one each (`--project`).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'simulator/**/*.test.ts'],
+          exclude: ['test/e2e/**']
+        }
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Builds dist/ first when it is older than its sources.
+          globalSetup: ['test/e2e/build-dist.ts']
+        }
+      }
+    ]
   }
 })

@@ -34,7 +34,8 @@ import { join } from 'node:path'
 import { Simulator, seededRandom } from '../src/simulator/server.js'
 import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
-import { ROOT, runStep, stepEnv } from './local-runner.js'
+import { runStep, stepEnv } from './local-runner.js'
+import { ROOT } from './root.js'
 import { type SimulatedWait, simulateHealth, simulateWait } from './simulated-wait.js'
 
 const SECOND = 1000

@@ -14,7 +14,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 import { parse } from 'yaml'
-import { ROOT, runLint } from './lint-workflows.js'
+import { runLint } from './lint-workflows.js'
+import { ROOT } from './root.js'
 
 const TOP_LEVEL = ['name', 'author', 'description', 'inputs', 'outputs', 'runs', 'branding']
 const INPUT_KEYS = ['description', 'required', 'default', 'deprecationMessage']

@@ -21,7 +21,8 @@ import { isOwnRepository, parseTag } from '../src/description.js'
 import type { BackupView, Simulator, SimulatorOptions } from '../src/simulator/server.js'
 import type { RunContext } from '../src/context.js'
 import { canonical } from '../src/untrusted.js'
-import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
+import type { StepOptions, StepResult } from './local-runner.js'
+import { ROOT } from './root.js'
 
 const MATRIX_FILES = [
   'test/e2e/faults.test.ts',

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { scanSources } from '../../scripts/check-action.js'
 import { inputsTable, outputsTable, renderReadme, replaceSection } from '../../scripts/docs.js'
-import { ROOT, isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
+import { isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
+import { ROOT } from '../../scripts/root.js'
 
 const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
   inputs: Record<string, unknown>
