@@ -43,8 +43,8 @@ describe('README tables (scripts/docs.ts)', () => {
     expect(() => replaceSection('no markers', 'outputs', 'x')).toThrow(/outputs:start/)
   })
 
-  it('the README in the repository matches action.yml', async () => {
-    const { current, wanted } = await renderReadme(ROOT)
+  it('the README in the repository matches action.yml', () => {
+    const { current, wanted } = renderReadme(ROOT)
     expect(current).toBe(wanted)
   })
 })
