@@ -9,6 +9,14 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // npm run coverage: the unit tests' coverage of the action (the e2e tests run dist/ in child
+    // processes, which V8 coverage of this process does not see).
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/simulator/**'],
+      reporter: ['text', 'text-summary']
+    },
     projects: [
       {
         extends: true,
