@@ -1,6 +1,9 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+/** The TypeScript that tsconfig.json compiles: linted with type information. */
+const TYPED = ['src/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', 'simulator/**/*.ts']
+
 export default tseslint.config(
   { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
@@ -8,6 +11,23 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
+    }
+  },
+  {
+    // As actions/checkout does: promises awaited or handled, and every case of a union handled.
+    files: TYPED,
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      // A `default:` counts as handling the cases it does not name.
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true }
+      ]
     }
   }
 )

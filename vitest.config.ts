@@ -1,9 +1,40 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Two projects: `unit` (the core and the simulator, in seconds) and `e2e` (the built dist/ run as
+ * the runner runs it, against the simulator over HTTP, in minutes). `npm test` runs both;
+ * `npm run test:unit` and `npm run test:e2e` one each (`--project`).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000
+    hookTimeout: 30_000,
+    // npm run coverage: the unit tests' coverage of the action (the e2e tests run dist/ in child
+    // processes, which V8 coverage of this process does not see).
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/simulator/**'],
+      reporter: ['text', 'text-summary']
+    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'simulator/**/*.test.ts'],
+          exclude: ['test/e2e/**']
+        }
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Builds dist/ first when it is older than its sources.
+          globalSetup: ['test/e2e/build-dist.ts']
+        }
+      }
+    ]
   }
 })

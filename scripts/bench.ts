@@ -34,7 +34,8 @@ import { join } from 'node:path'
 import { Simulator, seededRandom } from '../src/simulator/server.js'
 import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
-import { ROOT, runStep, stepEnv } from './local-runner.js'
+import { runStep, stepEnv } from './local-runner.js'
+import { ROOT } from './root.js'
 import { type SimulatedWait, simulateHealth, simulateWait } from './simulated-wait.js'
 
 const SECOND = 1000
@@ -128,6 +129,62 @@ async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<S
   return runs
 }
 
+/** One row of the policy table (T), and its checks against the allowance and the budget. */
+async function policyRow(targetMs: number): Promise<{ row: string[]; checks: string[] }> {
+  const runs = await adaptiveRuns(targetMs)
+  const late = runs.map((r) => r.latenessMs)
+  const requests = runs.map((r) => r.requests)
+  const worstLate = Math.max(...late)
+  const worstRequests = Math.max(...requests)
+  const fixed: string[] = []
+  for (const interval of [5, 10, 30]) {
+    const run = await simulateWait(
+      fixedPolicy(interval * SECOND),
+      targetMs,
+      Math.random,
+      LATENCY_MS
+    )
+    fixed.push(`${seconds(run.latenessMs)} / ${run.requests}`)
+  }
+  const allowed = allowance(targetMs)
+  const row = [
+    durationLabel(targetMs),
+    seconds(allowed),
+    `${seconds(median(late))} / ${seconds(worstLate)}`,
+    `${median(requests)} / ${worstRequests}`,
+    ...fixed
+  ]
+  const checks = [
+    `- T = ${durationLabel(targetMs)}: lateness ${verdict(worstLate <= allowed, `worst ${seconds(worstLate)}, allowed ${seconds(allowed)}`)}`
+  ]
+  const budget = REQUEST_BUDGETS.get(targetMs)
+  if (budget !== undefined) {
+    checks.push(
+      `- T = ${durationLabel(targetMs)}: requests ${verdict(worstRequests <= budget, `worst ${worstRequests}, allowed ${budget}`)}`
+    )
+  }
+  return { row, checks }
+}
+
+/**
+ * The target holds "for T from 5 s to 2 h": sweep T, not only the six values of the table, and
+ * show how the request latency weighs on the margin. One line per latency.
+ */
+async function sweepLine(latencyMs: number): Promise<string> {
+  let worst = { excessMs: -Infinity, targetMs: 0, latenessMs: 0 }
+  for (let i = 0; i < SWEEP_POINTS; i++) {
+    const targetMs = Math.round(
+      5 * SECOND * ((2 * HOUR) / (5 * SECOND)) ** (i / (SWEEP_POINTS - 1))
+    )
+    for (const run of await adaptiveRuns(targetMs, latencyMs)) {
+      const excessMs = run.latenessMs - allowance(targetMs)
+      if (excessMs > worst.excessMs) worst = { excessMs, targetMs, latenessMs: run.latenessMs }
+    }
+  }
+  const over = worst.excessMs > 0
+  return `- Sweep, ${SWEEP_POINTS} values of T from 5 s to 2 h (log-spaced) × ${SEEDS} seeds, ${latencyMs} ms per request${latencyMs === LATENCY_MS ? ' (as in the table)' : ''}: lateness ${verdict(!over, `${(Math.abs(worst.excessMs) / SECOND).toFixed(3)} s ${over ? 'over' : 'to spare'} at worst: ${(worst.latenessMs / SECOND).toFixed(3)} s late at T = ${seconds(worst.targetMs)}, allowed ${seconds(allowance(worst.targetMs))}`)}`
+}
+
 async function benchPolicy(): Promise<void> {
   progress('1. waiting policy on a simulated clock')
   emit(
@@ -139,38 +196,9 @@ async function benchPolicy(): Promise<void> {
   const rows: string[][] = []
   const checks: string[] = []
   for (const targetMs of TARGETS_MS) {
-    const runs = await adaptiveRuns(targetMs)
-    const late = runs.map((r) => r.latenessMs)
-    const requests = runs.map((r) => r.requests)
-    const worstLate = Math.max(...late)
-    const worstRequests = Math.max(...requests)
-    const fixed: string[] = []
-    for (const interval of [5, 10, 30]) {
-      const run = await simulateWait(
-        fixedPolicy(interval * SECOND),
-        targetMs,
-        Math.random,
-        LATENCY_MS
-      )
-      fixed.push(`${seconds(run.latenessMs)} / ${run.requests}`)
-    }
-    const allowed = allowance(targetMs)
-    rows.push([
-      durationLabel(targetMs),
-      seconds(allowed),
-      `${seconds(median(late))} / ${seconds(worstLate)}`,
-      `${median(requests)} / ${worstRequests}`,
-      ...fixed
-    ])
-    checks.push(
-      `- T = ${durationLabel(targetMs)}: lateness ${verdict(worstLate <= allowed, `worst ${seconds(worstLate)}, allowed ${seconds(allowed)}`)}`
-    )
-    const budget = REQUEST_BUDGETS.get(targetMs)
-    if (budget !== undefined) {
-      checks.push(
-        `- T = ${durationLabel(targetMs)}: requests ${verdict(worstRequests <= budget, `worst ${worstRequests}, allowed ${budget}`)}`
-      )
-    }
+    const { row, checks: rowChecks } = await policyRow(targetMs)
+    rows.push(row)
+    checks.push(...rowChecks)
   }
   emit(
     ...table(
@@ -188,30 +216,62 @@ async function benchPolicy(): Promise<void> {
     ),
     ''
   )
-
-  // The target holds "for T from 5 s to 2 h": sweep T, not only the six values above, and show
-  // how the request latency weighs on the margin.
   const sweep: string[] = []
-  for (const latencyMs of SWEEP_LATENCIES_MS) {
-    let worst = { excessMs: -Infinity, targetMs: 0, latenessMs: 0 }
-    for (let i = 0; i < SWEEP_POINTS; i++) {
-      const targetMs = Math.round(
-        5 * SECOND * ((2 * HOUR) / (5 * SECOND)) ** (i / (SWEEP_POINTS - 1))
-      )
-      for (const run of await adaptiveRuns(targetMs, latencyMs)) {
-        const excessMs = run.latenessMs - allowance(targetMs)
-        if (excessMs > worst.excessMs) worst = { excessMs, targetMs, latenessMs: run.latenessMs }
-      }
-    }
-    const over = worst.excessMs > 0
-    sweep.push(
-      `- Sweep, ${SWEEP_POINTS} values of T from 5 s to 2 h (log-spaced) × ${SEEDS} seeds, ${latencyMs} ms per request${latencyMs === LATENCY_MS ? ' (as in the table)' : ''}: lateness ${verdict(!over, `${(Math.abs(worst.excessMs) / SECOND).toFixed(3)} s ${over ? 'over' : 'to spare'} at worst: ${(worst.latenessMs / SECOND).toFixed(3)} s late at T = ${seconds(worst.targetMs)}, allowed ${seconds(allowance(worst.targetMs))}`)}`
-    )
-  }
+  for (const latencyMs of SWEEP_LATENCIES_MS) sweep.push(await sweepLine(latencyMs))
   emit('Targets (adaptive policy, worst seed):', '', ...checks, ...sweep, '')
 }
 
 // ---------------------------------------------------------------- 2. the real thing
+
+interface RealCase {
+  label: string
+  durationMs: number
+  with: Record<string, string>
+}
+
+/** One backup step of dist/ against the simulator: its row of the table, and its checks. */
+async function realRow(c: RealCase): Promise<{ row: string[]; checks: string[] }> {
+  progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
+  const sim = await Simulator.start({ backupDurationMs: c.durationMs })
+  try {
+    const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
+    const exitAt = Date.now()
+    const post = sim.requests.findIndex((r) => r.method === 'POST' && r.path === '/api/v1/backups/')
+    const polls = sim.requests
+      .slice(post + 1)
+      .filter((r) => r.method === 'GET' && r.path === '/api/v1/backups/')
+    const completed = sim.events.find((e) => e.type === 'backup-completed')
+    const last = polls.at(-1)
+    const ok = step.exitCode === 0 && post >= 0 && completed !== undefined && last !== undefined
+    if (!ok || last.at < completed.at) {
+      return {
+        row: [c.label, durationLabel(c.durationMs), '?', '?', '?', '?', String(step.exitCode)],
+        checks: [`- ${c.label}, ${durationLabel(c.durationMs)}: the run failed:\n\n${step.log}`]
+      }
+    }
+    const latenessMs = last.at - completed.at
+    const row = [
+      c.label,
+      durationLabel(c.durationMs),
+      String(polls.length),
+      seconds(latenessMs),
+      seconds(exitAt - completed.at),
+      seconds(step.durationMs),
+      String(step.exitCode),
+      String(sim.requests.length)
+    ]
+    if (c.label !== 'adaptive' || c.durationMs !== 20 * SECOND) return { row, checks: [] }
+    return {
+      row,
+      checks: [
+        `- 20 s backup noticed within 2 s: ${verdict(latenessMs <= 2 * SECOND, seconds(latenessMs))}`,
+        `- 20 s backup with at most 12 polls: ${verdict(polls.length <= 12, `${polls.length} polls`)}`
+      ]
+    }
+  } finally {
+    await sim.close()
+  }
+}
 
 async function benchReal(): Promise<void> {
   emit(
@@ -220,7 +280,7 @@ async function benchReal(): Promise<void> {
     'dist/index.js run by scripts/local-runner.ts (`runStep`, one process as the runner does) in backup mode against the simulator over loopback. From the simulator\'s own log: status polls are the `GET /api/v1/backups/` after the `POST`; lateness is the arrival of the poll that saw `completed` minus the backup\'s true completion (`sim.events`); "exit" is the end of the step process minus the completion.',
     ''
   )
-  const cases: Array<{ label: string; durationMs: number; with: Record<string, string> }> = [
+  const cases: RealCase[] = [
     { label: 'adaptive', durationMs: 5 * SECOND, with: {} },
     { label: 'adaptive', durationMs: 20 * SECOND, with: {} },
     {
@@ -232,45 +292,9 @@ async function benchReal(): Promise<void> {
   const rows: string[][] = []
   const checks: string[] = []
   for (const c of cases) {
-    progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
-    const sim = await Simulator.start({ backupDurationMs: c.durationMs })
-    try {
-      const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
-      const exitAt = Date.now()
-      const post = sim.requests.findIndex(
-        (r) => r.method === 'POST' && r.path === '/api/v1/backups/'
-      )
-      const polls = sim.requests
-        .slice(post + 1)
-        .filter((r) => r.method === 'GET' && r.path === '/api/v1/backups/')
-      const completed = sim.events.find((e) => e.type === 'backup-completed')
-      const last = polls.at(-1)
-      const ok = step.exitCode === 0 && post >= 0 && completed !== undefined && last !== undefined
-      if (!ok || last.at < completed.at) {
-        rows.push([c.label, durationLabel(c.durationMs), '?', '?', '?', '?', String(step.exitCode)])
-        checks.push(`- ${c.label}, ${durationLabel(c.durationMs)}: the run failed:\n\n${step.log}`)
-        continue
-      }
-      const latenessMs = last.at - completed.at
-      rows.push([
-        c.label,
-        durationLabel(c.durationMs),
-        String(polls.length),
-        seconds(latenessMs),
-        seconds(exitAt - completed.at),
-        seconds(step.durationMs),
-        String(step.exitCode),
-        String(sim.requests.length)
-      ])
-      if (c.label === 'adaptive' && c.durationMs === 20 * SECOND) {
-        checks.push(
-          `- 20 s backup noticed within 2 s: ${verdict(latenessMs <= 2 * SECOND, seconds(latenessMs))}`,
-          `- 20 s backup with at most 12 polls: ${verdict(polls.length <= 12, `${polls.length} polls`)}`
-        )
-      }
-    } finally {
-      await sim.close()
-    }
+    const { row, checks: caseChecks } = await realRow(c)
+    rows.push(row)
+    checks.push(...caseChecks)
   }
   emit(
     ...table(
@@ -432,9 +456,8 @@ function classCounts(text: string): Map<string, number> {
 const repeated = (counts: Map<string, number>): string[] =>
   [...counts].filter(([, n]) => n > 1).map(([name, n]) => `\`${name}\` ×${n}`)
 
-async function benchStartup(): Promise<void> {
-  progress('3. start-up: building the core-only and stack bundles with ncc')
-  const dir = mkdtempSync(join(os.tmpdir(), 'vpsorg-bench-'))
+/** The baselines, built by this run with ncc: bench/core-only.js and bench/stack.js (the floor). */
+function buildBaselines(dir: string): { coreBundle: string; stackBundle: string } {
   const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js')
   const bundle = (name: string): string => {
     const build = spawnSync(
@@ -445,14 +468,26 @@ async function benchStartup(): Promise<void> {
     if (build.status !== 0) throw new Error(`ncc build failed: ${build.stderr}`)
     return join(dir, name, 'index.js')
   }
-  const coreBundle = bundle('core-only')
-  const stackBundle = bundle('stack')
-  const distBundle = join(ROOT, 'dist', 'index.js')
-  const useTime = existsSync(TIME)
+  return { coreBundle: bundle('core-only'), stackBundle: bundle('stack') }
+}
 
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+interface Variant {
+  name: string
+  args: string[]
+  /** Timed to its first request (dist) rather than to its exit. */
+  wait: boolean
+  /** The bundle whose size the table shows. */
+  file: string | undefined
+  env: Record<string, string>
+}
+
+/** What is started: the baselines, then dist/ as a backup step and as a restore of `run:<id>`. */
+function startupVariants(
+  dir: string,
+  origin: string,
+  bundles: { coreBundle: string; stackBundle: string; distBundle: string }
+): Variant[] {
+  const { coreBundle, stackBundle, distBundle } = bundles
   const common = { api_url: `${origin}/api/v1`, api_token: 'vps_bench_token', server_id: SERVER_ID }
   const stepDir = (name: string): string => {
     mkdirSync(join(dir, name))
@@ -470,7 +505,7 @@ async function benchStartup(): Promise<void> {
     },
     env: { GITHUB_API_URL: origin }
   })
-  const variants = [
+  return [
     { name: 'bare `node -e 0` (to exit)', args: ['-e', '0'], wait: false, file: undefined, env },
     { name: 'core-only bundle (to exit)', args: [coreBundle], wait: false, file: coreBundle, env },
     {
@@ -495,28 +530,35 @@ async function benchStartup(): Promise<void> {
       env: runEnv
     }
   ]
-  const results = variants.map(() => [] as StartupRun[])
-  const loadBefore = os.loadavg().map((n) => n.toFixed(2))
-  progress(`3. start-up: ${STARTUP_WARMUP} + ${STARTUP_RUNS} runs of each, interleaved`)
-  try {
-    for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
-      for (const [v, variant] of variants.entries()) {
-        const run = await startOnce(
-          variant.args,
-          variant.env,
-          dir,
-          variant.wait ? server : undefined,
-          useTime
-        )
-        if (i >= STARTUP_WARMUP) results[v]!.push(run)
-      }
-    }
-  } finally {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+}
 
-  const summary = results.map((runs) => ({
+/** The runs of each variant after the warm-up, all interleaved. */
+async function startRuns(
+  variants: Variant[],
+  dir: string,
+  server: Server,
+  useTime: boolean
+): Promise<StartupRun[][]> {
+  const results = variants.map(() => [] as StartupRun[])
+  for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
+    for (const [v, variant] of variants.entries()) {
+      const run = await startOnce(
+        variant.args,
+        variant.env,
+        dir,
+        variant.wait ? server : undefined,
+        useTime
+      )
+      if (i >= STARTUP_WARMUP) results[v]!.push(run)
+    }
+  }
+  return results
+}
+
+type StartupSummary = ReturnType<typeof summarise>
+
+function summarise(runs: StartupRun[]) {
+  return {
     wallMs: median(runs.map((r) => r.wallMs)),
     minMs: Math.min(...runs.map((r) => r.wallMs)),
     maxMs: Math.max(...runs.map((r) => r.wallMs)),
@@ -530,12 +572,16 @@ async function benchStartup(): Promise<void> {
     exitRss: runs.every((r) => r.exitPeakRssBytes !== undefined)
       ? median(runs.map((r) => r.exitPeakRssBytes!))
       : undefined
-  }))
+  }
+}
+
+const ratio = (ms: number, floorMs: number): string => `${(ms / floorMs).toFixed(2)}×`
+
+/** The start-up table's rows: one per variant, and dist/'s whole run. */
+function startupRows(variants: Variant[], summary: StartupSummary[]): string[][] {
   const core = summary[1]!
   const floor = summary[2]!
   const dist = summary[3]!
-  const runRestore = summary[4]!
-  const ratio = (ms: number, floorMs: number): string => `${(ms / floorMs).toFixed(2)}×`
   const rssDiff = (bytes: number | undefined): string =>
     bytes === undefined || floor.rss === undefined
       ? 'n/a'
@@ -573,6 +619,10 @@ async function benchStartup(): Promise<void> {
       ''
     ])
   }
+  return rows
+}
+
+function emitStartupTable(rows: string[][], useTime: boolean, loadBefore: string[]): void {
   const load = os.loadavg().map((n) => n.toFixed(2))
   emit(
     '## 3. Start-up cost',
@@ -599,10 +649,31 @@ async function benchStartup(): Promise<void> {
     ),
     ''
   )
+}
 
-  const distText = readFileSync(distBundle, 'utf8')
-  const stackText = readFileSync(stackBundle, 'utf8')
-  const coreText = readFileSync(coreBundle, 'utf8')
+/** The start-up targets of one dist/ variant, against the floor and the core-only bundle. */
+function startupTargets(
+  run: StartupSummary,
+  floor: StartupSummary,
+  core: StartupSummary,
+  label: string
+): string[] {
+  return [
+    `- ${label}: start-up within 1.15× of the floor: ${verdict(run.wallMs <= 1.15 * floor.wallMs, `${ratio(run.wallMs, floor.wallMs)}: ${run.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms; ${ratio(run.wallMs, core.wallMs)} the core-only bundle's ${core.wallMs.toFixed(1)} ms`)}${run.cpuMs === undefined || floor.cpuMs === undefined || core.cpuMs === undefined ? '' : `; CPU time ${ratio(run.cpuMs, floor.cpuMs)} the floor's, ${ratio(run.cpuMs, core.cpuMs)} the core-only bundle's`}`,
+    run.rss === undefined || floor.rss === undefined
+      ? `- ${label}: peak RSS within 5 MiB of the floor: not measured`
+      : `- ${label}: peak RSS within 5 MiB of the floor: ${verdict(run.rss - floor.rss <= 5 * MIB, `${mib(run.rss)} vs ${mib(floor.rss)}`)}`
+  ]
+}
+
+/** Libraries bundled more than once, and the start-up targets. */
+function emitDuplicates(
+  bundles: { coreBundle: string; stackBundle: string; distBundle: string },
+  summary: StartupSummary[]
+): void {
+  const distText = readFileSync(bundles.distBundle, 'utf8')
+  const stackText = readFileSync(bundles.stackBundle, 'utf8')
+  const coreText = readFileSync(bundles.coreBundle, 'utf8')
   const markerRows = MARKERS.map(([library, marker]) => [
     library,
     `\`${marker}\``,
@@ -619,11 +690,12 @@ async function benchStartup(): Promise<void> {
     .filter(([name, n]) => n > 1 && n > (stackClasses.get(name) ?? 1))
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
-  const within = (run: typeof dist, label: string): string[] => [
-    `- ${label}: start-up within 1.15× of the floor: ${verdict(run.wallMs <= 1.15 * floor.wallMs, `${ratio(run.wallMs, floor.wallMs)}: ${run.wallMs.toFixed(1)} ms vs ${floor.wallMs.toFixed(1)} ms; ${ratio(run.wallMs, core.wallMs)} the core-only bundle's ${core.wallMs.toFixed(1)} ms`)}${run.cpuMs === undefined || floor.cpuMs === undefined || core.cpuMs === undefined ? '' : `; CPU time ${ratio(run.cpuMs, floor.cpuMs)} the floor's, ${ratio(run.cpuMs, core.cpuMs)} the core-only bundle's`}`,
-    run.rss === undefined || floor.rss === undefined
-      ? `- ${label}: peak RSS within 5 MiB of the floor: not measured`
-      : `- ${label}: peak RSS within 5 MiB of the floor: ${verdict(run.rss - floor.rss <= 5 * MIB, `${mib(run.rss)} vs ${mib(floor.rss)}`)}`
+  const [, core, floor, dist, runRestore] = summary as [
+    StartupSummary,
+    StartupSummary,
+    StartupSummary,
+    StartupSummary,
+    StartupSummary
   ]
   emit(
     'Libraries bundled more than once (`grep -c`-style counts of strings that occur once per copy):',
@@ -640,11 +712,34 @@ async function benchStartup(): Promise<void> {
     '',
     'Targets:',
     '',
-    ...within(dist, 'Backup'),
-    ...within(runRestore, 'Restore `run:<id>` (GitHub API first)'),
+    ...startupTargets(dist, floor, core, 'Backup'),
+    ...startupTargets(runRestore, floor, core, 'Restore `run:<id>` (GitHub API first)'),
     `- No duplicate copies of a library in dist/: ${verdict(copies.length === 0 && extra.length === 0, `markers counted more than once: ${copies.join(', ') || 'none'}; class names repeated beyond the floor: ${extra.length}`)}`,
     ''
   )
+}
+
+async function benchStartup(): Promise<void> {
+  progress('3. start-up: building the core-only and stack bundles with ncc')
+  const dir = mkdtempSync(join(os.tmpdir(), 'vpsorg-bench-'))
+  const bundles = { ...buildBaselines(dir), distBundle: join(ROOT, 'dist', 'index.js') }
+  const useTime = existsSync(TIME)
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const variants = startupVariants(dir, origin, bundles)
+  const loadBefore = os.loadavg().map((n) => n.toFixed(2))
+  progress(`3. start-up: ${STARTUP_WARMUP} + ${STARTUP_RUNS} runs of each, interleaved`)
+  let results: StartupRun[][]
+  try {
+    results = await startRuns(variants, dir, server, useTime)
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  const summary = results.map(summarise)
+  emitStartupTable(startupRows(variants, summary), useTime, loadBefore)
+  emitDuplicates(bundles, summary)
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -653,7 +748,7 @@ async function benchStartup(): Promise<void> {
 const BOOTS_MS = [5 * SECOND, MINUTE, 10 * MINUTE]
 const THRESHOLDS = [1, 2, 5]
 
-async function benchHealth(): Promise<void> {
+async function benchHealthSimulated(): Promise<void> {
   progress('4. app health checks')
   emit(
     '## 4. App health checks',
@@ -705,7 +800,52 @@ async function benchHealth(): Promise<void> {
     ...checks,
     ''
   )
+}
 
+/** A restore step of dist/ whose app boots in `bootMs`: its row of the table, and its checks. */
+async function realHealthRow(bootMs: number): Promise<{ row?: string[]; checks: string[] }> {
+  progress(`4. dist/ restore with an app that boots in ${durationLabel(bootMs)}`)
+  const sim = await Simulator.start({ restoreDurationMs: 2 * SECOND, app: { bootMs } })
+  try {
+    const backup = sim.addBackup({ serverId: Number(SERVER_ID) })
+    const app = sim.app(Number(SERVER_ID))
+    const step = await runStep({
+      with: {
+        ...connection(sim),
+        mode: 'restore',
+        backup_id: String(backup.id),
+        health_url: app.healthUrl
+      }
+    })
+    const exitAt = Date.now()
+    const since = app.healthySince
+    const last = app.requests.at(-1)
+    if (step.exitCode !== 0 || since === undefined || last === undefined) {
+      return { checks: [`- app boot ${durationLabel(bootMs)}: the run failed:\n\n${step.log}`] }
+    }
+    const latenessMs = last.at - since - CONFIRM_INTERVAL_MS
+    const row = [
+      durationLabel(bootMs),
+      '2',
+      String(app.requests.length),
+      seconds(latenessMs),
+      seconds(exitAt - since),
+      String(step.exitCode),
+      step.outputs.health ?? ''
+    ]
+    const allowed = allowance(bootMs)
+    return {
+      row,
+      checks: [
+        `- app boot ${durationLabel(bootMs)}: lateness ${verdict(latenessMs <= allowed, `${seconds(latenessMs)}, allowed ${seconds(allowed)}`)}`
+      ]
+    }
+  } finally {
+    await sim.close()
+  }
+}
+
+async function benchHealthReal(): Promise<void> {
   emit(
     "### The built action against the simulator's app",
     '',
@@ -715,43 +855,9 @@ async function benchHealth(): Promise<void> {
   const realRows: string[][] = []
   const realChecks: string[] = []
   for (const bootMs of [5 * SECOND, 20 * SECOND]) {
-    progress(`4. dist/ restore with an app that boots in ${durationLabel(bootMs)}`)
-    const sim = await Simulator.start({ restoreDurationMs: 2 * SECOND, app: { bootMs } })
-    try {
-      const backup = sim.addBackup({ serverId: Number(SERVER_ID) })
-      const app = sim.app(Number(SERVER_ID))
-      const step = await runStep({
-        with: {
-          ...connection(sim),
-          mode: 'restore',
-          backup_id: String(backup.id),
-          health_url: app.healthUrl
-        }
-      })
-      const exitAt = Date.now()
-      const since = app.healthySince
-      const last = app.requests.at(-1)
-      if (step.exitCode !== 0 || since === undefined || last === undefined) {
-        realChecks.push(`- app boot ${durationLabel(bootMs)}: the run failed:\n\n${step.log}`)
-        continue
-      }
-      const latenessMs = last.at - since - CONFIRM_INTERVAL_MS
-      realRows.push([
-        durationLabel(bootMs),
-        '2',
-        String(app.requests.length),
-        seconds(latenessMs),
-        seconds(exitAt - since),
-        String(step.exitCode),
-        step.outputs.health ?? ''
-      ])
-      const allowed = allowance(bootMs)
-      realChecks.push(
-        `- app boot ${durationLabel(bootMs)}: lateness ${verdict(latenessMs <= allowed, `${seconds(latenessMs)}, allowed ${seconds(allowed)}`)}`
-      )
-    } finally {
-      await sim.close()
-    }
+    const { row, checks } = await realHealthRow(bootMs)
+    if (row) realRows.push(row)
+    realChecks.push(...checks)
   }
   emit(
     ...table(
@@ -787,7 +893,8 @@ emit(
 await benchPolicy()
 await benchReal()
 await benchStartup()
-await benchHealth()
+await benchHealthSimulated()
+await benchHealthReal()
 emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
 writeFileSync(join(ROOT, 'bench', 'results.md'), `${out.join('\n')}\n`)
 progress('written to bench/results.md')

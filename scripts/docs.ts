@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT } from './lint-workflows.js'
+import { ROOT } from './root.js'
 
 interface Field {
   description?: string

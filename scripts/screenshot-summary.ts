@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { marked } from 'marked'
 import { Simulator } from '../src/simulator/server.js'
-import { ROOT, runStep } from './local-runner.js'
+import { runStep } from './local-runner.js'
+import { ROOT } from './root.js'
 
 const OUTPUT = join(ROOT, 'docs', 'job-summary.png')
 const WIDTH = 900

@@ -59,7 +59,30 @@ export interface Settings {
   health: HealthSettings
 }
 
-export type InputReader = (name: string) => string
+/** The inputs action.yml declares, in its order; `npm run check:action` compares the two. */
+export const INPUTS = [
+  'api_token',
+  'api_url',
+  'server_id',
+  'mode',
+  'backup_id',
+  'only_if_step_started',
+  'github_token',
+  'description',
+  'wait',
+  'timeout',
+  'keep_backups',
+  'rollback_on_failure',
+  'poll_interval',
+  'health_url',
+  'health_contains',
+  'health_timeout',
+  'health_threshold'
+] as const
+export type InputName = (typeof INPUTS)[number]
+
+/** An input's raw value ('' when not given), by a name action.yml declares. */
+export type InputReader = (name: InputName) => string
 
 const MODES: Record<string, Mode> = {
   backup: 'backup',
@@ -82,7 +105,7 @@ export function parsePositiveInteger(text: string): number | undefined {
 }
 
 /** The raw value: ids are taken as they are, so ` 12 ` is refused like any other malformed id. */
-function required(read: InputReader, name: string, expected: string): string {
+function required(read: InputReader, name: InputName, expected: string): string {
   const value = read(name)
   if (!value.trim()) throw new InputError(name, `is required: ${expected}`)
   return value
@@ -119,7 +142,7 @@ function pollInterval(text: string): number {
   return seconds
 }
 
-function boolean(read: InputReader, name: string, fallback: boolean): boolean {
+function boolean(read: InputReader, name: InputName, fallback: boolean): boolean {
   const text = read(name).trim()
   if (text === '') return fallback
   if (['true', 'True', 'TRUE'].includes(text)) return true

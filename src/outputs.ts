@@ -4,7 +4,16 @@ import type { Outcome } from './runtime.js'
 /** ISO-8601 date and time, as the API documents `created_at` (e.g. 2025-01-16T15:45:00Z). */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
-type Name = 'backup_id' | 'status' | 'health' | 'size_mb' | 'created_at' | 'server_name'
+/** The outputs action.yml declares, in its order; `npm run check:action` compares the two. */
+export const OUTPUTS = [
+  'backup_id',
+  'status',
+  'size_mb',
+  'created_at',
+  'server_name',
+  'health'
+] as const
+type Name = (typeof OUTPUTS)[number]
 
 /** What each output promises, as a test of its text and the words for a warning. */
 const CHECKS: Record<Name, { valid: (value: string) => boolean; expected: string }> = {

@@ -1192,6 +1192,8 @@ export class Simulator {
       case 'endless-pages':
         await sleep(fault.ms ?? 0, undefined, { signal: this.#closing.signal })
         return answer(endlessPage(url, ctx.host, fault.padding ?? 0))
+      default:
+        break // the other kinds act after the request is handled
     }
     if (fault?.kind === 'touch-servers') {
       for (const server of this.#servers.values()) {
@@ -1226,8 +1228,9 @@ export class Simulator {
           Readable.from(trickle(body, fault.chunkBytes, fault.intervalMs, this.#closing.signal))
         )
       }
+      default:
+        return answer(reply)
     }
-    return answer(reply)
   }
 
   /** Writes a reply, or its status and headers followed by `stream`. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { ROOT } from '../../scripts/local-runner.js'
+import { ROOT } from '../../scripts/root.js'
 import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
 
 /** Long enough for the rollback's first status poll to see the server `restoring`. */
