@@ -9,6 +9,7 @@ import { ActionError, CancelledError } from './errors.js'
 import { type Prober, checkHealth, planHealthChecks } from './health.js'
 import { createProber } from './health-probe.js'
 import {
+  type InputReader,
   type Settings,
   type Target,
   parseInputs,
@@ -35,7 +36,7 @@ const log: Logger = neutralising({
 })
 
 /** How the action reads an input: as written (parseInputs trims what it needs to). */
-const read = (name: string): string => core.getInput(name, { trimWhitespace: false })
+const read: InputReader = (name) => core.getInput(name, { trimWhitespace: false })
 
 /** The action's entry point, for the main step and the post step alike. */
 export async function run(): Promise<void> {
