@@ -6,10 +6,10 @@ import { systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
-import { type Prober, checkHealth, planHealthChecks } from './health.js'
-import { createProber } from './health-probe.js'
+import type { Prober } from './health.js'
 import {
   type InputReader,
+  type RunRef,
   type Settings,
   type Target,
   parseInputs,
@@ -18,12 +18,10 @@ import {
 } from './inputs.js'
 import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
-import { runRestore } from './restore.js'
 import { pruneAfter } from './retention.js'
-import { resolveRunBackup } from './run-backup.js'
 import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
 import * as state from './state.js'
-import { type Report, renderSummary } from './summary.js'
+import type { Report } from './summary.js'
 import { neutralise } from './untrusted.js'
 import { WaitTimeoutError } from './wait.js'
 
@@ -75,12 +73,7 @@ export async function run(): Promise<void> {
       startedAt,
       outcome
     })
-    const probe = createProber({
-      dispatcher,
-      userAgent: USER_AGENT,
-      contains: settings.health.contains
-    })
-    await execute(rt, settings.target, probe)
+    await execute(rt, settings.target, dispatcher)
   } catch (error) {
     failure = error
   } finally {
@@ -93,8 +86,24 @@ export async function run(): Promise<void> {
   if (failure !== undefined) fail(failure, outcome)
 }
 
-async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void> {
+/**
+ * Runs the step's mode. A mode's own modules are loaded when it runs, not at start: a backup, the
+ * step on every deploy's path, compiles none of restore's, the health checks' or the GitHub API's
+ * code before its first request (start-up: `npm run bench`).
+ */
+async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Promise<void> {
   const { settings, outcome } = rt
+  const prober = async (): Promise<Prober> =>
+    (await import('./health-probe.js')).createProber({
+      dispatcher,
+      userAgent: USER_AGENT,
+      contains: settings.health.contains
+    })
+  const runBackupOf = async (
+    ref: RunRef,
+    mode: 'restore' | 'delete'
+  ): Promise<number | undefined> =>
+    (await import('./run-backup.js')).resolveRunBackup(rt, ref, mode)
   switch (target.mode) {
     case 'backup':
       await runBackup(rt)
@@ -112,22 +121,21 @@ async function execute(rt: Runtime, target: Target, probe: Prober): Promise<void
       return
     case 'restore': {
       const { backupId } = target
-      const ref =
-        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'restore') : backupId
+      const ref = typeof backupId === 'object' ? await runBackupOf(backupId, 'restore') : backupId
       if (ref === undefined) return
+      const { planHealthChecks, checkHealth } = await import('./health.js')
       planHealthChecks(outcome, settings.health.checks)
-      await runRestore(rt, ref)
-      if (outcome.restored) await checkHealth(rt, probe, outcome.backup?.id)
+      await (await import('./restore.js')).runRestore(rt, ref)
+      if (outcome.restored) await checkHealth(rt, await prober(), outcome.backup?.id)
       return
     }
     case 'delete': {
       const { backupId } = target
-      const id =
-        typeof backupId === 'object' ? await resolveRunBackup(rt, backupId, 'delete') : backupId
+      const id = typeof backupId === 'object' ? await runBackupOf(backupId, 'delete') : backupId
       return id === undefined ? undefined : runDelete(rt, id)
     }
     case 'verify':
-      return checkHealth(rt, probe)
+      return (await import('./health.js')).checkHealth(rt, await prober())
   }
 }
 
@@ -186,6 +194,7 @@ async function report({ settings, outcome, elapsedMs, automatic, failure }: Endi
 
 async function writeSummary(summary: Report): Promise<void> {
   try {
+    const { renderSummary } = await import('./summary.js')
     await core.summary.addRaw(renderSummary(summary)).write()
   } catch (error) {
     log.warning(`Could not write the job summary: ${(error as Error).message}`)
