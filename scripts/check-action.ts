@@ -42,7 +42,7 @@ export function scanSources(dir: string): { inputs: Use[]; outputs: Use[]; probl
   let dynamicOutput: string | undefined
   let outputsRecord = false
   const files = (readdirSync(join(dir, 'src'), { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('simulator'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .map((f) => join(dir, 'src', f))
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseCliArgs } from '../src/simulator/cli.js'
-import { Simulator, type SimulatorOptions } from '../src/simulator/server.js'
+import { parseCliArgs } from '../../simulator/cli.js'
+import { Simulator, type SimulatorOptions } from '../../simulator/server.js'
 
 const T0 = Date.parse('2025-01-16T15:45:00.123Z')
 const WEB = 12345
