@@ -173,7 +173,7 @@ function echoReply(
 }
 
 /** `fields` written over every object with an id in a reply's body (and its `results`). */
-function overrideFields(reply: Reply, fields: Record<string, unknown>): Reply {
+export function overrideFields(reply: Reply, fields: Record<string, unknown>): Reply {
   const body = reply.body as { id?: unknown; results?: unknown[] } | undefined
   if (typeof body !== 'object' || body === null) return reply
   for (const item of [body, ...(Array.isArray(body.results) ? body.results : [])]) {

@@ -65,11 +65,12 @@ export class Model {
   /** The list order of each server and backup (see the file comment). */
   readonly #ranks = new WeakMap<object, number>()
   readonly #random: (() => number) | undefined
-  #nextBackupId = 500
+  #nextBackupId: number
 
   constructor(options: ModelOptions = {}) {
     this.#options = options
     this.now = options.now ?? Date.now
+    this.#nextBackupId = options.firstBackupId ?? 500
     this.#random = options.shuffle
       ? seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32))
       : undefined
@@ -121,6 +122,13 @@ export class Model {
   /** Current view of the backups, in id order; deleted ones only with includeDeleted. */
   backups(filter: { serverId?: number; includeDeleted?: boolean } = {}): BackupView[] {
     return this.#select(filter).map((record) => ({ ...record, status: this.#backupStatus(record) }))
+  }
+
+  /** The live record of a backup (deleted or not): change it to change the backup. */
+  backup(id: number): BackupRecord {
+    const record = this.#records.find((r) => r.id === id)
+    if (!record) throw new Error(`No backup ${id}`)
+    return record
   }
 
   /** Removes a backup behind the clients' back, as a deletion in the VPS.org panel would. */

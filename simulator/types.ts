@@ -25,6 +25,8 @@ export interface ModelOptions {
   restoreKeepsUpdatedAt?: boolean
   /** The status a running backup shows instead of `in_progress` (e.g. `pending`, `queued`). */
   runningStatus?: string
+  /** The id of the first backup created. Default 500. */
+  firstBackupId?: number
   /** Injectable clock (ms since epoch). Default Date.now. */
   now?: () => number
 }

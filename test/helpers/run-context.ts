@@ -25,13 +25,3 @@ export const PARSED = {
   step: STEP,
   nonce: '0a1b2c3d'
 }
-
-/** The error `promise` rejects with; fails the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
