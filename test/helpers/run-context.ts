@@ -25,3 +25,7 @@ export const PARSED = {
   step: STEP,
   nonce: '0a1b2c3d'
 }
+
+/** The description a backup step of acme/shop wrote in run `run`, as v1.0.0 tagged it. */
+export const own = (run = '1111'): string =>
+  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`

@@ -6,13 +6,12 @@ import { runRestore } from '../../src/restore.js'
 import { overrideFields } from '../../simulator/faults.js'
 import { type InProcessApi, connectionReset } from '../helpers/vpsorg.js'
 import { rejection } from '../helpers/rejection.js'
+import { BACKUPS } from '../helpers/api.js'
+import { STEP } from '../helpers/run-context.js'
 import { RUN, closeAgents, setup } from '../helpers/fake-runtime.js'
 
 /** Tests that kill the surviving mutants of src/backup.ts (docs/mutation.md). */
 
-const BACKUPS = '/api/v1/backups/'
-/** sha256('deploy/backup'), first 8 hex: the step key of setup()'s context. */
-const STEP = 'd45f646c'
 const tagged = (repository: string, run: string, attempt: number, step = STEP) =>
   `Pre-deployment backup [gha:${repository}#${run}/${attempt}/${step}/aaaaaaa1]`
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runDelete } from '../../src/delete.js'
 import { rejection } from '../helpers/rejection.js'
+import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 
 /** Tests that kill the surviving mutants of src/delete.ts (docs/mutation.md). */
@@ -57,7 +58,7 @@ describe('runDelete', () => {
     const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
     api.addBackup({ id: 501, status: 'in_progress', runningStatus: 'pending', durationMs: 1e9 })
     api.hook = (_, fake) => {
-      if (fake.made('GET', '/api/v1/backups/').length > 1) fake.removeAllBackups()
+      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
       return undefined
     }
     const start = clock.now()

@@ -10,17 +10,12 @@ import type { MemoryLogger } from '../helpers/memory-logger.js'
 import type { Reply } from '../../simulator/validation.js'
 import { type ApiCall, type InProcessApi, answerPosts, connectionReset } from '../helpers/vpsorg.js'
 import { rejection } from '../helpers/rejection.js'
+import { BACKUPS, RESTORE } from '../helpers/api.js'
+import { STEP, own } from '../helpers/run-context.js'
 import { RUN, TOKEN, closeAgents, setup } from '../helpers/fake-runtime.js'
 
-/** sha256('deploy/backup'), first 8 hex: the step key of the context below. */
-const STEP = 'd45f646c'
 const OWN = `[gha:acme/shop#${RUN}/1/${STEP}/0a1b2c3d]`
-const BACKUPS = '/api/v1/backups/'
-const RESTORE = '/api/v1/servers/12345/restore/'
 
-/** A description this action wrote for acme/shop in run `run`. */
-const own = (run = '1111') =>
-  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
 const foreign = (run = '1111') => `Pre-deployment backup [gha:other/shop#${run}]`
 /** The description attempt `attempt` of step `step` of this run wrote. */
 const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>

@@ -5,12 +5,10 @@ import { runRestore } from '../../src/restore.js'
 import { overrideFields } from '../../simulator/faults.js'
 import { answerPosts, connectionReset } from '../helpers/vpsorg.js'
 import { rejection } from '../helpers/rejection.js'
+import { RESTORE, SERVER } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 
 /** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
-
-const RESTORE = '/api/v1/servers/12345/restore/'
-const SERVER = '/api/v1/servers/12345/'
 
 afterEach(closeAgents)
 

@@ -5,14 +5,13 @@ import { ApiError, CancelledError } from '../../src/errors.js'
 import { deleteBackups, isCapRefusal, prune, pruneAfter } from '../../src/retention.js'
 import { type InProcessApi } from '../helpers/vpsorg.js'
 import { rejection } from '../helpers/rejection.js'
+import { own } from '../helpers/run-context.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 
 /** Tests that kill the surviving mutants of src/retention.ts (docs/mutation.md). */
 
 afterEach(closeAgents)
 
-const own = (run: string) =>
-  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
 /** The step's own backup (600) and an older one of the repository (501); returns the step's. */
 function ownAndOlder(api: InProcessApi): Backup {
   api.addBackup({ id: 501, description: own('1'), createdAt: '2025-01-11T10:00:00Z' })
