@@ -4,11 +4,11 @@ import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { runRestore } from '../../src/restore.js'
 import { overrideFields } from '../../simulator/faults.js'
-import { type InProcessApi, connectionReset } from '../helpers/vpsorg.js'
-import { rejection } from '../helpers/rejection.js'
 import { BACKUPS } from '../helpers/api.js'
-import { STEP } from '../helpers/run-context.js'
 import { RUN, closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import { STEP } from '../helpers/run-context.js'
+import { type InProcessApi, connectionReset } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/backup.ts (docs/mutation.md). */
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { dispatcherFor, errorMessage, networkReason, parseRetryAfter } from '../../src/client.js'
 import { ActionError } from '../../src/errors.js'
-import { rejection } from '../helpers/rejection.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill surviving mutants of src/client.ts (docs/mutation.md). */
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runDelete } from '../../src/delete.js'
-import { rejection } from '../helpers/rejection.js'
 import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill the surviving mutants of src/delete.ts (docs/mutation.md). */
 

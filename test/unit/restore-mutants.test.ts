@@ -3,10 +3,10 @@ import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { runRestore } from '../../src/restore.js'
 import { overrideFields } from '../../simulator/faults.js'
-import { answerPosts, connectionReset } from '../helpers/vpsorg.js'
-import { rejection } from '../helpers/rejection.js'
 import { RESTORE, SERVER } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import { answerPosts, connectionReset } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
 

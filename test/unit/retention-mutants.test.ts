@@ -3,10 +3,10 @@ import type { Backup } from '../../src/api-types.js'
 import type { VpsOrgClient } from '../../src/client.js'
 import { ApiError, CancelledError } from '../../src/errors.js'
 import { deleteBackups, isCapRefusal, prune, pruneAfter } from '../../src/retention.js'
-import { type InProcessApi } from '../helpers/vpsorg.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
 import { own } from '../helpers/run-context.js'
-import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import type { InProcessApi } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/retention.ts (docs/mutation.md). */
 
