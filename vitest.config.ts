@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Two projects: `unit` (the core and the simulator, in seconds) and `e2e` (the built dist/ run as
+ * Two projects: `unit` (the core and the simulator, in seconds: test/ but test/e2e) and `e2e` (the built dist/ run as
  * the runner runs it, against the simulator over HTTP, in minutes). `npm test` runs both;
  * `npm run test:unit` and `npm run test:e2e` one each (`--project`).
  */
@@ -14,7 +14,6 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/simulator/**'],
       reporter: ['text', 'text-summary']
     },
     projects: [
@@ -22,7 +21,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/**/*.test.ts', 'simulator/**/*.test.ts'],
+          include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**']
         }
       },

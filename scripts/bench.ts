@@ -31,7 +31,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
-import { Simulator, seededRandom } from '../src/simulator/server.js'
+import { Simulator, seededRandom } from '../simulator/server.js'
 import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
 import { runStep, stepEnv } from './local-runner.js'

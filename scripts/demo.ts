@@ -4,7 +4,7 @@
  * (`if: failure()`) restores the server from the backup step 1 made, waits until it is active, and
  * then until the app on it answers its health check again (the simulator's app boots for 3 s).
  */
-import { Simulator } from '../src/simulator/server.js'
+import { Simulator } from '../simulator/server.js'
 import { type StepResult, runStep } from './local-runner.js'
 
 const SERVER_ID = 12345

@@ -10,7 +10,7 @@
  */
 import { appendFileSync } from 'node:fs'
 import { isOwnRepository, parseTag } from '../src/description.js'
-import type { BackupView, Simulator, SimulatorOptions } from '../src/simulator/server.js'
+import type { BackupView, Simulator, SimulatorOptions } from '../simulator/server.js'
 import type { RunContext } from '../src/context.js'
 import { canonical } from '../src/untrusted.js'
 import type { StepOptions, StepResult } from './local-runner.js'

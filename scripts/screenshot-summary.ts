@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { marked } from 'marked'
-import { Simulator } from '../src/simulator/server.js'
+import { Simulator } from '../simulator/server.js'
 import { runStep } from './local-runner.js'
 import { ROOT } from './root.js'
 

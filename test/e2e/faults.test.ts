@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Fault, Simulator } from '../../src/simulator/server.js'
+import type { Fault, Simulator } from '../../simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
 import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'

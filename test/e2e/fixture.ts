@@ -1,5 +1,5 @@
 import { afterEach, expect } from 'vitest'
-import { type SimulatorOptions, Simulator } from '../../src/simulator/server.js'
+import { type SimulatorOptions, Simulator } from '../../simulator/server.js'
 import { type StepOptions, type StepResult, runStep } from '../../scripts/local-runner.js'
 import { canonical } from '../../src/untrusted.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { EchoEncoding, EchoPlace, Simulator } from '../../src/simulator/server.js'
+import type { EchoEncoding, EchoPlace, Simulator } from '../../simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
 import * as fixture from './fixture.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Simulator } from '../../src/simulator/server.js'
+import type { Simulator } from '../../simulator/server.js'
 import { SERVER_ID, backupPosts, errorLine, simulator, step } from './fixture.js'
 
 const OTHER_SERVER = 67890

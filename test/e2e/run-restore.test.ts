@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { LOCAL_GITHUB_TOKEN, type StepResult } from '../../scripts/local-runner.js'
-import { type FakeJob, type FakeRun, FakeGitHub } from '../../src/simulator/github.js'
-import type { Simulator } from '../../src/simulator/server.js'
+import { type FakeJob, type FakeRun, FakeGitHub } from '../../simulator/github.js'
+import type { Simulator } from '../../simulator/server.js'
 import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.js'
 
 /**

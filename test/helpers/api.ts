@@ -1,15 +1,8 @@
-import type { Backup } from '../../src/api-types.js'
+/** Where the unit tests' VpsOrgClient sends its requests (the action's default api_url). */
+export const ORIGIN = 'https://admin.vps.org'
+export const API = `${ORIGIN}/api/v1`
 
-/** Backup 502 of server 12345, completed, as the API shows it; `overrides` on top. */
-export function backup(overrides: Partial<Backup> = {}): Backup {
-  return {
-    id: 502,
-    server: { id: 12345, name: 'web-server-01' },
-    backup_type: 'manual',
-    status: 'completed',
-    size_mb: 4456,
-    created_at: '2025-01-16T15:45:00Z',
-    description: 'Pre-deployment backup [gha:acme/shop#9876543210]',
-    ...overrides
-  }
-}
+/** The paths the modes use, on server 12345. */
+export const BACKUPS = '/api/v1/backups/'
+export const SERVER = '/api/v1/servers/12345/'
+export const RESTORE = '/api/v1/servers/12345/restore/'

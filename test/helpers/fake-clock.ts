@@ -40,4 +40,4 @@ export function fakeClock(start = EPOCH): FakeClock {
 }
 
 /** The simulator's seeded PRNG, for reproducible "random" jitter. */
-export { seededRandom } from '../../src/simulator/server.js'
+export { seededRandom } from '../../simulator/server.js'

@@ -3,28 +3,28 @@ import { runBackup } from '../../src/backup.js'
 import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { runRestore } from '../../src/restore.js'
-import { rejection } from '../helpers/context.js'
-import type { FakeVpsOrg } from './fake-vpsorg.js'
-import { RUN, closeAgents, connectionReset, setup } from './fake-runtime.js'
+import { overrideFields } from '../../simulator/faults.js'
+import { BACKUPS } from '../helpers/api.js'
+import { RUN, closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import { STEP } from '../helpers/run-context.js'
+import { type InProcessApi, connectionReset } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/backup.ts (docs/mutation.md). */
 
-const BACKUPS = '/api/v1/backups/'
-/** sha256('deploy/backup'), first 8 hex: the step key of setup()'s context. */
-const STEP = 'd45f646c'
 const tagged = (repository: string, run: string, attempt: number, step = STEP) =>
   `Pre-deployment backup [gha:${repository}#${run}/${attempt}/${step}/aaaaaaa1]`
 
 afterEach(closeAgents)
 
 /** Every listing of backups asked the API for manual backups only. */
-function listedManualOnly(api: FakeVpsOrg): void {
+function listedManualOnly(api: InProcessApi): void {
   const lists = api.made('GET', BACKUPS)
   expect(lists.length).toBeGreaterThan(0)
   for (const list of lists) expect(list.url.searchParams.get('backup_type')).toBe('manual')
 }
 
-const cap = (api: FakeVpsOrg, ownCount: number) => {
+const cap = (api: InProcessApi, ownCount: number) => {
   for (let i = 0; i < 10; i++) {
     api.addBackup({
       id: 501 + i,
@@ -32,7 +32,7 @@ const cap = (api: FakeVpsOrg, ownCount: number) => {
         i < ownCount
           ? `Pre-deployment backup of acme/shop (run ${i}) [gha:acme/shop#${i}]`
           : `Pre-deployment backup [gha:other/shop#${i}]`,
-      created_at: `2025-01-${String(2 + i).padStart(2, '0')}T10:00:00Z`
+      createdAt: `2025-01-${String(2 + i).padStart(2, '0')}T10:00:00Z`
     })
   }
 }
@@ -47,7 +47,7 @@ describe('runBackup, as the log tells it', () => {
     expect(info).toContain(`Backup 600 of server 12345 created: "${rt.settings.description}"`)
     expect(info).toContain('Backup 600: in_progress (0s)')
     expect(info.at(-1)).toBe(
-      `Backup 600 completed in ${formatDuration(clock.now() - start)}: 2048 MB.`
+      `Backup 600 completed in ${formatDuration(clock.now() - start)}: 4400 MB.`
     )
     listedManualOnly(api)
   })
@@ -60,7 +60,8 @@ describe('runBackup, as the log tells it', () => {
 
   it('reuses a completed backup without waiting, and logs an unknown size as ?', async () => {
     const { rt, api, log } = setup({}, { runAttempt: 2 })
-    api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1), size_mb: null })
+    api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1) })
+    api.hook = (request, fake) => overrideFields(fake.handle(request), { size_mb: null })
     await runBackup(rt)
     expect(log.of('group')).toEqual(['Create the backup'])
     expect(log.of('info')).toContain(
@@ -75,10 +76,10 @@ describe('runBackup, as the log tells it', () => {
       id: 550,
       description: tagged('acme/shop', RUN, 1),
       status: 'in_progress',
-      endsAt: clock.now() + 1e9
+      durationMs: 1e9
     })
     api.hook = (_, fake) => {
-      if (fake.made('GET', BACKUPS).length > 1) fake.backups.splice(0)
+      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
       return undefined
     }
     const start = clock.now()
@@ -105,7 +106,7 @@ describe('runBackup, what it reuses on a re-run', () => {
 
   it('never reuses an automatic backup', async () => {
     const { rt, api } = setup({}, { runAttempt: 2 })
-    api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1), backup_type: 'automatic' })
+    api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1), backupType: 'automatic' })
     await runBackup(rt)
     expect(rt.outcome.backup?.id).toBe(600)
   })
@@ -116,7 +117,7 @@ describe('runBackup, what it reuses on a re-run', () => {
   ])(
     'prefers a completed backup to a running one, whatever the order (%i listed first)',
     async (first, second) => {
-      const { rt, api, clock } = setup({}, { runAttempt: 2 })
+      const { rt, api } = setup({}, { runAttempt: 2 })
       const add = (id: number) =>
         api.addBackup(
           id === 560
@@ -124,7 +125,7 @@ describe('runBackup, what it reuses on a re-run', () => {
                 id,
                 description: tagged('acme/shop', RUN, 1),
                 status: 'in_progress',
-                endsAt: clock.now() + 1e9
+                durationMs: 1e9
               }
             : { id, description: tagged('acme/shop', RUN, 1) }
         )
@@ -268,12 +269,12 @@ describe('runBackup, finding a backup the API did not describe', () => {
 
 describe('awaitBackup (from a restore)', () => {
   it('follows an automatic backup still being made', async () => {
-    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
+    const { rt, api } = setup({ mode: 'restore', backup_id: '540' })
     api.addBackup({
       id: 540,
-      backup_type: 'automatic',
+      backupType: 'automatic',
       status: 'in_progress',
-      endsAt: clock.now() + 60_000
+      durationMs: 60_000
     })
     await runRestore(rt, 540)
     expect(rt.outcome.restored).toBe(true)
@@ -281,9 +282,9 @@ describe('awaitBackup (from a restore)', () => {
 
   it('says a backup that vanishes disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
-    api.addBackup({ id: 540, status: 'in_progress', endsAt: clock.now() + 1e9 })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
     api.hook = (_, fake) => {
-      if (fake.made('GET', BACKUPS).length > 1) fake.backups.splice(0)
+      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
       return undefined
     }
     const start = clock.now()

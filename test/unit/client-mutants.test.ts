@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { errorMessage, networkReason, parseRetryAfter } from '../../src/api-errors.js'
 import { dispatcherFor } from '../../src/dispatcher.js'
 import { ActionError } from '../../src/errors.js'
-import { rejection } from '../helpers/context.js'
-import { closeAgents, setup } from './fake-runtime.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill surviving mutants of src/client.ts (docs/mutation.md). */
 

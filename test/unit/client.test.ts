@@ -7,11 +7,10 @@ import { dispatcherFor } from '../../src/dispatcher.js'
 import { ActionError, ApiError, CancelledError, TransportError } from '../../src/errors.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'
+import { API, ORIGIN } from '../helpers/api.js'
 import { backup } from '../helpers/backup.js'
-import { rejection } from '../helpers/context.js'
+import { rejection } from '../helpers/rejection.js'
 
-const ORIGIN = 'https://admin.vps.org'
-const API = `${ORIGIN}/api/v1`
 const TOKEN = 'vps_unit_test_token_0123456789'
 const HOUR = 3_600_000
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runDelete } from '../../src/delete.js'
-import { rejection } from '../helpers/context.js'
-import { closeAgents, setup } from './fake-runtime.js'
+import { BACKUPS } from '../helpers/api.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill the surviving mutants of src/delete.ts (docs/mutation.md). */
 
@@ -38,14 +39,14 @@ describe('runDelete', () => {
 
   it('a missing backup is not taken for another server’s because another backup is there', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
-    api.addBackup({ id: 777, server: { id: 999, name: 'someone-else' } })
+    api.addBackup({ id: 777, serverId: 999 })
     await runDelete(rt, 501)
     expect(rt.outcome.status).toBe('not_found')
   })
 
   it('waits for a backup being made in a group, saying so', async () => {
-    const { rt, api, clock, log } = setup({ mode: 'delete', backup_id: '501' })
-    api.addBackup({ id: 501, status: 'pending', endsAt: clock.now() + 60_000 })
+    const { rt, api, log } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501, status: 'in_progress', runningStatus: 'pending', durationMs: 60_000 })
     await runDelete(rt, 501)
     expect(log.of('info')).toContain(
       'Backup 501 of server 12345 is still being made (pending): waiting for it to finish.'
@@ -55,9 +56,9 @@ describe('runDelete', () => {
 
   it('says a backup that vanishes while being made disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
-    api.addBackup({ id: 501, status: 'pending', endsAt: clock.now() + 1e9 })
+    api.addBackup({ id: 501, status: 'in_progress', runningStatus: 'pending', durationMs: 1e9 })
     api.hook = (_, fake) => {
-      if (fake.made('GET', '/api/v1/backups/').length > 1) fake.backups.splice(0)
+      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
       return undefined
     }
     const start = clock.now()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { composeDescription, isOwnRepository, parseTag, stepKey } from '../../src/description.js'
 import { type ActionsContext, readContext } from '../../src/context.js'
-import { PARSED, STEP, context } from '../helpers/context.js'
+import { PARSED, STEP, context } from '../helpers/run-context.js'
 
 describe('the description tag', () => {
   it('names the repository, run, attempt, step and nonce, and parses back', () => {

@@ -7,7 +7,7 @@ import { isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
 import { ROOT } from '../../scripts/root.js'
 import { INPUTS, parseInputs } from '../../src/inputs.js'
 import { OUTPUTS } from '../../src/outputs.js'
-import { context } from '../helpers/context.js'
+import { context } from '../helpers/run-context.js'
 
 const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
   inputs: Record<string, unknown>

@@ -14,7 +14,7 @@ import { healthOutcome, renderHealth } from '../../src/summary.js'
 import { adaptivePolicy } from '../../src/wait.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
-import { rejection } from '../helpers/context.js'
+import { rejection } from '../helpers/rejection.js'
 
 const WEB: HealthCheck = { kind: 'http', target: 'https://shop.example.com/health' }
 const DB: HealthCheck = {

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml'
 import { MAX_DESCRIPTION, parseTag } from '../../src/description.js'
 import { InputError } from '../../src/errors.js'
 import { type Settings, parseInputs } from '../../src/inputs.js'
-import { STEP, TAG, context } from '../helpers/context.js'
+import { STEP, TAG, context } from '../helpers/run-context.js'
 import type { RunContext } from '../../src/context.js'
 
 /*

@@ -7,7 +7,7 @@ import {
   parseInputs,
   parsePositiveInteger
 } from '../../src/inputs.js'
-import { PARSED, TAG, context } from '../helpers/context.js'
+import { PARSED, TAG, context } from '../helpers/run-context.js'
 import type { RunContext } from '../../src/context.js'
 
 const TOKEN = 'vps_S3cr3tT0kenValue_do_not_print'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { stepOutputs } from '../../src/outputs.js'
 import type { Outcome } from '../../src/runtime.js'
-import { backup } from '../helpers/api.js'
+import { backup } from '../helpers/backup.js'
 
 /** The outputs of a backup step that ended with `outcome`, and the warnings given. */
 function outputs(outcome: Partial<Outcome>): {
@@ -17,7 +17,7 @@ function outputs(outcome: Partial<Outcome>): {
 
 describe('stepOutputs', () => {
   it('sets every output of a completed backup', () => {
-    expect(outputs({ backup: backup({ size_mb: 4456.5 }), status: 'completed' })).toEqual({
+    expect(outputs({ backup: backup(502, { size_mb: 4456.5 }), status: 'completed' })).toEqual({
       values: {
         backup_id: '502',
         status: 'completed',
@@ -47,7 +47,7 @@ describe('stepOutputs', () => {
     ['server_name', { server: { id: 12345, name: 'web\nserver' } }],
     ['server_name', { server: { id: 12345, name: 'x'.repeat(256) } }]
   ])('leaves %s unset, with a warning, for %j', (name, overrides) => {
-    const { values, warnings } = outputs({ backup: backup(overrides), status: 'completed' })
+    const { values, warnings } = outputs({ backup: backup(502, overrides), status: 'completed' })
     expect(values[name]).toBeUndefined()
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^Output ${name} is not set: `))])
   })
@@ -59,7 +59,10 @@ describe('stepOutputs', () => {
   })
 
   it('warns when a completed backup has no size (the API sent no number)', () => {
-    const { values, warnings } = outputs({ backup: backup({ size_mb: null }), status: 'completed' })
+    const { values, warnings } = outputs({
+      backup: backup(502, { size_mb: null }),
+      status: 'completed'
+    })
     expect(values.size_mb).toBeUndefined()
     expect(warnings).toEqual([
       'Output size_mb is not set: the API gave no size in MB (a number) for the backup.'
@@ -67,7 +70,7 @@ describe('stepOutputs', () => {
   })
 
   it('sets no size and gives no warning for a backup still running', () => {
-    const running = backup({ status: 'in_progress', size_mb: null })
+    const running = backup(502, { status: 'in_progress', size_mb: null })
     expect(outputs({ backup: running, status: 'in_progress' }).warnings).toEqual([])
   })
 

@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
 import { runRestore } from '../../src/restore.js'
-import { rejection } from '../helpers/context.js'
-import { answerPosts, closeAgents, connectionReset, setup } from './fake-runtime.js'
+import { overrideFields } from '../../simulator/faults.js'
+import { RESTORE, SERVER } from '../helpers/api.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import { answerPosts, connectionReset } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
-
-const RESTORE = '/api/v1/servers/12345/restore/'
-const SERVER = '/api/v1/servers/12345/'
 
 afterEach(closeAgents)
 
@@ -38,7 +38,8 @@ describe('runRestore, as the log tells it', () => {
 
   it('logs a backup without a description as ""', async () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
-    api.addBackup({ id: 501, description: null })
+    api.addBackup({ id: 501 })
+    api.hook = (request, fake) => overrideFields(fake.handle(request), { description: null })
     await runRestore(rt, 501)
     expect(log.of('info')).toContain(
       'Backup 501: manual, completed, created 2025-01-10T10:00:00Z, ""'
@@ -46,8 +47,8 @@ describe('runRestore, as the log tells it', () => {
   })
 
   it('waits for a running backup in a group of its own', async () => {
-    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '540' })
-    api.addBackup({ id: 540, status: 'in_progress', endsAt: clock.now() + 60_000 })
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '540' })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: 60_000 })
     await runRestore(rt, 540)
     expect(log.of('group')).toContain('Wait for backup 540 to complete')
   })
@@ -79,7 +80,7 @@ describe('runRestore, the answer to the request', () => {
     api.addBackup({ id: 501 })
     api.hook = (request, fake) =>
       request.method === 'POST'
-        ? { status: 200, body: { ...fake.server(), status: 'active' } }
+        ? { status: 200, body: { ...fake.model.serverJson(12345), status: 'active' } }
         : undefined
     await runRestore(rt, 501)
     expect(rt.outcome.restored).toBe(true)
@@ -143,8 +144,11 @@ describe('runRestore, the answer to the request', () => {
         fake.made('POST', RESTORE).length
       ) {
         const reply = fake.handle(request)
-        const server = fake.servers.get(12345)!
-        if (server.restoreEndsAt !== undefined) server.restoreEndsAt = clock.now() + 100
+        // The restore, seen running, ends 100 ms later.
+        const restore = fake.model.restores[0]
+        if (restore && fake.model.server(12345).status === 'restoring') {
+          restore.durationMs = clock.now() + 100 - restore.at
+        }
         return reply
       }
       return undefined
@@ -159,11 +163,15 @@ describe('runRestore, the answer to the request', () => {
   it('after a lost answer, a server whose status changed (same updated_at) is an unknown outcome', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    delete api.servers.get(12345)!.updated_at
+    // An API that shows no updated_at.
     api.hook = (request, fake) => {
-      if (request.method !== 'POST') return undefined
-      fake.servers.get(12345)!.status = 'stopped'
-      throw connectionReset()
+      if (request.method === 'POST') {
+        fake.model.setServerStatus(12345, 'stopped')
+        throw connectionReset()
+      }
+      const reply = fake.handle(request)
+      delete (reply.body as Record<string, unknown>).updated_at
+      return reply
     }
     const error = await rejection(runRestore(rt, 501))
     expect(error).toBeInstanceOf(ActionError)
@@ -186,11 +194,12 @@ describe('runRestore, the answer to the request', () => {
 
 describe('runRestore, following the server', () => {
   it('waits out a restore already running, saying so once and while it lasts', async () => {
-    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    const server = api.servers.get(12345)!
-    server.status = 'restoring'
-    server.restoreEndsAt = clock.now() + 90_000
+    // Another restore, of 90 s, started a moment ago.
+    api.restoreDurationMs = 90_000
+    api.model.restore(12345, 501)
+    api.restoreDurationMs = 2 * 60_000
     await runRestore(rt, 501)
     const info = log.of('info')
     expect(
@@ -206,7 +215,7 @@ describe('runRestore, following the server', () => {
   it('times its looks from the request, not from the step’s start', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
     const ready = clock.now() + 20 * 60_000
-    api.addBackup({ id: 540, status: 'in_progress', endsAt: ready })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: ready - clock.now() })
     await runRestore(rt, 540)
     const requested = api.made('POST', RESTORE)[0]!.at
     expect(requested).toBeLessThanOrEqual(ready + 2 * 60_000)
@@ -216,20 +225,9 @@ describe('runRestore, following the server', () => {
   it('a queued restore seen under way and ended within the grace is done when it ends', async () => {
     const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    let startsAt = Infinity
-    api.hook = (request, fake) => {
-      if (request.method === 'POST') {
-        startsAt = clock.now() + 30_000
-        return { status: 202, body: { detail: 'Restore queued.' } }
-      }
-      if (clock.now() >= startsAt) {
-        startsAt = Infinity
-        const server = fake.servers.get(12345)!
-        server.status = 'restoring'
-        server.restoreEndsAt = clock.now() + 10_000
-      }
-      return undefined
-    }
+    // Accepted, queued for 30 s, then 10 s of restoring.
+    api.options.restoreQueueMs = 30_000
+    api.restoreDurationMs = 10_000
     const start = clock.now()
     await runRestore(rt, 501)
     expect(clock.now() - start).toBeLessThan(55_000)

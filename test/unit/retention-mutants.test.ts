@@ -3,20 +3,19 @@ import type { Backup } from '../../src/api-types.js'
 import type { VpsOrgClient } from '../../src/client.js'
 import { ApiError, CancelledError } from '../../src/errors.js'
 import { deleteBackups, isCapRefusal, prune, pruneAfter } from '../../src/retention.js'
-import { rejection } from '../helpers/context.js'
-import { closeAgents, setup } from './fake-runtime.js'
-import type { FakeVpsOrg } from './fake-vpsorg.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import { own } from '../helpers/run-context.js'
+import type { InProcessApi } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/retention.ts (docs/mutation.md). */
 
 afterEach(closeAgents)
 
-const own = (run: string) =>
-  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
 /** The step's own backup (600) and an older one of the repository (501); returns the step's. */
-function ownAndOlder(api: FakeVpsOrg): Backup {
-  api.addBackup({ id: 501, description: own('1'), created_at: '2025-01-11T10:00:00Z' })
-  return api.addBackup({ id: 600, description: own('2'), created_at: '2025-01-12T10:00:00Z' })
+function ownAndOlder(api: InProcessApi): Backup {
+  api.addBackup({ id: 501, description: own('1'), createdAt: '2025-01-11T10:00:00Z' })
+  return api.addBackup({ id: 600, description: own('2'), createdAt: '2025-01-12T10:00:00Z' })
 }
 
 const refusal = (status: number, message: string) => new ApiError('create', status, message)
@@ -63,7 +62,7 @@ describe('deleteBackups', () => {
   it('does not record a backup already gone, and says so', async () => {
     const { rt, api, log } = setup()
     const backup = api.addBackup({ id: 501 })
-    api.backups.splice(0)
+    api.removeAllBackups()
     await deleteBackups(rt, [backup], 'for a reason')
     expect(rt.outcome.deleted).toEqual([])
     expect(log.of('info')).toContain(
@@ -93,7 +92,7 @@ describe('pruneAfter', () => {
       request.method === 'DELETE' && refused-- > 0 ? { status: 503, body: '' } : undefined
     await pruneAfter(rt, mine)
     expect(log.of('warning')).toEqual([])
-    expect(api.backups.map((b) => b.id)).toEqual([600])
+    expect(api.model.backups().map((b) => b.id)).toEqual([600])
   })
 
   it('lets a cancellation through', async () => {

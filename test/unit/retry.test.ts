@@ -3,6 +3,7 @@ import { systemClock } from '../../src/clock.js'
 import { ApiError, CancelledError, InputError, TransportError } from '../../src/errors.js'
 import { type RetryOptions, backoffDelay, isTransient, retry } from '../../src/retry.js'
 import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
+import { rejection } from '../helpers/rejection.js'
 
 const HOUR = 3_600_000
 
@@ -34,16 +35,6 @@ function failing(clock: FakeClock, errors: unknown[]) {
     return 'ok'
   }
   return { operation, calls }
-}
-
-/** The rejection of `promise`, or a failure if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('retry', () => {

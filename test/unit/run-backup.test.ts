@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Backup } from '../../src/api-types.js'
-import { backup } from '../helpers/backup.js'
 import { type ActionsContext, readContext } from '../../src/context.js'
 import { type JobStep, stepStarted } from '../../src/github.js'
 import { findRunBackup } from '../../src/run-backup.js'
-import { context } from '../helpers/context.js'
+import { backup } from '../helpers/backup.js'
+import { context } from '../helpers/run-context.js'
 
 /** A completed backup with this description, created at minute `id` of the hour. */
 const tagged = (id: number, description: string, overrides: Partial<Backup> = {}): Backup =>

@@ -10,6 +10,7 @@ import { stepOutputs } from '../../src/outputs.js'
 import type { Outcome } from '../../src/runtime.js'
 import { renderSummary } from '../../src/summary.js'
 import { canonical, neutralise } from '../../src/untrusted.js'
+import { API } from '../helpers/api.js'
 import { EPOCH, fakeClock } from '../helpers/fake-clock.js'
 
 /*
@@ -20,7 +21,6 @@ import { EPOCH, fakeClock } from '../helpers/fake-clock.js'
  */
 
 const TOKEN = 'vps_prop_test_token_0123456789'
-const API = 'https://admin.vps.org/api/v1'
 
 const hex = (c: string, width: number): string => c.charCodeAt(0).toString(16).padStart(width, '0')
 const tokenForms = fc.constantFrom(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
-import { backup } from '../helpers/api.js'
+import { backup } from '../helpers/backup.js'
 
 function report(overrides: Partial<Report> = {}): Report {
   return {
@@ -46,7 +46,9 @@ describe('renderSummary', () => {
   it('escapes HTML and Markdown in the description', () => {
     const description = '<script>alert(1)</script> | **bold** _em_ [x](javascript:alert(1))'
     const markdown = renderSummary(
-      report({ outcome: { backup: backup({ description }), status: 'completed', deleted: [] } })
+      report({
+        outcome: { backup: backup(502, { description }), status: 'completed', deleted: [] }
+      })
     )
     expect(markdown).not.toContain('<script>')
     expect(markdown).not.toContain('**bold**')
@@ -60,7 +62,9 @@ describe('renderSummary', () => {
   it('keeps a description with blank lines, a heading and a link inside its table cell', () => {
     const description = 'ok\n\n# Heading\r\n\r\n[link](https://evil.example)\u2029## Two'
     const markdown = renderSummary(
-      report({ outcome: { backup: backup({ description }), status: 'completed', deleted: [] } })
+      report({
+        outcome: { backup: backup(502, { description }), status: 'completed', deleted: [] }
+      })
     )
     const table = markdown.slice(markdown.indexOf('<table>'), markdown.indexOf('</table>'))
     expect(table).not.toMatch(/\n\s*\n/)
@@ -86,7 +90,11 @@ describe('renderSummary', () => {
   it('shows at most 1000 characters of one value', () => {
     const markdown = renderSummary(
       report({
-        outcome: { backup: backup({ description: 'é'.repeat(5000) }), status: 'x', deleted: [] }
+        outcome: {
+          backup: backup(502, { description: 'é'.repeat(5000) }),
+          status: 'x',
+          deleted: []
+        }
       })
     )
     expect(markdown).toContain(`<td>${'é'.repeat(999)}…</td>`)
@@ -96,7 +104,7 @@ describe('renderSummary', () => {
     const markdown = renderSummary(
       report({
         outcome: {
-          backup: backup({ server: { id: 12345, name: '<img src=x onerror=alert(1)>' } }),
+          backup: backup(502, { server: { id: 12345, name: '<img src=x onerror=alert(1)>' } }),
           deleted: []
         },
         error: 'Could not list: HTTP 502: <html>**gateway**</html>'
@@ -119,7 +127,7 @@ describe('renderSummary', () => {
 
   it.each(['in_progress', 'failed'])('shows no rollback snippet for a backup %s', (status) => {
     const markdown = renderSummary(
-      report({ outcome: { backup: backup({ status, size_mb: null }), status, deleted: [] } })
+      report({ outcome: { backup: backup(502, { status, size_mb: null }), status, deleted: [] } })
     )
     expect(snippet(markdown)).toBeUndefined()
     expect(markdown).not.toContain('backup_id: 502')
@@ -135,7 +143,7 @@ describe('renderSummary', () => {
   it('shows a failure with its message', () => {
     const markdown = renderSummary(
       report({
-        outcome: { backup: backup({ status: 'failed' }), status: 'failed', deleted: [] },
+        outcome: { backup: backup(502, { status: 'failed' }), status: 'failed', deleted: [] },
         error: 'The backup 502 of server 12345 failed on VPS.org'
       })
     )
@@ -163,7 +171,7 @@ describe('renderSummary', () => {
     const markdown = renderSummary(
       report({
         outcome: {
-          backup: backup({ status: 'in_progress', size_mb: null }),
+          backup: backup(502, { status: 'in_progress', size_mb: null }),
           status: 'in_progress',
           pending,
           deleted: []

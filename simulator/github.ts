@@ -122,6 +122,16 @@ export class FakeGitHub {
         repository: { full_name: run.repository }
       })
     }
+    const { body, headers } = this.#jobsPage(run, url, htmlUrl)
+    send(200, body, headers)
+  }
+
+  /** A page of the run's jobs, with a Link header to the next one. */
+  #jobsPage(
+    run: FakeRun,
+    url: URL,
+    htmlUrl: string
+  ): { body: unknown; headers: Record<string, string> } {
     const perPage = Math.min(
       Number(url.searchParams.get('per_page') ?? 30),
       this.#options.pageSize ?? 100
@@ -134,19 +144,16 @@ export class FakeGitHub {
       next.searchParams.set('page', String(page + 1))
       headers.link = `<${next.href}>; rel="next"`
     }
-    send(
-      200,
-      {
-        total_count: run.jobs.length,
-        jobs: jobs.map((job, i) => ({
-          id: run.id * 1000 + (page - 1) * perPage + i,
-          run_id: run.id,
-          name: job.name,
-          html_url: `${htmlUrl}/job/${i}`,
-          steps: job.steps.map((step, number) => ({ number: number + 1, ...step }))
-        }))
-      },
-      headers
-    )
+    const body = {
+      total_count: run.jobs.length,
+      jobs: jobs.map((job, i) => ({
+        id: run.id * 1000 + (page - 1) * perPage + i,
+        run_id: run.id,
+        name: job.name,
+        html_url: `${htmlUrl}/job/${i}`,
+        steps: job.steps.map((step, number) => ({ number: number + 1, ...step }))
+      }))
+    }
+    return { body, headers }
   }
 }

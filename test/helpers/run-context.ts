@@ -26,12 +26,6 @@ export const PARSED = {
   nonce: '0a1b2c3d'
 }
 
-/** The error `promise` rejects with; fails the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
-}
+/** The description a backup step of acme/shop wrote in run `run`, as v1.0.0 tagged it. */
+export const own = (run = '1111'): string =>
+  `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`

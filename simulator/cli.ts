@@ -1,7 +1,7 @@
 /**
  * Runs the VPS.org API simulator in the foreground, e.g. in the background of a workflow:
  *
- *   node lib/src/simulator/cli.js --port 8080 --backup-seconds 5 --server 12345:web-server-01
+ *   node lib/simulator/cli.js --port 8080 --backup-seconds 5 --server 12345:web-server-01
  *
  * With --app (or --app-boot-seconds / --app-fault), each server also runs an app for health
  * checks, printed as APP_<id>_HEALTH_URL=... and APP_<id>_TCP_URL=... lines.

@@ -1,0 +1,83 @@
+/** The simulator's options and records: what the model keeps and shows. */
+
+/** `in_progress` while running (or `runningStatus`), then `completed` or `failed`. */
+export type BackupStatus = 'in_progress' | 'completed' | 'failed' | (string & {})
+export type ServerStatus = 'active' | 'restoring' | 'error' | 'stopped' | 'suspended'
+export type BackupType = 'manual' | 'automatic'
+export type RestoreOutcome = 'active' | 'error' | 'stopped' | 'suspended'
+
+export interface ModelOptions {
+  /** Default [{ id: 12345, name: 'web-server-01' }]. */
+  servers?: Array<{ id: number; name: string; status?: ServerStatus }>
+  /** How long a created backup stays in_progress. Default 2000. */
+  backupDurationMs?: number
+  /** How long a server stays restoring. Default 3000. */
+  restoreDurationMs?: number
+  /** List results in a random order (see `seed`). */
+  shuffle?: boolean
+  /** Seed of the `shuffle` order; default random. */
+  seed?: number
+  /** 'accepted' (default): 202, restore runs in the background. 'sync': 200 with the server, finished. */
+  restoreResponse?: 'accepted' | 'sync'
+  /** An accepted restore waits this long, the server still `active`, before `restoring`. Default 0. */
+  restoreQueueMs?: number
+  /** A finished restore leaves the server's `updated_at` as it was (a fast restore that never bumps it). */
+  restoreKeepsUpdatedAt?: boolean
+  /** The status a running backup shows instead of `in_progress` (e.g. `pending`, `queued`). */
+  runningStatus?: string
+  /** The id of the first backup created. Default 500. */
+  firstBackupId?: number
+  /** Injectable clock (ms since epoch). Default Date.now. */
+  now?: () => number
+}
+
+export interface BackupRecord {
+  id: number
+  serverId: number
+  backupType: BackupType
+  description: string
+  /** ms since epoch */
+  createdAt: number
+  durationMs: number
+  outcome: 'completed' | 'failed'
+  sizeMb: number
+  deleted?: boolean
+  /** ms since epoch, when it was deleted. */
+  deletedAt?: number
+  /** The status it shows while running, instead of the simulator's. */
+  runningStatus?: string
+}
+
+export type BackupView = BackupRecord & { status: BackupStatus }
+
+export interface RestoreRecord {
+  at: number
+  serverId: number
+  backupId: number
+  /** How long it waited, queued, before it started (the server `active` meanwhile). */
+  queuedMs: number
+  durationMs: number
+  outcome: RestoreOutcome
+}
+
+export interface SimulatorEvent {
+  /** When the operation ended: its start + its duration. */
+  at: number
+  type: 'backup-completed' | 'backup-failed' | 'restore-finished' | 'restore-failed'
+  /** The backup's id for backup events, the server's id for restore events. */
+  id: number
+}
+
+/** What `addBackup` seeds. */
+export interface BackupSeed {
+  serverId: number
+  backupType?: BackupType
+  status?: BackupStatus
+  description?: string
+  createdAt?: number | string
+  sizeMb?: number
+  durationMs?: number
+  id?: number
+  /** The status it shows while running (with status 'in_progress'). */
+  runningStatus?: string
+}

@@ -1,0 +1,59 @@
+import { MockAgent } from 'undici'
+import type { RunContext } from '../../src/context.js'
+import { parseInputs } from '../../src/inputs.js'
+import { type Runtime, createRuntime } from '../../src/runtime.js'
+import { type FakeClock, fakeClock } from './fake-clock.js'
+import { type MemoryLogger, memoryLogger } from './memory-logger.js'
+import { context } from './run-context.js'
+import { InProcessApi } from './vpsorg.js'
+
+/** A Runtime over the simulator in-process, for the unit tests of the modes (backup, restore, delete). */
+
+export const TOKEN = 'vps_modes_test_token'
+export const RUN = context.runId
+
+export interface Setup {
+  rt: Runtime
+  api: InProcessApi
+  clock: FakeClock
+  log: MemoryLogger
+}
+
+const agents: MockAgent[] = []
+/** Closes the MockAgents setup() made: call it in afterEach. */
+export async function closeAgents(): Promise<void> {
+  await Promise.all(agents.splice(0).map((agent) => agent.close()))
+}
+
+/** A Runtime built as run() builds it (createRuntime), over the simulator in-process. */
+export function setup(
+  inputs: Record<string, string> = {},
+  overrides: Partial<RunContext> = {}
+): Setup {
+  const clock = fakeClock()
+  const api = new InProcessApi(clock, TOKEN)
+  const agent = new MockAgent()
+  agent.disableNetConnect()
+  agents.push(agent)
+  api.install(agent)
+  const log = memoryLogger()
+  const controller = new AbortController()
+  const ctx: RunContext = { ...context, runAttempt: 1, ...overrides }
+  const values: Record<string, string> = {
+    api_token: TOKEN,
+    server_id: '12345',
+    timeout: '2h',
+    ...inputs
+  }
+  const settings = parseInputs((name) => values[name] ?? '', ctx)
+  const rt = createRuntime({
+    settings,
+    context: ctx,
+    clock,
+    random: () => 0.5,
+    signal: controller.signal,
+    log,
+    dispatcher: agent
+  })
+  return { rt, api, clock, log }
+}
