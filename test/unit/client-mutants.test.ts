@@ -255,24 +255,25 @@ describe('VpsOrgClient: a cancelled workflow', () => {
 })
 
 describe('VpsOrgClient behind a proxy (dispatcherFor)', () => {
-  it('names a proxy that asks for credentials (407), and does not retry', async () => {
-    const proxy = await refusingProxy(407)
+  it.each([
+    [
+      'asks for credentials (407), and does not retry',
+      407,
+      'the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY',
+      1
+    ],
+    [
+      'refuses otherwise (403): a network error, retried',
+      403,
+      'network error: UND_ERR_ABORTED Proxy response (403) !== 200 when HTTP Tunneling',
+      5
+    ]
+  ])('says when the proxy %s', async (_, status, reason, attempts) => {
+    const proxy = await refusingProxy(status)
     const { vps } = client('https://admin.vps.org', {}, { HTTPS_PROXY: proxy.url })
     const error = await rejection(vps.getServer(12345))
-    expect(error.message).toBe(
-      'Could not read the status of server 12345: the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY'
-    )
-    expect(proxy.requests).toEqual(['CONNECT admin.vps.org:443'])
-  })
-
-  it('takes another refusal of the proxy (403) for a network error, and retries it', async () => {
-    const proxy = await refusingProxy(403)
-    const { vps } = client('https://admin.vps.org', {}, { HTTPS_PROXY: proxy.url })
-    const error = await rejection(vps.getServer(12345))
-    expect(error.message).toBe(
-      'Could not read the status of server 12345: network error: UND_ERR_ABORTED Proxy response (403) !== 200 when HTTP Tunneling'
-    )
-    expect(proxy.requests).toHaveLength(5)
+    expect(error.message).toBe(`Could not read the status of server 12345: ${reason}`)
+    expect(proxy.requests).toEqual(Array(attempts).fill('CONNECT admin.vps.org:443'))
   })
 
   it.each([
