@@ -373,6 +373,15 @@ describe('VpsOrgClient: a listing that cannot be read', () => {
     expect(api.requests).toEqual([`GET ${LIST}`])
   })
 
+  it('reads no page once maxListBytes are read, to the byte, and logs each page it asks for', async () => {
+    const page = JSON.stringify({ results: [backup(501)], next: `${LIST}&page=2` })
+    const api = await localApi(replying([200, page]))
+    const { vps, log } = client(api.url, { maxListBytes: Buffer.byteLength(page) })
+    const error = await rejection(vps.listBackups(12345))
+    expect(error.message).toContain(`list goes on after 1 pages (${Buffer.byteLength(page)} bytes)`)
+    expect(log.of('debug')).toEqual([`GET ${LIST}`, `GET ${LIST} -> 200`])
+  })
+
   it('reads no page that would start at the deadline', async () => {
     const { api, clock } = await paginating((url, n) => `${url}${LIST}&page=${n + 1}`)
     // Each page takes 4 s: the third would start at the deadline.
