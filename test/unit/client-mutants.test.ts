@@ -1,8 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { once } from 'node:events'
+import {
+  type RequestListener,
+  type Server as HttpServer,
+  STATUS_CODES,
+  createServer
+} from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { errorMessage, networkReason, parseRetryAfter } from '../../src/api-errors.js'
+import { type ClientOptions, VpsOrgClient } from '../../src/client.js'
 import { dispatcherFor } from '../../src/dispatcher.js'
-import { ActionError } from '../../src/errors.js'
+import { ActionError, CancelledError } from '../../src/errors.js'
+import { isTransient } from '../../src/retry.js'
+import { backup } from '../helpers/backup.js'
+import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { memoryLogger } from '../helpers/memory-logger.js'
 import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill surviving mutants of src/client.ts (docs/mutation.md). */
@@ -116,5 +130,261 @@ describe('VpsOrgClient, as its errors and the debug log tell it', () => {
       'GET /api/v1/servers/12345/',
       'GET /api/v1/servers/12345/ -> 200'
     ])
+  })
+})
+
+const SERVER_PATH = '/api/v1/servers/12345/'
+const SERVER = {
+  id: 12345,
+  name: 'web-server-01',
+  status: 'active',
+  updated_at: '2025-01-15T10:20:00Z'
+}
+
+const closers: (() => Promise<void>)[] = []
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()))
+})
+
+/** An HTTP server on a local port; `requests` counts what it received (CONNECTs included). */
+async function listen(server: HttpServer): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = []
+  server.prependListener('request', (req) => requests.push(`${req.method} ${req.url}`))
+  server.prependListener('connect', (req) => requests.push(`CONNECT ${req.url}`))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  closers.push(async () => {
+    server.closeAllConnections()
+    server.close()
+    await once(server, 'close')
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
+}
+
+/** A VPS.org API on a local port that answers with `handle`. */
+function localApi(handle: RequestListener) {
+  return listen(createServer(handle))
+}
+
+/** A proxy on a local port that refuses every tunnel with `status`. */
+function refusingProxy(status: number) {
+  const proxy = createServer()
+  proxy.on('connect', (_req, socket: Duplex) => {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\n\r\n`)
+  })
+  return listen(proxy)
+}
+
+/** A VpsOrgClient as the action makes it: its dispatcher from `env` (dispatcherFor). */
+function client(
+  apiUrl: string,
+  { clock = fakeClock(), ...options }: Partial<ClientOptions> & { clock?: FakeClock } = {},
+  env: NodeJS.ProcessEnv = {}
+) {
+  // EnvHttpProxyAgent prints an "experimental" warning.
+  vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+  const dispatcher = dispatcherFor(env)
+  closers.push(() => dispatcher.close())
+  const log = memoryLogger()
+  const controller = new AbortController()
+  const vps = new VpsOrgClient({
+    apiUrl: `${apiUrl}/api/v1`,
+    token: 'vps_client_mutants_token',
+    dispatcher,
+    clock,
+    random: () => 1,
+    signal: controller.signal,
+    deadline: clock.now() + 3_600_000,
+    log,
+    userAgent: 'vpsorg-backup-action/test',
+    ...options
+  })
+  return { vps, clock, log, controller }
+}
+
+/** Answers each request with the next of `replies` (status and body as it is); the last repeats. */
+function replying(...replies: [number, string][]): RequestListener {
+  let i = 0
+  return (_req, res) => {
+    const [status, body] = replies[Math.min(i++, replies.length - 1)]!
+    res.writeHead(status, { 'content-type': 'application/json' }).end(body)
+  }
+}
+
+/** Answers after 2.5 s (a hung request, but one that fails a test quickly if it is waited for). */
+const slow: RequestListener = (_req, res) => {
+  const timer = setTimeout(() => res.end(JSON.stringify(SERVER)), 2500)
+  res.on('close', () => clearTimeout(timer))
+}
+
+describe('VpsOrgClient: a request that takes too long', () => {
+  it('gives a request a third of the time left (at least 1 s), and retries it once timed out', async () => {
+    const api = await localApi(slow)
+    // 4 s left: 1333 ms for the first request; after a 1 s sleep, 3 s left: the 1 s floor.
+    const { vps, log } = client(api.url, { deadline: EPOCH + 4000, maxAttempts: 2 })
+    const error = await rejection(vps.getServer(12345))
+    expect(log.of('info')).toEqual([
+      'Could not read the status of server 12345: no answer within 1.3s; retrying in 1s (attempt 2 of 2)'
+    ])
+    expect(error.message).toBe('Could not read the status of server 12345: no answer within 1s')
+    expect(api.requests).toEqual([`GET ${SERVER_PATH}`, `GET ${SERVER_PATH}`])
+  })
+
+  it('gives a request at most requestTimeoutMs', async () => {
+    const api = await localApi(slow)
+    const { vps } = client(api.url, { requestTimeoutMs: 1200, maxAttempts: 1 })
+    const error = await rejection(vps.getServer(12345))
+    expect(error.message).toBe('Could not read the status of server 12345: no answer within 1.2s')
+  })
+})
+
+describe('VpsOrgClient: a cancelled workflow', () => {
+  it('stops a request under way at once, and says nothing of a retry', async () => {
+    const api = await localApi(slow)
+    const { vps, log, controller } = client(api.url)
+    const pending = rejection(vps.getServer(12345))
+    await vi.waitFor(() => expect(api.requests).toHaveLength(1))
+    controller.abort()
+    expect(await pending).toBeInstanceOf(CancelledError)
+    expect(log.of('info')).toEqual([])
+  })
+})
+
+describe('VpsOrgClient behind a proxy (dispatcherFor)', () => {
+  it.each([
+    [
+      'asks for credentials (407), and does not retry',
+      407,
+      'the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY',
+      1
+    ],
+    [
+      'refuses otherwise (403): a network error, retried',
+      403,
+      'network error: UND_ERR_ABORTED Proxy response (403) !== 200 when HTTP Tunneling',
+      5
+    ]
+  ])('says when the proxy %s', async (_, status, reason, attempts) => {
+    const proxy = await refusingProxy(status)
+    const { vps } = client('https://admin.vps.org', {}, { HTTPS_PROXY: proxy.url })
+    const error = await rejection(vps.getServer(12345))
+    expect(error.message).toBe(`Could not read the status of server 12345: ${reason}`)
+    expect(proxy.requests).toEqual(Array(attempts).fill('CONNECT admin.vps.org:443'))
+  })
+
+  it.each([
+    ['NO_PROXY', { NO_PROXY: '127.0.0.1' }],
+    ['no_proxy', { no_proxy: '127.0.0.1' }],
+    ['no_proxy before NO_PROXY', { no_proxy: '127.0.0.1', NO_PROXY: 'other.example' }]
+  ])('goes to a host in %s directly', async (_, noProxy) => {
+    const proxy = await refusingProxy(407)
+    const api = await localApi(replying([200, JSON.stringify(SERVER)]))
+    const { vps } = client(api.url, {}, { HTTP_PROXY: proxy.url, ...noProxy })
+    await expect(vps.getServer(12345)).resolves.toEqual(SERVER)
+    expect(proxy.requests).toEqual([])
+    expect(api.requests).toEqual([`GET ${SERVER_PATH}`])
+  })
+
+  it('goes through the proxy to a host not in NO_PROXY', async () => {
+    const proxy = await refusingProxy(407)
+    const api = await localApi(replying([200, JSON.stringify(SERVER)]))
+    const { vps } = client(api.url, {}, { HTTP_PROXY: proxy.url, NO_PROXY: 'other.example' })
+    expect((await rejection(vps.getServer(12345))).message).toContain('HTTP 407')
+    expect(api.requests).toEqual([])
+  })
+})
+
+describe('VpsOrgClient: what an answer’s body and status mean', () => {
+  it('takes a blank 2xx body for no body', async () => {
+    const api = await localApi(replying([202, ' \r\n ']))
+    const { vps } = client(api.url)
+    await expect(vps.restore(12345, 501)).resolves.toEqual({})
+  })
+
+  it('retries a 2xx whose body is not JSON (a cut answer)', async () => {
+    const api = await localApi(replying([200, '{"id": 12345, '], [200, JSON.stringify(SERVER)]))
+    const { vps, log } = client(api.url)
+    await expect(vps.getServer(12345)).resolves.toEqual(SERVER)
+    expect(log.of('info')).toEqual([
+      'Could not read the status of server 12345: HTTP 200 with a body that is not JSON; retrying in 1s (attempt 2 of 5)'
+    ])
+  })
+
+  it('takes a body of exactly maxBodyBytes', async () => {
+    const body = JSON.stringify(SERVER)
+    const api = await localApi(replying([200, body]))
+    const { vps } = client(api.url, { maxBodyBytes: Buffer.byteLength(body) })
+    await expect(vps.getServer(12345)).resolves.toEqual(SERVER)
+  })
+
+  it.each([
+    [399, 'the API answered HTTP 399 (a redirection), an answer the action cannot use'],
+    [499, 'HTTP 499: empty response']
+  ])('describes an unknown status %d without a body', async (status, expected) => {
+    const api = await localApi(replying([status, '']))
+    const { vps } = client(api.url)
+    const error = await rejection(vps.getServer(12345))
+    expect(error.message).toContain(`Could not read the status of server 12345: ${expected}`)
+  })
+})
+
+describe('VpsOrgClient: a listing that cannot be read', () => {
+  const LIST = '/api/v1/backups/?server_id=12345'
+
+  /** An API whose every list page links to `next(api URL, page number)`, each read taking 4 s. */
+  async function paginating(next: (url: string, n: number) => string) {
+    const clock = fakeClock()
+    let n = 0
+    const api = await localApi((_req, res) => {
+      clock.advance(4000)
+      res.end(JSON.stringify({ results: [backup(500 + n)], next: next(api.url, ++n) }))
+    })
+    return { api, clock }
+  }
+
+  it.each([
+    ['paginates in a loop', (url: string) => `${url}${LIST}`, {}, /paginates in a loop/],
+    [
+      'goes on past maxPages',
+      (url: string, n: number) => `${url}${LIST}&page=${n + 1}`,
+      { maxPages: 1 },
+      /list goes on after 1 pages/
+    ]
+  ])('is not worth another attempt when the API %s', async (_, next, options, message) => {
+    const { api, clock } = await paginating(next)
+    const { vps } = client(api.url, { ...options, clock })
+    const error = await rejection(vps.listBackups(12345))
+    expect(error.message).toMatch(message)
+    expect(isTransient(error)).toBe(false)
+    expect(api.requests).toEqual([`GET ${LIST}`])
+  })
+
+  it('is not worth another attempt when a page is not the documented shape', async () => {
+    const api = await localApi(replying([200, JSON.stringify({ results: [{ id: 'x' }] })]))
+    const { vps } = client(api.url)
+    const error = await rejection(vps.listBackups(12345))
+    expect(error.message).toContain('the answer does not have the shape the API documents')
+    expect(isTransient(error)).toBe(false)
+    expect(api.requests).toEqual([`GET ${LIST}`])
+  })
+
+  it('reads no page once maxListBytes are read, to the byte, and logs each page it asks for', async () => {
+    const page = JSON.stringify({ results: [backup(501)], next: `${LIST}&page=2` })
+    const api = await localApi(replying([200, page]))
+    const { vps, log } = client(api.url, { maxListBytes: Buffer.byteLength(page) })
+    const error = await rejection(vps.listBackups(12345))
+    expect(error.message).toContain(`list goes on after 1 pages (${Buffer.byteLength(page)} bytes)`)
+    expect(log.of('debug')).toEqual([`GET ${LIST}`, `GET ${LIST} -> 200`])
+  })
+
+  it('reads no page that would start at the deadline', async () => {
+    const { api, clock } = await paginating((url, n) => `${url}${LIST}&page=${n + 1}`)
+    // Each page takes 4 s: the third would start at the deadline.
+    const { vps } = client(api.url, { clock, deadline: clock.now() + 8000 })
+    const error = await rejection(vps.listBackups(12345))
+    expect(error.message).toMatch(
+      /^Could not list the backups of server 12345: the list did not end within timeout after 2 pages \(\d+ bytes\)$/
+    )
+    expect(api.requests).toHaveLength(2)
   })
 })
