@@ -75,11 +75,17 @@ function decodeOnce(text: string): string {
     )
 }
 
-/** The text with every encoding above decoded, repeatedly (for `&amp;#95;` and the like). */
-export function canonical(text: string): string {
-  let current = text
+/**
+ * The text with every encoding above decoded, repeatedly (for `&amp;#95;` and the like).
+ * `each` is applied to the text as written and after every round of decoding.
+ */
+export function canonical(
+  text: string,
+  each: (stage: string) => string = (stage) => stage
+): string {
+  let current = each(text)
   for (let round = 0; round < 5; round++) {
-    const next = decodeOnce(current)
+    const next = each(decodeOnce(current))
     if (next === current) break
     current = next
   }
@@ -111,21 +117,26 @@ export type Scrub = (text: string) => string
 /**
  * A function that removes `secret` from a server's text: literally, in any case, and in the
  * encodings an echoing server or proxy uses (HTML entities, percent-encoding, JSON escapes,
- * full-width or zero-width tricks, base64, hex). Text that holds it only in an encoded form is
- * returned decoded, with the secret replaced by `***`; other text is returned as it is.
+ * full-width or zero-width tricks, base64, hex). Text that holds it in any form is returned
+ * decoded, with the secret replaced by `***`; other text is returned as it is.
+ *
+ * The secret is masked at every stage of decoding, not only at the end: decoding a neighbour can
+ * build an encoded form (`%37%36` before the rest of the token in hex) or break one up (`%76`
+ * before it becomes `v`).
  */
 export function scrubber(secret: string): Scrub {
   if (!secret) return (text) => text
-  const plain = new RegExp(
-    [...new Set([secret, secret.normalize('NFKC')])].map(escapeRegExp).join('|'),
-    'gi'
-  )
-  const encoded = new RegExp(encodedForms(secret).map(escapeRegExp).join('|') || '(?!)', 'gi')
+  const forms = [...new Set([secret, secret.normalize('NFKC')]), ...encodedForms(secret)]
+  const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'gi')
   return (text) => {
-    const decoded = canonical(text)
-    plain.lastIndex = 0
-    const masked = plain.test(decoded) ? decoded.replace(plain, '***') : text
-    return masked.replace(encoded, '***')
+    let found = false
+    const masked = canonical(text, (stage) =>
+      stage.replace(pattern, () => {
+        found = true
+        return '***'
+      })
+    )
+    return found ? masked : text
   }
 }
 

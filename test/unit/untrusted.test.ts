@@ -30,6 +30,7 @@ describe('neutralise', () => {
 
 describe('scrubber', () => {
   const scrub = scrubber(TOKEN)
+  const hex = (text: string): string => Buffer.from(text).toString('hex')
   const entities = (text: string, form: (c: string) => string): string =>
     [...text].map((c) => (/\w/.test(c) ? form(c) : c)).join('')
 
@@ -51,7 +52,10 @@ describe('scrubber', () => {
     ['base64', Buffer.from(TOKEN).toString('base64')],
     ['base64 after one byte', Buffer.from(`x${TOKEN}`).toString('base64')],
     ['base64 after two bytes', Buffer.from(`Bearer ${TOKEN}`).toString('base64')],
-    ['base64url after two bytes', Buffer.from(`xy${TOKEN}`).toString('base64url')]
+    ['base64url after two bytes', Buffer.from(`xy${TOKEN}`).toString('base64url')],
+    // Decoding a neighbour breaks the hex up (%76 becomes v), or builds it (%37%36 becomes 76).
+    ['hex after its first byte percent-encoded, then raw', `%76${hex(TOKEN.slice(1))}${TOKEN}`],
+    ['hex whose first byte is percent-encoded digits', `%37%36${hex(TOKEN.slice(1))}`]
   ])('removes the token in %s', (_, text) => {
     const scrubbed = scrub(text)
     expect(scrubbed).toContain('***')
@@ -65,6 +69,11 @@ describe('scrubber', () => {
     for (const text of ['Server is busy.', 'a &amp; b %41 \\u0041', '<b>x</b>', '']) {
       expect(scrub(text)).toBe(text)
     }
+  })
+
+  it('leaves no part of the hex form behind', () => {
+    const scrubbed = scrub(`%76${hex(TOKEN.slice(1))}${TOKEN}`)
+    expect(scrubbed).not.toContain(hex(TOKEN.slice(1, 12)))
   })
 
   it('decodes a text holding the token only encoded, and masks it', () => {
