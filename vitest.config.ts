@@ -22,7 +22,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**']
+          exclude: ['test/e2e/**'],
+          // In-process and CPU-bound: one worker per core (vitest leaves one core free by default).
+          maxWorkers: '100%',
+          sequence: { groupOrder: 0 }
         }
       },
       {
@@ -30,6 +33,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // After the unit tests, with vitest's default workers: each test runs the action in a
+          // child process, timed against the simulator.
+          sequence: { groupOrder: 1 },
           // Builds dist/ first when it is older than its sources.
           globalSetup: ['test/e2e/build-dist.ts']
         }
