@@ -8,7 +8,6 @@ export const modules = {
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   CONFIRM_INTERVAL_MS: () => (/* binding */ CONFIRM_INTERVAL_MS),
-/* harmony export */   PROBE_TIMEOUT_MS: () => (/* binding */ PROBE_TIMEOUT_MS),
 /* harmony export */   awaitHealthy: () => (/* binding */ awaitHealthy),
 /* harmony export */   checkHealth: () => (/* binding */ checkHealth),
 /* harmony export */   newHealthReport: () => (/* binding */ newHealthReport),
@@ -21,8 +20,6 @@ __webpack_require__.r(__webpack_exports__);
 
 
 
-/** Each probe is abandoned after this long and counts as failing. */
-const PROBE_TIMEOUT_MS = 10_000;
 /** Once a round has passed, the rounds that confirm it (health_threshold) follow this quickly. */
 const CONFIRM_INTERVAL_MS = 1000;
 /** Records the checks to come, so that a step that ends before them reports them as not checked. */

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: how quickly the action notices a finished backup, how many status requests it
- * spends doing so, and what it costs to start. Three parts (issue 6):
+ * spends doing so, and what it costs to start. Four parts:
  *
  * 1. The waiting policy (src/wait.ts) on a simulated clock, beside fixed 5 s, 10 s and 30 s loops.
  * 2. The built dist/index.js, run as the runner runs it, against the simulator over loopback;
@@ -10,8 +10,7 @@
  *    `node -e 0`, an ncc bundle of bench/core-only.js (only @actions/core) and the floor: an ncc
  *    bundle of bench/stack.js (@actions/core and @actions/github), and a check of dist/index.js
  *    for libraries bundled twice.
- *
- * 4. App health checks (issue 10): awaitHealthy on a simulated clock for app boot times of 5 s,
+ * 4. App health checks: awaitHealthy on a simulated clock for app boot times of 5 s,
  *    1 min and 10 min, and the built action in restore mode against the simulator's app.
  *
  * Prints Markdown and writes it to bench/results.md. It reports targets; it never fails on them.
@@ -30,7 +29,7 @@ import {
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { Simulator, seededRandom } from '../simulator/server.js'
 import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
@@ -456,8 +455,15 @@ function classCounts(text: string): Map<string, number> {
 const repeated = (counts: Map<string, number>): string[] =>
   [...counts].filter(([, n]) => n > 1).map(([name, n]) => `\`${name}\` ×${n}`)
 
-/** The baselines, built by this run with ncc: bench/core-only.js and bench/stack.js (the floor). */
-function buildBaselines(dir: string): { coreBundle: string; stackBundle: string } {
+interface Baselines {
+  coreBundle: string
+  stackBundle: string
+  /** The floor making the first request of a restore of `run:<id>` through Octokit. */
+  stackRequestBundle: string
+}
+
+/** The baselines, built by this run with ncc: bench/core-only.js, bench/stack.js (the floor), bench/stack-request.js. */
+function buildBaselines(dir: string): Baselines {
   const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js')
   const bundle = (name: string): string => {
     const build = spawnSync(
@@ -468,7 +474,11 @@ function buildBaselines(dir: string): { coreBundle: string; stackBundle: string 
     if (build.status !== 0) throw new Error(`ncc build failed: ${build.stderr}`)
     return join(dir, name, 'index.js')
   }
-  return { coreBundle: bundle('core-only'), stackBundle: bundle('stack') }
+  return {
+    coreBundle: bundle('core-only'),
+    stackBundle: bundle('stack'),
+    stackRequestBundle: bundle('stack-request')
+  }
 }
 
 interface Variant {
@@ -485,9 +495,9 @@ interface Variant {
 function startupVariants(
   dir: string,
   origin: string,
-  bundles: { coreBundle: string; stackBundle: string; distBundle: string }
+  bundles: Baselines & { distBundle: string }
 ): Variant[] {
-  const { coreBundle, stackBundle, distBundle } = bundles
+  const { coreBundle, stackBundle, stackRequestBundle, distBundle } = bundles
   const common = { api_url: `${origin}/api/v1`, api_token: 'vps_bench_token', server_id: SERVER_ID }
   const stepDir = (name: string): string => {
     mkdirSync(join(dir, name))
@@ -527,6 +537,13 @@ function startupVariants(
       args: [distBundle],
       wait: true,
       file: undefined,
+      env: runEnv
+    },
+    {
+      name: 'stack bundle making that request: Octokit `getWorkflowRun` (to first request: GitHub)',
+      args: [stackRequestBundle],
+      wait: true,
+      file: stackRequestBundle,
       env: runEnv
     }
   ]
@@ -627,7 +644,7 @@ function emitStartupTable(rows: string[][], useTime: boolean, loadBefore: string
   emit(
     '## 3. Start-up cost',
     '',
-    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. Both are built by this run. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
+    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. The third baseline (\`bench/stack-request.js\`) is the floor making the first request of a restore of \`run:<id>\`, Octokit's \`getWorkflowRun\`: what the stack itself costs before that request. All three are built by this run. The bundle column shows dist/index.js alone: the chunks ncc splits off (restore, delete, verify, the app checks, the GitHub API reads, the summary) are loaded when a step needs them. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
     '',
     ...table(
       [
@@ -668,10 +685,14 @@ function startupTargets(
 
 /** Libraries bundled more than once, and the start-up targets. */
 function emitDuplicates(
-  bundles: { coreBundle: string; stackBundle: string; distBundle: string },
+  bundles: Baselines & { distBundle: string },
   summary: StartupSummary[]
 ): void {
-  const distText = readFileSync(bundles.distBundle, 'utf8')
+  // dist/index.js and the chunks it loads on demand.
+  const distText = readdirSync(dirname(bundles.distBundle))
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => readFileSync(join(dirname(bundles.distBundle), file), 'utf8'))
+    .join('\n')
   const stackText = readFileSync(bundles.stackBundle, 'utf8')
   const coreText = readFileSync(bundles.coreBundle, 'utf8')
   const markerRows = MARKERS.map(([library, marker]) => [
@@ -690,7 +711,8 @@ function emitDuplicates(
     .filter(([name, n]) => n > 1 && n > (stackClasses.get(name) ?? 1))
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
-  const [, core, floor, dist, runRestore] = summary as [
+  const [, core, floor, dist, runRestore, stackRequest] = summary as [
+    StartupSummary,
     StartupSummary,
     StartupSummary,
     StartupSummary,
@@ -714,6 +736,7 @@ function emitDuplicates(
     '',
     ...startupTargets(dist, floor, core, 'Backup'),
     ...startupTargets(runRestore, floor, core, 'Restore `run:<id>` (GitHub API first)'),
+    `- Restore \`run:<id>\` against the stack making the same first request through Octokit (no target; what the action adds to it): ${ratio(runRestore.wallMs, stackRequest.wallMs)} (${runRestore.wallMs.toFixed(1)} ms vs ${stackRequest.wallMs.toFixed(1)} ms; that request alone costs the stack ${ratio(stackRequest.wallMs, floor.wallMs)} the floor)`,
     `- No duplicate copies of a library in dist/: ${verdict(copies.length === 0 && extra.length === 0, `markers counted more than once: ${copies.join(', ') || 'none'}; class names repeated beyond the floor: ${extra.length}`)}`,
     ''
   )

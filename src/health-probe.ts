@@ -3,8 +3,10 @@ import { type Dispatcher, request } from 'undici'
 import { networkReason } from './api-errors.js'
 import { formatDuration } from './duration.js'
 import { CancelledError } from './errors.js'
-import { type HealthCheck, PROBE_TIMEOUT_MS, type ProbeResult, type Prober } from './health.js'
+import type { HealthCheck, ProbeResult, Prober } from './health.js'
 
+/** Each probe is abandoned after this long and counts as failing. */
+export const PROBE_TIMEOUT_MS = 10_000
 /** Redirects a check follows itself, so that credentials stay with the URL's own origin. */
 export const MAX_REDIRECTS = 5
 /** How much of a body health_contains looks at. */

@@ -5,8 +5,6 @@ import type { Logger } from './log.js'
 import type { Outcome, Runtime } from './runtime.js'
 import { type PollPolicy, WaitTimeoutError, waitFor } from './wait.js'
 
-/** Each probe is abandoned after this long and counts as failing. */
-export const PROBE_TIMEOUT_MS = 10_000
 /** Once a round has passed, the rounds that confirm it (health_threshold) follow this quickly. */
 export const CONFIRM_INTERVAL_MS = 1000
 
