@@ -15,7 +15,7 @@ const BACKUPS = '/api/v1/backups/'
 const RESTORE = `/api/v1/servers/${SERVER_ID}/restore/`
 /** When the signal is sent: well after start-up, while the step waits. */
 const AFTER_MS = 1500
-/** The bound of issue 5: the step ends within 2 s of the signal. */
+/** The bound: the step ends within 2 s of the signal. */
 const WITHIN_MS = 2000
 
 const { sim, run } = recorder(FILE, {
@@ -112,8 +112,8 @@ describe('SIGINT at other moments', () => {
     expect(line).toContain(backup!.description)
   })
 
-  // Found with this test: what was pending was once recorded only after the restore request had
-  // been answered, so a cancellation while it was in flight said nothing was left running.
+  // What is pending is recorded before the restore request goes out, not once it is answered:
+  // a cancellation while it is in flight must not say that nothing is left running.
   it('while the restore request is in flight (the server started it): does not say nothing is running', async () => {
     const s = await sim({ restoreDurationMs: 60_000 })
     const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })

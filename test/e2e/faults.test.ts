@@ -5,7 +5,7 @@ import { recorder } from '../../scripts/fault-matrix.js'
 import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
 
 /*
- * Every fault of issue 5, end to end through dist/index.js against the simulator. Each backup-mode
+ * Every fault the simulator injects, end to end through dist/index.js against the simulator. Each backup-mode
  * test checks that exactly one backup exists afterwards and that it is the `backup_id` output.
  * The steps are recorded for the fault matrix (scripts/fault-matrix.ts, RELIABILITY.md).
  */
@@ -86,9 +86,9 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   })
 
   // The per-request timeout is min(30 s, a third of the time left) (src/client.ts), so with
-  // `timeout: 8s` a hung create is abandoned after about 2.6 s and reconciled well within the step.
-  // Found with this test: the budget was once the whole time left (a hang was never retried within
-  // a short timeout), then a fraction that AbortSignal.timeout() refused (RangeError, non-integer).
+  // `timeout: 8s` a hung create is abandoned after about 2.6 s and reconciled well within the step
+  // (a budget of the whole time left would never retry it; a fractional one AbortSignal.timeout()
+  // refuses).
   it('hang-after (created, never answered): the request times out, is retried, the backup adopted', async () => {
     const s = await faulted('POST', BACKUPS, { kind: 'hang-after' })
     const result = await run(s, { timeout: '8s' })
@@ -465,7 +465,7 @@ const touchServers = (s: Simulator): void =>
     times: Infinity
   })
 
-describe('issue 9: restore points that are not the step’s own, final and older are never deleted', () => {
+describe('restore points that are not the step’s own, final and older are never deleted', () => {
   it.each(['pending', 'queued', 'creating'])(
     'keep_backups spares an own older backup whose status is %s',
     async (status) => {
@@ -549,7 +549,7 @@ describe('issue 9: restore points that are not the step’s own, final and older
   })
 })
 
-describe('issue 9: "restored" only from evidence of this restore', () => {
+describe('"restored" only from evidence of this restore', () => {
   it('a 503 to the restore, then updated_at changes on its own: outcome unknown, never "restored"', async () => {
     const s = await sim()
     const backup = s.addBackup({ serverId: SERVER_ID })
@@ -613,7 +613,7 @@ describe('issue 9: "restored" only from evidence of this restore', () => {
   })
 })
 
-describe('issue 9: a step adopts or reuses only its own backup', () => {
+describe('a step adopts or reuses only its own backup', () => {
   it('a list that lags 3 s behind creates: the new backup is given time to appear', async () => {
     const s = await sim({ listLagMs: 3000 })
     const result = await run(s)
@@ -689,7 +689,7 @@ describe('issue 9: a step adopts or reuses only its own backup', () => {
   })
 })
 
-describe('issue 9: delete', () => {
+describe('delete', () => {
   it('a delete whose answer was lost, retried into a 404: deleted by this step', async () => {
     const s = await sim()
     const backup = s.addBackup({ serverId: SERVER_ID })

@@ -6,7 +6,7 @@ import * as fixture from './fixture.js'
 import { SERVER_ID, errorLine, restorePosts } from './fixture.js'
 
 /*
- * A hostile or echoing API, end to end through dist/index.js (issue 9, classes 4 and 5): server
+ * A hostile or echoing API, end to end through dist/index.js: server
  * text never becomes a workflow command, Markdown or a multi-line output; the token never comes
  * back out in any encoding; nothing the server sends crashes the step; every listing ends.
  */

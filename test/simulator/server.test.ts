@@ -703,7 +703,7 @@ describe('faults', () => {
   })
 })
 
-describe('fault kinds of issue 9', () => {
+describe('fault kinds for restore points and evidence', () => {
   it('runningStatus: a running backup shows it, cannot be deleted (409), then completes', async () => {
     const s = await start({ runningStatus: 'queued', backupDurationMs: 1000 })
     const created = await create({ server_id: WEB })

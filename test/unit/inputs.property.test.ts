@@ -9,7 +9,7 @@ import { STEP, TAG, context } from '../helpers/run-context.js'
 import type { RunContext } from '../../src/context.js'
 
 /*
- * Property-based tests of parseInputs (issue 5, "hostile input, tested broadly"): thousands of
+ * Property-based tests of parseInputs (hostile input, tested broadly): thousands of
  * generated input combinations. Every invalid one must give exactly one InputError whose message
  * starts with `Input '<name>'` for a declared input; every valid one must parse to the expected
  * typed values; nothing may throw anything else; the token never appears in an error message.
@@ -400,8 +400,8 @@ describe('parseInputs, property-based', () => {
     )
   })
 
-  // Issue 5 lists ` 12 ` as invalid. parseInputs gets the raw values (main.ts reads inputs with
-  // trimWhitespace: false); found with this test: both used to trim, so ` 12 ` parsed as 12.
+  // ` 12 ` is invalid. parseInputs gets the raw values (main.ts reads inputs with
+  // trimWhitespace: false), so neither may trim them.
   it('server_id and backup_id: a padded number (` 12 `) is rejected', () => {
     const pad = fc.constantFrom(' ', '\t', '  ', '\u00a0', '\u3000', '\ufeff', '\n')
     const paddedNumber = fc
@@ -475,7 +475,6 @@ describe('parseInputs, property-based', () => {
   // An invalid value is quoted in its error message. A token given to the wrong input (inputs
   // swapped, or pasted into api_url) must not be printed: neither verbatim nor lower-cased (mode
   // is lower-cased before it is quoted, a form the runner's exact-match masking would not hide).
-  // Found with this test: it used to be printed.
   it('the token never appears in an error message, even when it is given to another input', () => {
     const others = INPUT_NAMES.filter((name) => !['api_token', 'description'].includes(name))
     fc.assert(
