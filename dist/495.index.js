@@ -84,7 +84,7 @@ function awaitRestore(rt, backup, begun) {
     return followServer(rt, `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`, 'restore requested', (server) => {
         see(rt, server, backup);
         seen ||= server.status !== ACTIVE;
-        if (server.status !== ACTIVE || seen)
+        if (seen)
             return server.status === ACTIVE;
         if (rt.clock.now() < graceEnds)
             return false;

@@ -85,7 +85,7 @@ export function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promi
     (server) => {
       see(rt, server, backup)
       seen ||= server.status !== ACTIVE
-      if (server.status !== ACTIVE || seen) return server.status === ACTIVE
+      if (seen) return server.status === ACTIVE
       if (rt.clock.now() < graceEnds) return false
       rt.log.info(
         `Server ${server.id} is active and was not seen restoring within ${formatDuration(rt.clock.now() - requestedAt)} of the request: the restore ran between two looks.`

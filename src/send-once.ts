@@ -56,8 +56,9 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
     } catch (error) {
       if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
       else attempt.lost = error
-      const busy = request.onBusy !== undefined && isBusy(error)
-      if (busy) request.onBusy?.(attempt)
+      const { onBusy } = request
+      const busy = onBusy !== undefined && isBusy(error)
+      if (busy) onBusy(attempt)
       else if (!isTransient(error) || ++failures >= API_BACKOFF.maxAttempts) throw error
       const delay = busy
         ? rt.policy(clock.now() - rt.startedAt, rt.random)

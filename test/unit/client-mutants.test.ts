@@ -368,6 +368,14 @@ describe('VpsOrgClient: a listing that cannot be read', () => {
     expect(api.requests).toEqual([`GET ${LIST}`])
   })
 
+  it('withDeadline never moves the client’s deadline later', async () => {
+    const { api, clock } = await paginating((url, n) => `${url}${LIST}&page=${n + 1}`)
+    const { vps } = client(api.url, { clock, deadline: clock.now() + 6000, maxPages: 5 })
+    const error = await rejection(vps.withDeadline(clock.now() + 600_000).listBackups(12345))
+    expect(error.message).toContain('the list did not end within timeout')
+    expect(api.requests).toHaveLength(2)
+  })
+
   it('reads no page once maxListBytes are read, to the byte, and logs each page it asks for', async () => {
     const page = JSON.stringify({ results: [backup(501)], next: `${LIST}&page=2` })
     const api = await localApi(replying([200, page]))

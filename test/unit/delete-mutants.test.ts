@@ -19,6 +19,20 @@ describe('runDelete', () => {
     expect(rt.outcome.backup?.id).toBe(502)
   })
 
+  it('a delete refused as busy (409) fails at once with the API’s message: one request, no waiting', async () => {
+    const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (request) =>
+      request.method === 'DELETE'
+        ? { status: 409, body: { detail: 'Backup is locked.' } }
+        : undefined
+    const start = clock.now()
+    const error = await rejection(runDelete(rt, 501))
+    expect(error.message).toContain('Backup is locked.')
+    expect(api.made('DELETE', `${BACKUPS}501/`)).toHaveLength(1)
+    expect(clock.now()).toBe(start)
+  })
+
   it('with wait: false, deletes a completed backup', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501 })
