@@ -53,6 +53,7 @@ describe('scrubber', () => {
     ['base64 after one byte', Buffer.from(`x${TOKEN}`).toString('base64')],
     ['base64 after two bytes', Buffer.from(`Bearer ${TOKEN}`).toString('base64')],
     ['base64url after two bytes', Buffer.from(`xy${TOKEN}`).toString('base64url')],
+    ['base64 between other bytes', Buffer.from(`x${TOKEN}yz`).toString('base64')],
     // Decoding a neighbour breaks the hex up (%76 becomes v), or builds it (%37%36 becomes 76).
     ['hex after its first byte percent-encoded, then raw', `%76${hex(TOKEN.slice(1))}${TOKEN}`],
     ['hex whose first byte is percent-encoded digits', `%37%36${hex(TOKEN.slice(1))}`]
@@ -108,6 +109,88 @@ describe('scrubJson', () => {
     let depth = 0
     while (Array.isArray(value)) {
       value = value[0]
+      depth++
+    }
+    expect(depth).toBe(32)
+    expect(value).toBeNull()
+  })
+})
+
+describe('canonical', () => {
+  it.each([
+    ['amp', '&'],
+    ['lt', '<'],
+    ['gt', '>'],
+    ['quot', '"'],
+    ['apos', "'"],
+    ['lowbar', '_'],
+    ['underbar', '_'],
+    ['period', '.'],
+    ['hyphen', '-'],
+    ['dash', '-'],
+    ['minus', '-'],
+    ['colon', ':'],
+    ['sol', '/'],
+    ['num', '#'],
+    ['plus', '+'],
+    ['equals', '='],
+    ['percnt', '%'],
+    ['commat', '@'],
+    ['tilde', '~'],
+    ['nbsp', ' ']
+  ])('decodes &%s; to %j', (name, character) => {
+    expect(canonical(`&${name};`)).toBe(character)
+  })
+
+  it.each([
+    ['a hex entity without a semicolon', '&#x5f', '_'],
+    ['a character percent-encoded in several bytes', '%C3%A9', 'é'],
+    ['a braced \\u escape', '\\u{5f}', '_'],
+    ['a braced \\u escape with leading zeros', '\\u{0005f}', '_'],
+    ['a \\x escape', '\\x5f', '_']
+  ])('decodes %s', (_, text, expected) => {
+    expect(canonical(text)).toBe(expected)
+  })
+
+  it.each([
+    ['a hex entity past U+10FFFF', '&#x110000;'],
+    ['a decimal entity past U+10FFFF', '&#1114112;'],
+    ['a braced \\u escape past U+10FFFF', '\\u{110000}'],
+    ['percent-encoding that is not UTF-8', '%E0%A4']
+  ])('keeps %s as written', (_, text) => {
+    expect(canonical(text)).toBe(text)
+  })
+
+  it('decodes at most five rounds', () => {
+    expect(canonical(`&${'amp;'.repeat(4)}lt;`)).toBe('<')
+    expect(canonical(`&${'amp;'.repeat(5)}lt;`)).toBe('&lt;')
+  })
+})
+
+describe('scrubber, the secret itself', () => {
+  it('takes the characters of a secret literally', () => {
+    const scrub = scrubber('tok.en+(x)')
+    expect(scrub('a tok.en+(x) b')).toBe('a *** b')
+    expect(scrub('a tokXen+(x) b')).toBe('a tokXen+(x) b')
+  })
+
+  it('masks a short secret in hex, not in base64 forms shorter than 8 characters', () => {
+    const scrub = scrubber('abcd')
+    expect(scrub('x 61626364 y')).toBe('x *** y')
+    for (const text of ['xYWJjy', 'xFiY2y', 'xhYmNky']) {
+      expect(scrub(text)).toBe(text)
+    }
+  })
+})
+
+describe('scrubJson, objects', () => {
+  it('drops what is nested in objects deeper than 32 levels', () => {
+    let deep: unknown = TOKEN
+    for (let i = 0; i < 40; i++) deep = { a: deep }
+    let value = scrubJson(deep, scrubber(TOKEN))
+    let depth = 0
+    while (typeof value === 'object' && value !== null) {
+      value = (value as { a: unknown }).a
       depth++
     }
     expect(depth).toBe(32)
