@@ -3,6 +3,13 @@
  *
  *   node lib/simulator/cli.js --port 8080 --backup-seconds 5 --server 12345:web-server-01
  *
+ * Several servers: --servers N (ids 12345, 12346, ..., named web-server-01, web-server-02, ...),
+ * or --server repeated, each with its own settings after commas, falling back to the global ones:
+ *
+ *   --server 101:web --server 102:worker,backup=30 --server 103:db,backup=5,restore=10,fail
+ *
+ * (`backup=S` / `restore=S` its backup / restore seconds, `fail`: its next backup fails.)
+ *
  * With --app (or --app-boot-seconds / --app-fault), each server also runs an app for health
  * checks, printed as APP_<id>_HEALTH_URL=... and APP_<id>_TCP_URL=... lines.
  *
@@ -12,11 +19,36 @@
 import { parseArgs } from 'node:util'
 import { APP_FAULTS, type AppFault } from './app.js'
 import { Simulator, type SimulatorOptions } from './server.js'
+import type { ServerSeed } from './types.js'
 
 const USAGE =
   'usage: cli.js [--port N] [--host HOST] [--token TOKEN] [--backup-seconds S] ' +
-  '[--restore-seconds S] [--page-size N] [--shuffle] [--server ID:NAME]... ' +
+  '[--restore-seconds S] [--page-size N] [--shuffle] [--servers N | ' +
+  '--server ID:NAME[,backup=S][,restore=S][,fail]...] ' +
   `[--app] [--app-boot-seconds S] [--app-fault ${APP_FAULTS.join('|')}]`
+
+const HELP = `VPS.org API simulator (not the real API): prints VPSORG_API_URL=... and
+VPSORG_API_TOKEN=..., then one line per request; stops on SIGINT or SIGTERM.
+
+${USAGE}
+
+  --port N              port to listen on (default 0: any free port)
+  --host HOST           address to listen on (default 127.0.0.1)
+  --token TOKEN         the API token (default vps_simulator_token)
+  --backup-seconds S    how long a backup runs (default 2)
+  --restore-seconds S   how long a restore runs (default 3)
+  --page-size N         paginate lists, N per page (default: one page)
+  --shuffle             lists in a random order
+  --servers N           N servers: ids 12345, 12346, ..., named web-server-01, web-server-02, ...
+  --server ID:NAME[,backup=S][,restore=S][,fail]
+                        a server (repeatable, instead of --servers; default one server 12345,
+                        web-server-01), with its own backup / restore seconds (else the global
+                        ones), and \`fail\`: its next backup fails. E.g. --server 101:web
+                        --server 102:worker,backup=30 --server 103:db,backup=5,fail
+  --app                 run an app per server for health checks (APP_<id>_HEALTH_URL=...)
+  --app-boot-seconds S  how long each app takes to boot after a restore
+  --app-fault F         the apps' fault: ${APP_FAULTS.join(', ')}
+  --help                this help`
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value)
@@ -34,10 +66,47 @@ function seconds(flag: string, value: string): number {
   return n * 1000
 }
 
-function server(value: string): { id: number; name: string } {
-  const match = /^(\d+):(.+)$/.exec(value)
-  if (!match?.[1] || !match[2]) throw new Error(`--server must look like ID:NAME, got "${value}"`)
-  return { id: integer('server', match[1], 1), name: match[2] }
+const FIRST_SERVER_ID = 12345
+const MAX_SERVERS = 1000
+
+/** `ID:NAME[,backup=S][,restore=S][,fail]`: a server and its own settings. */
+function server(value: string): ServerSeed {
+  const [head = '', ...settings] = value.split(',')
+  const match = /^(\d+):(.+)$/.exec(head)
+  if (!match?.[1] || !match[2]) {
+    throw new Error(`--server must look like ID:NAME[,backup=S][,restore=S][,fail], got "${value}"`)
+  }
+  const seed: ServerSeed = { id: integer('server', match[1], 1), name: match[2] }
+  for (const setting of settings) {
+    const timing = /^(backup|restore)=(.*)$/.exec(setting)
+    if (setting === 'fail') seed.failNextBackup = true
+    else if (timing?.[1] === 'backup') seed.backupDurationMs = seconds('server backup', timing[2]!)
+    else if (timing?.[1] === 'restore') {
+      seed.restoreDurationMs = seconds('server restore', timing[2]!)
+    } else {
+      throw new Error(
+        `--server settings are backup=S, restore=S or fail, got "${setting}" in "${value}"`
+      )
+    }
+  }
+  return seed
+}
+
+/** The servers of --servers N or of the repeated --server; undefined for the default one. */
+function servers(count: string | undefined, list: string[] | undefined): ServerSeed[] | undefined {
+  if (count !== undefined && list !== undefined) {
+    throw new Error('--servers and --server cannot be combined: use one or the other')
+  }
+  if (count !== undefined) {
+    return Array.from({ length: integer('servers', count, 1, MAX_SERVERS) }, (_, index) => ({
+      id: FIRST_SERVER_ID + index,
+      name: `web-server-${String(index + 1).padStart(2, '0')}`
+    }))
+  }
+  const seeds = list?.map(server)
+  const twice = seeds?.find((seed, index) => seeds.findIndex((s) => s.id === seed.id) !== index)
+  if (twice) throw new Error(`--server ${twice.id} is given twice`)
+  return seeds
 }
 
 /** Turns the command line into simulator options; throws an Error with a one-line message. */
@@ -54,6 +123,7 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
       'restore-seconds': { type: 'string' },
       'page-size': { type: 'string' },
       shuffle: { type: 'boolean' },
+      servers: { type: 'string' },
       server: { type: 'string', multiple: true },
       app: { type: 'boolean' },
       'app-boot-seconds': { type: 'string' },
@@ -65,7 +135,7 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
     host: values.host,
     token: values.token,
     shuffle: values.shuffle,
-    servers: values.server?.map(server)
+    servers: servers(values.servers, values.server)
   }
   if (values['backup-seconds'] !== undefined) {
     options.backupDurationMs = seconds('backup-seconds', values['backup-seconds'])
@@ -92,6 +162,10 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(HELP)
+    return
+  }
   let options: SimulatorOptions
   try {
     options = parseCliArgs(process.argv.slice(2))

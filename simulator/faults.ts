@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type ApiRequest, type Reply, apiError, serialize } from './validation.js'
+import { type ApiRequest, type Reply, apiError, looseJson, serialize } from './validation.js'
 
 export type Fault =
   /** Answer this instead of handling. */
@@ -52,6 +52,11 @@ export interface FaultRule {
   method?: string
   /** A string matches the path (without query) exactly. */
   path?: string | RegExp
+  /**
+   * Matches only the requests naming this server: in the path (`/servers/ID/...`), the
+   * `server_id` query parameter or the JSON body's `server_id` (see `requestServerId`).
+   */
+  serverId?: number
   /** Default 1; Infinity allowed. */
   times?: number
   fault: Fault
@@ -60,6 +65,7 @@ export interface FaultRule {
 interface PendingFault {
   method?: string
   path?: string | RegExp
+  serverId?: number
   remaining: number
   fault: Fault
 }
@@ -99,6 +105,9 @@ export function parseFaultRule(data: unknown): FaultRule {
   const problems = [
     rule.method !== undefined && typeof rule.method !== 'string' && '"method" must be a string',
     rule.path !== undefined && typeof rule.path !== 'string' && '"path" must be a string',
+    rule.serverId !== undefined &&
+      !Number.isSafeInteger(rule.serverId) &&
+      '"serverId" must be an integer',
     !(typeof times === 'number' && times >= 1) && '"times" must be a number >= 1 or "Infinity"',
     !Object.hasOwn(REQUIRED_FAULT_FIELDS, String(fault.kind)) && '"fault.kind" is unknown',
     ...required.filter((name) => !(name in fault)).map((name) => `"fault.${name}" is required`),
@@ -213,6 +222,20 @@ function* hugeBody(bytes: number) {
   yield tail
 }
 
+/**
+ * The server a request names: `/servers/ID/...` in its path, else its `server_id` query
+ * parameter, else its JSON body's `server_id`; undefined when it names none. A DELETE of a
+ * backup names no server.
+ */
+export function requestServerId(request: ApiRequest): number | undefined {
+  const inPath = /^\/api\/v1\/servers\/(\d+)\//.exec(request.url.pathname)?.[1]
+  const inQuery = request.url.searchParams.get('server_id')
+  const body = looseJson(request.rawBody) as { server_id?: unknown } | null
+  const candidates = [inPath, inQuery, typeof body === 'object' ? body?.server_id : undefined]
+  const found = candidates.find((value) => value !== undefined && value !== null && value !== '')
+  return found === undefined ? undefined : Number(found)
+}
+
 /** What becomes of a request: an answer (its body possibly streamed), or none at all. */
 export type Outcome =
   { kind: 'answer'; reply: Reply; stream?: Readable } | { kind: 'drop' | 'hang'; note: string }
@@ -225,6 +248,7 @@ export class FaultQueue {
     this.#pending.push({
       method: rule.method?.toUpperCase(),
       path: rule.path,
+      serverId: rule.serverId,
       remaining: rule.times ?? 1,
       fault: rule.fault
     })
@@ -234,11 +258,13 @@ export class FaultQueue {
     this.#pending.length = 0
   }
 
-  take(method: string, path: string): Fault | undefined {
+  take(request: ApiRequest): Fault | undefined {
+    const { method, url } = request
     const index = this.#pending.findIndex(
       (rule) =>
         (rule.method === undefined || rule.method === method) &&
-        (rule.path === undefined || matchesPath(path, rule.path))
+        (rule.path === undefined || matchesPath(url.pathname, rule.path)) &&
+        (rule.serverId === undefined || rule.serverId === requestServerId(request))
     )
     const rule = this.#pending[index]
     if (!rule) return undefined

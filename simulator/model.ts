@@ -15,6 +15,7 @@ import type {
   ModelOptions,
   RestoreOutcome,
   RestoreRecord,
+  ServerSeed,
   ServerStatus,
   SimulatorEvent
 } from './types.js'
@@ -27,6 +28,8 @@ interface ServerState {
   status: ServerStatus
   updatedAt: number
   restore?: RestoreRecord
+  /** Its own timings and the "fail its next backup" switch (consumed by the next create). */
+  seed: ServerSeed
 }
 
 const MAX_MANUAL_BACKUPS = 10
@@ -75,13 +78,15 @@ export class Model {
       ? seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32))
       : undefined
     const servers = options.servers ?? [{ id: 12345, name: 'web-server-01' }]
-    servers.forEach(({ id, name, status }, index) => {
+    servers.forEach((seed, index) => {
+      const { id, name, status } = seed
       const server: ServerState = {
         id,
         name,
         ipAddress: `203.0.113.${10 + index}`,
         status: status ?? 'active',
-        updatedAt: this.now()
+        updatedAt: this.now(),
+        seed: { ...seed }
       }
       this.#servers.set(id, server)
       this.#rank(server, id)
@@ -94,7 +99,7 @@ export class Model {
    * (default backupDurationMs) and then completes. Returns the live record.
    */
   addBackup(seed: BackupSeed): BackupRecord {
-    this.#requireServer(seed.serverId)
+    const server = this.#requireServer(seed.serverId)
     const now = this.now()
     const createdAt =
       typeof seed.createdAt === 'string' ? Date.parse(seed.createdAt) : (seed.createdAt ?? now)
@@ -111,7 +116,7 @@ export class Model {
       createdAt,
       durationMs:
         seed.status === 'in_progress'
-          ? now - createdAt + (seed.durationMs ?? this.#backupDurationMs)
+          ? now - createdAt + (seed.durationMs ?? this.#backupDurationMs(server))
           : 0,
       outcome: seed.status === 'failed' ? 'failed' : 'completed',
       sizeMb: seed.sizeMb ?? plausibleSizeMb(id),
@@ -234,8 +239,8 @@ export class Model {
       backupType: 'manual',
       description,
       createdAt: this.now(),
-      durationMs: this.#backupDurationMs,
-      outcome: this.nextBackupOutcomes.shift() ?? 'completed',
+      durationMs: this.#backupDurationMs(server),
+      outcome: this.#nextBackupOutcome(server),
       sizeMb: plausibleSizeMb(id)
     })
   }
@@ -274,7 +279,9 @@ export class Model {
       serverId: server.id,
       backupId: backup.id,
       queuedMs: sync ? 0 : (this.#options.restoreQueueMs ?? 0),
-      durationMs: sync ? 0 : (this.#options.restoreDurationMs ?? 3000),
+      durationMs: sync
+        ? 0
+        : (server.seed.restoreDurationMs ?? this.#options.restoreDurationMs ?? 3000),
       outcome: this.nextRestoreOutcomes.shift() ?? 'active'
     }
     server.restore = restore
@@ -332,8 +339,17 @@ export class Model {
 
   // ---- internals ----
 
-  get #backupDurationMs(): number {
-    return this.#options.backupDurationMs ?? 2000
+  #backupDurationMs(server: ServerState): number {
+    return server.seed.backupDurationMs ?? this.#options.backupDurationMs ?? 2000
+  }
+
+  /** The server's own switch first, then the global queue. */
+  #nextBackupOutcome(server: ServerState): 'completed' | 'failed' {
+    if (server.seed.failNextBackup) {
+      server.seed.failNextBackup = false
+      return 'failed'
+    }
+    return this.nextBackupOutcomes.shift() ?? 'completed'
   }
 
   #requireServer(id: number): ServerState {

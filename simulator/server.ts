@@ -13,7 +13,7 @@
  *   GET  /__simulator__/state   -> {"servers": [...], "backups": [...], "restores": [...], "requests": N}
  *                                  (servers and backups as the API shows them, backups with `deleted`)
  *   POST /__simulator__/faults  -> 204; body: a FaultRule as JSON, `path` an exact string, `times`
- *                                  a number or the string "Infinity"
+ *                                  a number or the string "Infinity", `serverId` a server's id
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -200,7 +200,7 @@ export class Simulator extends Model {
       return this.#send(res, request, { kind: 'answer', reply: this.#api.dispatch(request, found) })
     }
     const record = this.#record(req, request)
-    const fault = this.#faults.take(request.method, request.url.pathname)
+    const fault = this.#faults.take(request)
     const signal = this.#closing.signal
     const outcome =
       (await instead(fault, request, signal)) ??

@@ -6,12 +6,25 @@ export type ServerStatus = 'active' | 'restoring' | 'error' | 'stopped' | 'suspe
 export type BackupType = 'manual' | 'automatic'
 export type RestoreOutcome = 'active' | 'error' | 'stopped' | 'suspended'
 
+/** A server the simulator holds; its timings fall back to the global ones. */
+export interface ServerSeed {
+  id: number
+  name: string
+  status?: ServerStatus
+  /** How long this server's backups stay in_progress. Default: the global `backupDurationMs`. */
+  backupDurationMs?: number
+  /** How long this server stays restoring. Default: the global `restoreDurationMs`. */
+  restoreDurationMs?: number
+  /** This server's next created backup fails (before the global `nextBackupOutcomes` count). */
+  failNextBackup?: boolean
+}
+
 export interface ModelOptions {
   /** Default [{ id: 12345, name: 'web-server-01' }]. */
-  servers?: Array<{ id: number; name: string; status?: ServerStatus }>
-  /** How long a created backup stays in_progress. Default 2000. */
+  servers?: ServerSeed[]
+  /** How long a created backup stays in_progress, unless its server says. Default 2000. */
   backupDurationMs?: number
-  /** How long a server stays restoring. Default 3000. */
+  /** How long a server stays restoring, unless it says. Default 3000. */
   restoreDurationMs?: number
   /** List results in a random order (see `seed`). */
   shuffle?: boolean

@@ -47,6 +47,63 @@ describe('CLI arguments', () => {
     })
   })
 
+  it('declares N servers with --servers N', () => {
+    expect(parseCliArgs(['--servers', '3']).servers).toEqual([
+      { id: 12345, name: 'web-server-01' },
+      { id: 12346, name: 'web-server-02' },
+      { id: 12347, name: 'web-server-03' }
+    ])
+    expect(parseCliArgs(['--servers', '12']).servers?.at(-1)).toEqual({
+      id: 12356,
+      name: 'web-server-12'
+    })
+  })
+
+  it('gives a --server its own backup and restore seconds and a failing next backup', () => {
+    expect(
+      parseCliArgs([
+        '--backup-seconds',
+        '20',
+        '--server',
+        '101:web',
+        '--server',
+        '102:worker,backup=30',
+        '--server',
+        '103:db,restore=2.5,fail,backup=0'
+      ])
+    ).toMatchObject({
+      backupDurationMs: 20000,
+      servers: [
+        { id: 101, name: 'web' },
+        { id: 102, name: 'worker', backupDurationMs: 30000 },
+        { id: 103, name: 'db', backupDurationMs: 0, restoreDurationMs: 2500, failNextBackup: true }
+      ]
+    })
+    expect(parseCliArgs(['--server', '101:web']).servers?.[0]).toStrictEqual({
+      id: 101,
+      name: 'web'
+    })
+  })
+
+  it.each([
+    [['--servers', '0'], '--servers must be an integer from 1 to 1000, got "0"'],
+    [['--servers', '1001'], '--servers must be an integer from 1 to 1000, got "1001"'],
+    [['--servers', 'x'], '--servers must be an integer from 1 to 1000, got "x"'],
+    [['--servers', '2', '--server', '1:a'], '--servers and --server cannot be combined'],
+    [['--server', '1:a', '--server', '1:b'], '--server 1 is given twice'],
+    [['--server', '1:a,backup=x'], '--server backup must be a number of seconds >= 0, got "x"'],
+    [['--server', '1:a,backup='], '--server backup must be a number of seconds >= 0, got ""'],
+    [['--server', '1:a,restore=-1'], '--server restore must be a number of seconds >= 0'],
+    [
+      ['--server', '1:a,fail=yes'],
+      '--server settings are backup=S, restore=S or fail, got "fail=yes"'
+    ],
+    [['--server', '1:a,'], '--server settings are backup=S, restore=S or fail, got ""'],
+    [['--server', '1,backup=3'], '--server must look like ID:NAME[,backup=S][,restore=S][,fail]']
+  ])('rejects %j with one line naming the flag', (args, message) => {
+    expect(() => parseCliArgs(args)).toThrow(message)
+  })
+
   it.each([
     [['--port', 'x']],
     [['--port', '70000']],

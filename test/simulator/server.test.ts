@@ -774,6 +774,140 @@ describe('fault kinds for restore points and evidence', () => {
   })
 })
 
+describe('several servers', () => {
+  const WORKER = 12346
+
+  it('gives each server its own backup duration, falling back to the global one', async () => {
+    const s = await start({
+      backupDurationMs: 4000,
+      servers: [
+        { id: WEB, name: 'web-server-01', backupDurationMs: 1000 },
+        { id: WORKER, name: 'worker-01', backupDurationMs: 3000 },
+        { id: DB, name: 'db-server-01' }
+      ]
+    })
+    await create({ server_id: WEB })
+    await create({ server_id: WORKER })
+    await create({ server_id: DB })
+    s.addBackup({ serverId: WORKER, status: 'in_progress' })
+    clock += 1000
+    expect(s.backups().map((b) => [b.serverId, b.status])).toEqual([
+      [WEB, 'completed'],
+      [WORKER, 'in_progress'],
+      [DB, 'in_progress'],
+      [WORKER, 'in_progress']
+    ])
+    clock += 3000
+    expect(s.events).toEqual([
+      { at: T0 + 1000, type: 'backup-completed', id: 500 },
+      { at: T0 + 3000, type: 'backup-completed', id: 501 },
+      { at: T0 + 3000, type: 'backup-completed', id: 503 },
+      { at: T0 + 4000, type: 'backup-completed', id: 502 }
+    ])
+  })
+
+  it('fails the next backup of a server with failNextBackup, and only that one', async () => {
+    const s = await start({
+      backupDurationMs: 1000,
+      servers: [
+        { id: WEB, name: 'web-server-01' },
+        { id: DB, name: 'db-server-01', failNextBackup: true }
+      ]
+    })
+    s.nextBackupOutcomes.push('failed')
+    await create({ server_id: DB })
+    await create({ server_id: WEB })
+    await create({ server_id: DB })
+    clock += 1000
+    expect(s.backups().map((b) => [b.serverId, b.status])).toEqual([
+      [DB, 'failed'],
+      [WEB, 'failed'],
+      [DB, 'completed']
+    ])
+  })
+
+  it('gives each server its own restore duration, falling back to the global one', async () => {
+    const s = await start({
+      restoreDurationMs: 5000,
+      servers: [
+        { id: WEB, name: 'web-server-01', restoreDurationMs: 1000 },
+        { id: DB, name: 'db-server-01' }
+      ]
+    })
+    s.addBackup({ serverId: WEB })
+    s.addBackup({ serverId: DB })
+    await restore(WEB, { backup_id: 500 })
+    await restore(DB, { backup_id: 501 })
+    clock += 1000
+    expect([s.server(WEB).status, s.server(DB).status]).toEqual(['active', 'restoring'])
+    clock += 4000
+    expect(s.server(DB).status).toBe('active')
+  })
+
+  it("pages the list without server_id through every server's backups", async () => {
+    const ids = Array.from({ length: 5 }, (_, index) => WEB + index)
+    const s = await start({
+      pageSize: 4,
+      servers: ids.map((id) => ({ id, name: `web-${id}` }))
+    })
+    for (const id of ids) {
+      s.addBackup({ serverId: id })
+      s.addBackup({ serverId: id, backupType: 'automatic' })
+    }
+    const seen: Array<[number, number]> = []
+    let next: string | null = `${s.url}/backups/`
+    let pages = 0
+    while (next) {
+      const page = (await call(next)).json as {
+        count: number
+        next: string | null
+        results: Array<{ id: number; server: { id: number } }>
+      }
+      expect(page.count).toBe(10)
+      seen.push(...page.results.map((b): [number, number] => [b.id, b.server.id]))
+      next = page.next
+      pages += 1
+    }
+    expect(pages).toBe(3)
+    expect(seen.sort((a, b) => a[0] - b[0])).toEqual(
+      s.backups().map((b): [number, number] => [b.id, b.serverId])
+    )
+    expect(new Set(seen.map(([, server]) => server))).toEqual(new Set(ids))
+  })
+
+  it('rate-limits only the requests naming one server, with a serverId fault rule', async () => {
+    const s = await start()
+    s.addBackup({ serverId: DB })
+    s.addBackup({ serverId: WEB })
+    const limited = { kind: 'status', status: 429, headers: { 'retry-after': '2' } } as const
+    s.inject({ serverId: DB, times: Infinity, fault: limited })
+    expect((await call('/backups/501/', { method: 'DELETE' })).status).toBe(204)
+    expect((await create({ server_id: WEB })).status).toBe(201)
+    expect((await list(`?server_id=${WEB}`)).count).toBe(1)
+    expect((await call(`/servers/${WEB}/`)).status).toBe(200)
+    expect((await call('/backups/')).status).toBe(200)
+    expect((await create({ server_id: DB })).status).toBe(429)
+    expect((await call(`/backups/?server_id=${DB}`)).status).toBe(429)
+    expect((await call(`/servers/${DB}/`)).status).toBe(429)
+    expect((await restore(DB, { backup_id: 500 })).status).toBe(429)
+    expect(s.backups({ serverId: DB })).toHaveLength(1)
+  })
+
+  it('takes a serverId fault rule over the control endpoint, and refuses a bad one', async () => {
+    const s = await start()
+    const post = (rule: unknown) =>
+      fetch(`${s.origin}/__simulator__/faults`, { method: 'POST', body: JSON.stringify(rule) })
+    const bad = await post({ serverId: 'db', fault: { kind: 'drop' } })
+    expect([bad.status, await bad.json()]).toEqual([
+      400,
+      { detail: 'Invalid fault rule: "serverId" must be an integer.' }
+    ])
+    expect((await post({ serverId: DB, fault: { kind: 'status', status: 429 } })).status).toBe(204)
+    expect((await call(`/servers/${WEB}/`)).status).toBe(200)
+    expect((await call(`/servers/${DB}/`)).status).toBe(429)
+  })
+})
+
 describe('introspection', () => {
   it('records every request and counts them', async () => {
     const lines: string[] = []
