@@ -4,7 +4,7 @@ import { Model } from '../../simulator/model.js'
 import { Api } from '../../simulator/routes.js'
 import type { BackupSeed, ModelOptions } from '../../simulator/types.js'
 import { type ApiRequest, type Reply, looseJson } from '../../simulator/validation.js'
-import { ORIGIN } from './api.js'
+import { BACKUPS, ORIGIN } from './api.js'
 import type { FakeClock } from './fake-clock.js'
 
 /**
@@ -124,6 +124,21 @@ export class InProcessApi {
   /** Deletes every backup behind the clients' back. */
   removeAllBackups(): void {
     for (const { id } of this.model.backups()) this.model.removeBackup(id)
+  }
+
+  /** Every backup vanishes once the backups have been listed once: deleted behind the step. */
+  vanishAfterFirstList(): void {
+    this.hook = (_, api) => {
+      if (api.made('GET', BACKUPS).length > 1) api.removeAllBackups()
+      return undefined
+    }
+  }
+
+  /** Another restore of server 12345 from `backupId`, of `ms`, started now; later ones take 2 min. */
+  startOtherRestore(backupId: number, ms: number): void {
+    this.restoreDurationMs = ms
+    this.model.restore(12345, backupId)
+    this.restoreDurationMs = 2 * 60_000
   }
 
   /** The requests matching a method and a path (without the query). */

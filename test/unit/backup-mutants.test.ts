@@ -78,10 +78,7 @@ describe('runBackup, as the log tells it', () => {
       status: 'in_progress',
       durationMs: 1e9
     })
-    api.hook = (_, fake) => {
-      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
-      return undefined
-    }
+    api.vanishAfterFirstList()
     const start = clock.now()
     const error = await rejection(runBackup(rt))
     expect(error.message).toBe(
@@ -283,10 +280,7 @@ describe('awaitBackup (from a restore)', () => {
   it('says a backup that vanishes disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
     api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
-    api.hook = (_, fake) => {
-      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
-      return undefined
-    }
+    api.vanishAfterFirstList()
     const start = clock.now()
     const error = await rejection(runRestore(rt, 540))
     expect(error.message).toContain('disappeared')

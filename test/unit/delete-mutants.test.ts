@@ -71,10 +71,7 @@ describe('runDelete', () => {
   it('says a backup that vanishes while being made disappeared, at once', async () => {
     const { rt, api, clock } = setup({ mode: 'delete', backup_id: '501' })
     api.addBackup({ id: 501, status: 'in_progress', runningStatus: 'pending', durationMs: 1e9 })
-    api.hook = (_, fake) => {
-      if (fake.made('GET', BACKUPS).length > 1) fake.removeAllBackups()
-      return undefined
-    }
+    api.vanishAfterFirstList()
     const start = clock.now()
     const error = await rejection(runDelete(rt, 501))
     expect(error.message).toContain('disappeared')

@@ -701,10 +701,7 @@ describe('runRestore', () => {
   it('waits for a restore already running to end before sending its own', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    // Another restore, of 90 s, started a moment ago.
-    api.restoreDurationMs = 90_000
-    api.model.restore(12345, 501)
-    api.restoreDurationMs = 2 * 60_000
+    api.startOtherRestore(501, 90_000)
     const otherEnds = clock.now() + 90_000
     await runRestore(rt, 501)
     const posts = api.made('POST', RESTORE)

@@ -196,10 +196,7 @@ describe('runRestore, following the server', () => {
   it('waits out a restore already running, saying so once and while it lasts', async () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
-    // Another restore, of 90 s, started a moment ago.
-    api.restoreDurationMs = 90_000
-    api.model.restore(12345, 501)
-    api.restoreDurationMs = 2 * 60_000
+    api.startOtherRestore(501, 90_000)
     await runRestore(rt, 501)
     const info = log.of('info')
     expect(
