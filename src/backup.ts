@@ -2,7 +2,15 @@ import type { Backup } from './api-types.js'
 import { isOwnRepository, parseTag, stepKey } from './description.js'
 import { formatDuration } from './duration.js'
 import { ActionError, type ApiError } from './errors.js'
-import { LIST_GRACE_MS, NOT_LISTED, assertNotFailed, awaitBackup, track } from './follow-backup.js'
+import {
+  LIST_GRACE_MS,
+  NOT_LISTED,
+  assertNotFailed,
+  awaitFinals,
+  failure,
+  track
+} from './follow-backup.js'
+import { type Settled, phase, valuesOf } from './fleet.js'
 import { deleteBackups, isCapRefusal, ownFinal } from './retention.js'
 import { retryLine } from './retry.js'
 import type { Runtime } from './runtime.js'
@@ -13,25 +21,52 @@ import { WaitTimeoutError, waitFor } from './wait.js'
 const MANUAL_BACKUP_CAP = 10
 
 /**
- * mode: backup. Creates one backup (or, on a re-run, reuses the one an earlier attempt of the same
- * step created) and waits until it has completed. Pruning is left to the caller: it is best
- * effort, after the outputs and the rollback state are written (see pruneAfter).
+ * mode: backup. Creates one backup of each server (or, on a re-run, reuses the one an earlier
+ * attempt of the same step created) and waits until every one has completed, following them all
+ * with one poll loop. All or nothing: a backup that fails does not stop the others, which are
+ * valid restore points and are reported, but the step fails naming each server's outcome.
+ * Pruning is left to the caller: it is best effort, after the outputs and the rollback state are
+ * written (see pruneAfter).
  */
-export async function runBackup(rt: Runtime): Promise<void> {
-  const { settings, log } = rt
-  const { backup: first, listed } = await log.group('Create the backup', () => obtain(rt))
-  let backup = first
-  track(rt, backup)
-  assertNotFailed(backup)
-  if (settings.wait && backup.status !== 'completed') {
-    backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
-      awaitBackup(rt, backup, listed)
-    )
-  }
-  if (backup.status === 'completed') {
-    const took = formatDuration(rt.clock.now() - rt.startedAt)
-    log.info(`Backup ${backup.id} completed in ${took}: ${backup.size_mb ?? '?'} MB.`)
-  }
+export async function runBackup(step: Runtime, servers: readonly Runtime[]): Promise<void> {
+  const { settings, log } = step
+  const several = servers.length > 1
+  const created = await phase(
+    step,
+    servers,
+    `Create the backups of ${servers.length} servers`,
+    async (rt) => {
+      const obtained = await rt.log.group('Create the backup', () => obtain(rt))
+      track(rt, obtained.backup)
+      assertNotFailed(obtained.backup)
+      return obtained
+    }
+  )
+  const following = created.flatMap((c) =>
+    'value' in c && settings.wait && c.value.backup.status !== 'completed'
+      ? [{ rt: c.rt, ...c.value }]
+      : []
+  )
+  const finals = following.length
+    ? await log.group(
+        several
+          ? `Wait for the backups of ${following.length} servers to complete`
+          : `Wait for backup ${following[0]!.backup.id} to complete`,
+        () => awaitFinals(step, following)
+      )
+    : []
+  const settled = created.map((c): Settled<Backup> => {
+    if ('error' in c) return c
+    const final = finals[following.findIndex((f) => f.rt === c.rt)] ?? c.value.backup
+    if (final instanceof Error) return { rt: c.rt, error: final }
+    if (final.status === 'failed') return { rt: c.rt, error: failure(final) }
+    if (final.status === 'completed') {
+      const took = formatDuration(c.rt.clock.now() - c.rt.startedAt)
+      c.rt.log.info(`Backup ${final.id} completed in ${took}: ${final.size_mb ?? '?'} MB.`)
+    }
+    return { rt: c.rt, value: final }
+  })
+  valuesOf(settled, (backup) => `backup ${backup.id} ${backup.status}`)
 }
 
 /** The backup this step stands for: reused from an earlier attempt, or created now. */

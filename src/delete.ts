@@ -2,15 +2,33 @@ import { type Backup, isFinal } from './api-types.js'
 import { ActionError } from './errors.js'
 import { awaitFinal } from './follow-backup.js'
 import { retryLine } from './retry.js'
+import { phase, valuesOf } from './fleet.js'
 import type { Runtime } from './runtime.js'
 import { sendOnce } from './send-once.js'
 
 /**
- * mode: delete. Deletes one of the server's backups. One that is already gone is a success with a
- * warning, so cleanup steps are idempotent; one of another server is never touched, and fails the
- * step; one still being made is waited for (wait: true) within the timeout.
+ * mode: delete. Deletes one backup of each server, all at once (`undefined`: none to delete on that
+ * server, already said); a failure on one server does not stop the others.
  */
-export async function runDelete(rt: Runtime, backupId: number): Promise<void> {
+export async function runDelete(
+  step: Runtime,
+  servers: readonly Runtime[],
+  ids: ReadonlyArray<number | undefined>
+): Promise<void> {
+  valuesOf(
+    await phase(step, servers, `Delete the backups of ${servers.length} servers`, (rt, i) =>
+      ids[i] === undefined ? Promise.resolve('none of the run') : deleteBackup(rt, ids[i])
+    ),
+    (what) => what
+  )
+}
+
+/**
+ * Deletes one of the server's backups. One that is already gone is a success with a warning, so
+ * cleanup steps are idempotent; one of another server is never touched, and fails the step; one
+ * still being made is waited for (wait: true) within the timeout. Returns what it did, in a few words.
+ */
+async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
   const { client, settings, log, outcome } = rt
   const backup = (await client.listBackups(settings.serverId)).find((b) => b.id === backupId)
   if (!backup) return notFound(rt, backupId)
@@ -22,15 +40,16 @@ export async function runDelete(rt: Runtime, backupId: number): Promise<void> {
   if (deleted) {
     outcome.deleted.push(backupId)
     log.info(`Backup ${backupId} of server ${settings.serverId} deleted.`)
-  } else {
-    log.warning(
-      `Backup ${backupId} of server ${settings.serverId} was deleted by someone else meanwhile. Nothing was deleted.`
-    )
+    return `backup ${backupId} deleted`
   }
+  log.warning(
+    `Backup ${backupId} of server ${settings.serverId} was deleted by someone else meanwhile. Nothing was deleted.`
+  )
+  return `backup ${backupId} already gone`
 }
 
 /** Not among the server's backups: another server's (a failure), or already gone (a warning). */
-async function notFound(rt: Runtime, backupId: number): Promise<void> {
+async function notFound(rt: Runtime, backupId: number): Promise<string> {
   const { serverId } = rt.settings
   const elsewhere = (await rt.client.listBackups(undefined)).find((b) => b.id === backupId)
   if (elsewhere) {
@@ -42,6 +61,7 @@ async function notFound(rt: Runtime, backupId: number): Promise<void> {
   rt.log.warning(
     `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
   )
+  return `backup ${backupId} already gone`
 }
 
 /** A backup still being made cannot be deleted (the API answers 409): wait for it, if allowed. */

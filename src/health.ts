@@ -147,16 +147,13 @@ export function unhealthyReason(report: HealthReport): string {
 }
 
 /**
- * Runs the app checks of `rt.settings.health` for a step: after a restore left the server active
- * (`restoredFrom`), or alone in verify mode. Fills in `rt.outcome.health`; when the app is not
+ * Runs the app checks of `rt.settings.health` for a step: after a restore left the servers active
+ * (`restored` says so: "Server 12345 was restored from backup 501 and is active"), or alone in
+ * verify mode. Fills in `rt.outcome.health`; when the app is not
  * healthy within health_timeout, fails with one line that says what is true: restored (or not)
  * and which check failed with what answer.
  */
-export async function checkHealth(
-  rt: Runtime,
-  probe: Prober,
-  restoredFrom?: number
-): Promise<void> {
+export async function checkHealth(rt: Runtime, probe: Prober, restored?: string): Promise<void> {
   const { checks, threshold, timeoutMs } = rt.settings.health
   if (!checks.length) return
   const report = (rt.outcome.health ??= newHealthReport(checks))
@@ -166,12 +163,7 @@ export async function checkHealth(
     () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report })
   )
   if (report.healthy) return
-  const restored =
-    restoredFrom === undefined
-      ? ''
-      : `Server ${rt.settings.serverId} was restored from backup ${restoredFrom} and is active, but `
-  const app = restored ? 'the app' : 'The app'
   throw new ActionError(
-    `${restored}${app} is not healthy after ${formatDuration(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`
+    `${restored ? `${restored}, but the app` : 'The app'} is not healthy after ${formatDuration(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`
   )
 }

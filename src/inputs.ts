@@ -17,11 +17,14 @@ export interface RunRef {
 /** api_url's default (action.yml's). */
 export const DEFAULT_API_URL = 'https://admin.vps.org/api/v1'
 
+/** backup_id as a JSON object: server id -> backup id, in server_id's order. */
+export type BackupMap = ReadonlyMap<number, number>
+
 /** What each mode acts on. */
 export type Target =
   | { mode: 'backup' }
-  | { mode: 'restore'; backupId: number | 'latest' | RunRef }
-  | { mode: 'delete'; backupId: number | RunRef }
+  | { mode: 'restore'; backupId: number | 'latest' | RunRef | BackupMap }
+  | { mode: 'delete'; backupId: number | RunRef | BackupMap }
   | { mode: 'verify' }
 
 /** The app checks run after a restore (and by mode: verify). */
@@ -44,7 +47,9 @@ export interface Settings {
   githubToken: string
   /** The API base without a trailing slash, e.g. `https://admin.vps.org/api/v1`. */
   apiUrl: string
-  /** 0 in verify mode when server_id is not given. */
+  /** Every server the step acts on, in the order given (at least one; verify: may be empty). */
+  serverIds: number[]
+  /** serverIds[0], or 0 (verify without server_id): the server of a one-server step. */
   serverId: number
   /** The description sent with a new backup, tag included. */
   description: string
@@ -391,6 +396,7 @@ function parse(
     apiToken,
     githubToken,
     apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
+    serverIds: serverId ? [serverId] : [],
     serverId,
     description,
     descriptionTruncated: truncated,

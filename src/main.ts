@@ -1,19 +1,21 @@
 import * as core from '@actions/core'
+import type { Backup } from './api-types.js'
 import type { Dispatcher } from 'undici'
 import { runBackup } from './backup.js'
 import { dispatcherFor } from './dispatcher.js'
 import { systemClock } from './clock.js'
 import { readContext } from './context.js'
 import { runDelete } from './delete.js'
+import { pendingOf, serverRuntimes, settle, valuesOf } from './fleet.js'
 import { ActionError, CancelledError } from './errors.js'
 import type { Prober } from './health.js'
 import {
+  type BackupMap,
   type InputReader,
   type RunRef,
   type Settings,
   type Target,
   parseInputs,
-  parsePositiveInteger,
   secretInputs
 } from './inputs.js'
 import { type Logger, neutralising } from './log.js'
@@ -41,7 +43,7 @@ export async function run(): Promise<void> {
   const post = state.isPost()
   if (!post) state.markMainStarted()
   for (const secret of secretInputs(read)) core.setSecret(secret)
-  if (post && !state.savedRollback().backupId) {
+  if (post && !state.hasRollback()) {
     log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
     return
   }
@@ -87,52 +89,40 @@ export async function run(): Promise<void> {
 }
 
 /**
- * Runs the step's mode. A mode's own modules are loaded when it runs, not at start: a backup, the
- * step on every deploy's path, compiles none of restore's, the health checks' or the GitHub API's
- * code before its first request (start-up: `npm run bench`).
+ * Runs the step's mode, for each of its servers (fleet.ts). A mode's own modules are loaded when
+ * it runs, not at start: a backup, the step on every deploy's path, compiles none of restore's,
+ * the health checks' or the GitHub API's code before its first request (start-up: `npm run bench`).
  */
 async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Promise<void> {
   const { settings, outcome } = rt
+  const servers = serverRuntimes(rt)
   const prober = async (): Promise<Prober> =>
     (await import('./health-probe.js')).createProber({
       dispatcher,
       userAgent: USER_AGENT,
       contains: settings.health.contains
     })
-  const runBackupOf = async (
-    ref: RunRef,
-    mode: 'restore' | 'delete'
-  ): Promise<number | undefined> =>
-    (await import('./run-backup.js')).resolveRunBackup(rt, ref, mode)
   switch (target.mode) {
     case 'backup':
-      await runBackup(rt)
-      if (settings.rollbackOnFailure) {
-        if (outcome.backup?.status === 'completed') {
-          state.saveRollback(outcome.backup.id, settings.serverId)
-        } else rt.log.warning('rollback_on_failure needs a completed backup: set wait: true.')
-      }
-      if (outcome.backup?.status === 'completed' && settings.keepBackups > 0) {
-        // The backup is safe and said so before the best-effort prune.
-        writeOutputs(settings, outcome)
-        const own = outcome.backup
-        await rt.log.group('Prune older backups', () => pruneAfter(rt, own))
-      }
-      return
+      await runBackup(rt, servers)
+      return afterBackup(rt, servers)
     case 'restore': {
-      const { backupId } = target
-      const ref = typeof backupId === 'object' ? await runBackupOf(backupId, 'restore') : backupId
-      if (ref === undefined) return
+      const refs = await backupsOf(rt, servers, target.backupId, 'restore')
+      if (refs === undefined) return
       const { planHealthChecks, checkHealth } = await import('./health.js')
       planHealthChecks(outcome, settings.health.checks)
-      await (await import('./restore.js')).runRestore(rt, ref)
-      if (outcome.restored) await checkHealth(rt, await prober(), outcome.backup?.id)
+      const { runRestore } = await import('./restore.js')
+      const backups = await runRestore(rt, servers, refs as Array<number | 'latest'>)
+      if (servers.every((s) => s.outcome.restored)) {
+        await checkHealth(rt, await prober(), restoredFrom(servers, backups))
+      }
       return
     }
     case 'delete': {
-      const { backupId } = target
-      const id = typeof backupId === 'object' ? await runBackupOf(backupId, 'delete') : backupId
-      return id === undefined ? undefined : runDelete(rt, id)
+      const ids = await backupsOf(rt, servers, target.backupId, 'delete')
+      return ids === undefined
+        ? undefined
+        : runDelete(rt, servers, ids as Array<number | undefined>)
     }
     case 'verify':
       return (await import('./health.js')).checkHealth(rt, await prober())
@@ -140,24 +130,76 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
 }
 
 /**
- * The post step restores from the backup the main step saved, and always waits; only when that
- * main step was a backup step with rollback_on_failure: true of this very server.
+ * Once every backup has completed: the rollback state (rollback_on_failure), then the outputs, then
+ * the best-effort prune of each server (keep_backups). Nothing is saved or pruned unless every
+ * server's backup completed: the newest restore point of the whole fleet may be an older run's.
+ */
+async function afterBackup(rt: Runtime, servers: readonly Runtime[]): Promise<void> {
+  const { settings } = rt
+  const backups = servers.map((s) => s.outcome.backup)
+  const completed = backups.every((b) => b?.status === 'completed')
+  if (settings.rollbackOnFailure) {
+    if (completed) {
+      state.saveRollback(new Map(servers.map((s) => [s.settings.serverId, s.outcome.backup!.id])))
+    } else rt.log.warning('rollback_on_failure needs a completed backup: set wait: true.')
+  }
+  if (!completed || settings.keepBackups === 0) return
+  // The backups are safe and said so before the best-effort prune.
+  writeOutputs(settings, rt.outcome)
+  await rt.log.group('Prune older backups', async () => {
+    valuesOf(await settle(servers, (s) => pruneAfter(s, s.outcome.backup!)), () => 'pruned')
+  })
+}
+
+/**
+ * Each server's backup_id: the id; `latest`; its entry in the backup_ids object; or the backup a
+ * workflow run made (`run:<run_id>`, read when needed). Undefined: nothing to do (the run never
+ * changed the servers). A server's undefined entry: delete found none of that run's.
+ */
+async function backupsOf(
+  rt: Runtime,
+  servers: readonly Runtime[],
+  backupId: number | 'latest' | RunRef | BackupMap,
+  mode: 'restore' | 'delete'
+): Promise<Array<number | 'latest' | undefined> | undefined> {
+  if (backupId instanceof Map) return servers.map((s) => backupId.get(s.settings.serverId))
+  if (typeof backupId !== 'object') return servers.map(() => backupId)
+  return (await import('./run-backup.js')).resolveRunBackups(rt, servers, backupId as RunRef, mode)
+}
+
+/** What the servers were restored from, for a health failure's line. */
+function restoredFrom(servers: readonly Runtime[], backups: readonly Backup[]): string {
+  if (servers.length === 1) {
+    return `Server ${servers[0]!.settings.serverId} was restored from backup ${backups[0]!.id} and is active`
+  }
+  const each = servers.map((s, i) => `${s.settings.serverId} from backup ${backups[i]!.id}`)
+  return `Servers ${each.join(', ')} were restored and are active`
+}
+
+/**
+ * The post step restores from the backups the main step saved, and always waits; only when that
+ * main step was a backup step with rollback_on_failure: true of these very servers.
  */
 function rollbackSettings(settings: Settings): Settings {
   const saved = state.savedRollback()
-  const backupId = parsePositiveInteger(saved.backupId)
   const refuse = (why: string): ActionError =>
     new ActionError(`No automatic rollback: ${why}. Nothing was restored.`)
-  if (backupId === undefined) throw refuse('the saved rollback backup id is not valid')
+  if (saved === undefined) throw refuse('the saved rollback backup ids are not valid')
   if (settings.target.mode !== 'backup' || !settings.rollbackOnFailure) {
     throw refuse('this step is not a backup step with rollback_on_failure: true')
   }
-  if (saved.serverId !== String(settings.serverId)) {
-    throw refuse(`the saved backup ${backupId} is not one of server ${settings.serverId}`)
+  const { serverIds } = settings
+  const backups = [...saved].map(([server, backup]) => `${server}: ${backup}`).join(', ')
+  if (saved.size !== serverIds.length || serverIds.some((id) => !saved.has(id))) {
+    throw refuse(
+      `the saved backups (${backups}) are not those of server_id ${serverIds.join(', ')}`
+    )
   }
+  const each = serverIds.map((id) => `server ${id} from backup ${saved.get(id)!}`).join(', ')
   log.warning(
-    `The job failed: automatic rollback (rollback_on_failure) restores server ${settings.serverId} from backup ${backupId}, taken before the deploy.`
+    `The job failed: automatic rollback (rollback_on_failure) restores ${each}, taken before the deploy.`
   )
+  const backupId = serverIds.length === 1 ? saved.get(serverIds[0]!)! : saved
   return { ...settings, target: { mode: 'restore', backupId }, wait: true }
 }
 
@@ -179,7 +221,7 @@ async function report({ settings, outcome, elapsedMs, automatic, failure }: Endi
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
   await writeSummary({
     mode: settings.target.mode,
-    serverId: settings.serverId,
+    serverIds: settings.serverIds,
     // What is still running shows under its own heading; the failure's reason does not repeat it.
     outcome,
     elapsedMs,
@@ -203,7 +245,9 @@ async function writeSummary(summary: Report): Promise<void> {
 
 /** The step's outputs (checked: server text that is not what an output promises is left out), written once. */
 function writeOutputs(settings: Settings, outcome: Outcome): void {
-  for (const [name, value] of Object.entries(stepOutputs(outcome, settings.target, log.warning))) {
+  for (const [name, value] of Object.entries(
+    stepOutputs(outcome, settings.target, settings.serverIds, log.warning)
+  )) {
     core.setOutput(name, value)
   }
   outcome.outputsWritten = true
@@ -212,7 +256,10 @@ function writeOutputs(settings: Settings, outcome: Outcome): void {
 /** Why the step failed, without what it left running (the summary says that under its own heading). */
 function reason(error: unknown, outcome: Outcome): string {
   if (error instanceof CancelledError) {
-    return `The workflow was cancelled.${outcome.pending ? '' : ' Nothing the action started is left running on VPS.org.'}`
+    return `The workflow was cancelled.${pendingOf(outcome) ? '' : ' Nothing the action started is left running on VPS.org.'}`
+  }
+  if (error instanceof WaitTimeoutError && outcome.servers) {
+    return `${error.message}. backup_ids names every backup created, for later steps.`
   }
   if (error instanceof WaitTimeoutError && outcome.backup) {
     return `${error.message}. backup_id is set to ${outcome.backup.id} for later steps.`
@@ -222,7 +269,7 @@ function reason(error: unknown, outcome: Outcome): string {
 
 /** The failure's line for the log: why, then what is left running. */
 function message(error: unknown, outcome: Outcome): string {
-  return [reason(error, outcome), outcome.pending].filter(Boolean).join(' ')
+  return [reason(error, outcome), pendingOf(outcome)].filter(Boolean).join(' ')
 }
 
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */

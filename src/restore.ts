@@ -3,6 +3,7 @@ import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
 import { awaitBackup } from './follow-backup.js'
 import { ACTIVE, RESTORING, awaitOtherRestore, awaitRestore, see } from './follow-server.js'
+import { phase, valuesOf } from './fleet.js'
 import type { Runtime } from './runtime.js'
 import { sendOnce } from './send-once.js'
 
@@ -14,12 +15,34 @@ interface Evidence {
 }
 
 /**
- * mode: restore. Restores the server from one of its own backups (an id, or `latest`) and waits
- * until it is `active` again. Every refusal happens before the restore request.
+ * mode: restore. Restores each server from one of its own backups (an id, or `latest`) and waits
+ * until it is `active` again. Every server's backup is found, and every refusal made, before any
+ * restore request: a fleet is never half restored because one server had no such backup. The
+ * restores then run at once; one that fails does not stop the others, which are followed to their
+ * end, and the step fails naming each server's outcome.
  */
-export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<void> {
+export async function runRestore(
+  step: Runtime,
+  servers: readonly Runtime[],
+  refs: ReadonlyArray<number | 'latest'>
+): Promise<Backup[]> {
+  const n = servers.length
+  const backups = valuesOf(
+    await phase(step, servers, `Find the backups of ${n} servers`, (rt, i) =>
+      rt.log.group('Find the backup', () => findBackup(rt, refs[i]!))
+    ),
+    (backup) => `backup ${backup.id} found; no restore was requested`
+  )
+  return valuesOf(
+    await phase(step, servers, `Restore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i]!)),
+    (backup) => `restored from backup ${backup.id}`
+  )
+}
+
+/** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
+async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
   const { settings, log, outcome } = rt
-  let backup = await log.group('Find the backup', () => findBackup(rt, ref))
+  let backup = from
   outcome.backup = backup
   if (backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
@@ -45,6 +68,7 @@ export async function runRestore(rt: Runtime, ref: number | 'latest'): Promise<v
       `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
     )
   }
+  return backup
 }
 
 /** The backup, among the server's own: by id, or the newest completed one for `latest`. */

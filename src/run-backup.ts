@@ -4,6 +4,7 @@ import { type Tag, isOwnRepository, parseTag } from './description.js'
 import { ActionError } from './errors.js'
 import { type GitHubReader, gitHubReader, oneLine, stepStarted } from './github.js'
 import type { RunRef } from './inputs.js'
+import { phase, valuesOf } from './fleet.js'
 import type { Runtime } from './runtime.js'
 
 /** The attempt a tag names; 0 for a v1.0.0 tag, which names none. */
@@ -71,39 +72,59 @@ async function stepHadStarted(rt: Runtime, reader: GitHubReader, ref: RunRef): P
 }
 
 /**
- * `backup_id: run:<run_id>`: the id of the backup that run made for this server, or undefined when
- * there is nothing to do (restore: the step never started, status `skipped`; delete: no such
- * backup, status `not_found`, with a warning). A restore with no such backup fails.
+ * `backup_id: run:<run_id>`: for each server, the id of the backup that run made of it; or
+ * undefined when there is nothing to do (restore: the step never started, status `skipped`). A
+ * delete warns about a server with no such backup (status `not_found`) and leaves it out; a
+ * restore with any such server fails before any restore is requested.
  */
-export async function resolveRunBackup(
-  rt: Runtime,
+export async function resolveRunBackups(
+  step: Runtime,
+  servers: readonly Runtime[],
   ref: RunRef,
   mode: 'restore' | 'delete'
-): Promise<number | undefined> {
-  const { settings, context, log, outcome } = rt
+): Promise<Array<number | undefined> | undefined> {
+  const { settings, context, log, outcome } = step
   outcome.run ??= { id: ref.runId, url: runUrl(context, ref.runId) }
   if (ref.onlyIfStepStarted !== undefined) {
     const reader = gitHubReader({
       token: settings.githubToken,
       repository: context.repository,
       apiUrl: context.apiUrl,
-      signal: rt.signal,
-      deadline: rt.deadline,
-      now: () => rt.clock.now()
+      signal: step.signal,
+      deadline: step.deadline,
+      now: () => step.clock.now()
     })
     const started = await log.group(`Read run ${ref.runId} from GitHub`, () =>
-      stepHadStarted(rt, reader, ref)
+      stepHadStarted(step, reader, ref)
     )
-    if (!started) return undefined
+    if (!started) {
+      for (const rt of servers) rt.outcome.status = 'skipped'
+      return undefined
+    }
   }
-  const backup = findRunBackup(await rt.client.listBackups(settings.serverId), ref.runId, context)
+  return valuesOf(
+    await phase(step, servers, `Find run ${ref.runId}'s backups`, (rt) =>
+      runBackupOf(rt, ref.runId, mode)
+    ),
+    (id) => (id === undefined ? 'none' : `backup ${id}`)
+  )
+}
+
+/** The backup run `runId` made of the server: see resolveRunBackups. */
+async function runBackupOf(
+  rt: Runtime,
+  runId: number,
+  mode: 'restore' | 'delete'
+): Promise<number | undefined> {
+  const { settings, log } = rt
+  const backup = findRunBackup(await rt.client.listBackups(settings.serverId), runId, rt.context)
   if (backup) {
-    log.info(`Run ${ref.runId} made backup ${backup.id} of server ${settings.serverId}.`)
+    log.info(`Run ${runId} made backup ${backup.id} of server ${settings.serverId}.`)
     return backup.id
   }
-  const none = `Run ${ref.runId} made no completed backup of server ${settings.serverId}`
+  const none = `Run ${runId} made no completed backup of server ${settings.serverId}`
   if (mode === 'restore') throw new ActionError(`${none}; no restore was requested.`)
   log.warning(`${none}: nothing was deleted.`)
-  outcome.status = 'not_found'
+  rt.outcome.status = 'not_found'
   return undefined
 }

@@ -33,6 +33,10 @@ export interface Outcome {
   outputsWritten?: boolean
   /** The app checks, once they have started (restore with health_url, verify). */
   health?: HealthReport
+  /** A step of several servers: each server's own outcome, in server_id's order (fleet.ts). */
+  servers?: Map<number, Outcome>
+  /** In a step of several servers: from the step's start to the end of this server's work. */
+  tookMs?: number
 }
 
 /** Everything a mode needs; built once, by createRuntime. */

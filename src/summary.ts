@@ -1,12 +1,14 @@
 import { formatDuration } from './duration.js'
 import { DEFAULT_API_URL, type Mode } from './inputs.js'
+import { byServer, pendingOf, perServer, stepStatus } from './fleet.js'
 import type { Outcome } from './runtime.js'
 import { oneLine } from './untrusted.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
   mode?: Mode
-  serverId?: number
+  /** The servers of server_id (verify: maybe none). */
+  serverIds?: readonly number[]
   /** What the step learned; its `pending` is what is still running on VPS.org, if anything. */
   outcome: Outcome
   elapsedMs: number
@@ -46,35 +48,23 @@ const TITLES: Record<Mode, string> = {
 
 /** The job summary, written once when the step ends. Every value from outside is escaped. */
 export function renderSummary(report: Report): string {
-  const { outcome, mode, serverId } = report
+  const { outcome, mode, serverIds = [] } = report
   // The inputs could not be read: the failure is all there is to show.
   if (!mode) {
     return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escapeHtml(report.error ?? '')}</p>\n`
   }
-  const { backup, server } = outcome
-  const serverName = server?.name ?? backup?.server.name
+  const servers = perServer(outcome, serverIds)
+  const pending = pendingOf(outcome)
+  const status = stepStatus(outcome)
   const title = report.automatic ? 'Automatic rollback (rollback_on_failure)' : TITLES[mode]
-  const restored = mode === 'restore' && outcome.restored === true
-  const rows: Array<[string, string | number | undefined | null]> = [
-    // verify mode may have no server (0).
-    ['Server', serverName ? `${serverName} (${serverId})` : serverId || undefined],
-    [restored ? 'Restored from backup' : 'Backup', backup?.id],
-    ['Created', backup?.created_at],
-    ['Description', backup?.description],
-    ['Size', backup?.size_mb == null ? undefined : `${backup.size_mb} MB`],
-    ['Reused', outcome.reused ? 'yes: created by an earlier attempt of this run' : undefined],
-    [mode === 'backup' ? 'Backup status' : 'Status', outcome.status],
-    ['Deleted', outcome.deleted.length ? outcome.deleted.join(', ') : undefined],
-    ['Took', formatDuration(report.elapsedMs)]
+  const icon = report.error ? '❌' : pending ? '⏳' : status === 'not_found' ? '⚠️' : '✅'
+  const several = servers.length > 1
+  const lines = [
+    `## ${icon} ${title}${several ? ` of ${servers.length} servers` : ''}`,
+    '',
+    '<table>'
   ]
-  const icon = report.error
-    ? '❌'
-    : outcome.pending
-      ? '⏳'
-      : outcome.status === 'not_found'
-        ? '⚠️'
-        : '✅'
-  const lines = [`## ${icon} ${title}`, '', '<table>']
+  const rows = several ? fleetRows(report, status) : serverRows(report, servers[0]!)
   for (const [name, value] of rows) {
     if (value !== undefined && value !== null && value !== '') {
       lines.push(`<tr><th align="left">${name}</th><td>${escapeHtml(String(value))}</td></tr>`)
@@ -87,19 +77,92 @@ export function renderSummary(report: Report): string {
     )
   }
   lines.push('</table>', '')
+  if (several) lines.push(...serverTable(report, servers))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
   if (report.error) lines.push(`<p><strong>Failed:</strong> ${escapeHtml(report.error)}</p>`, '')
   if (outcome.skipped) {
     lines.push(`<p><strong>Skipped:</strong> ${escapeHtml(outcome.skipped)}</p>`, '')
   }
-  if (outcome.pending) {
-    lines.push(`<p><strong>Still running:</strong> ${escapeHtml(outcome.pending)}</p>`, '')
-  }
+  if (pending) lines.push(`<p><strong>Still running:</strong> ${escapeHtml(pending)}</p>`, '')
   lines.push(...renderHealth(mode, outcome))
-  if (mode === 'backup' && backup?.status === 'completed') {
-    lines.push(...rollbackSnippet(report, backup.id))
-  }
+  if (mode === 'backup') lines.push(...backupsNote(report, servers))
   return lines.join('\n')
+}
+
+type Row = [string, string | number | undefined | null]
+
+/** One server's step: the rows as they have always been. */
+function serverRows(report: Report, [serverId, outcome]: [number, Outcome]): Row[] {
+  const { backup, server } = outcome
+  const { mode } = report
+  const serverName = server?.name ?? backup?.server.name
+  const restored = mode === 'restore' && outcome.restored === true
+  return [
+    // verify mode may have no server (0).
+    ['Server', serverName ? `${serverName} (${serverId})` : serverId || undefined],
+    [restored ? 'Restored from backup' : 'Backup', backup?.id],
+    ['Created', backup?.created_at],
+    ['Description', backup?.description],
+    ['Size', backup?.size_mb == null ? undefined : `${backup.size_mb} MB`],
+    ['Reused', outcome.reused ? 'yes: created by an earlier attempt of this run' : undefined],
+    [mode === 'backup' ? 'Backup status' : 'Status', outcome.status],
+    ['Deleted', outcome.deleted.length ? outcome.deleted.join(', ') : undefined],
+    ['Took', formatDuration(report.elapsedMs)]
+  ]
+}
+
+/** A step of several servers: what holds for all of them; each one's row follows (serverTable). */
+function fleetRows(report: Report, status: string | undefined): Row[] {
+  const { outcome } = report
+  const deleted = [...outcome.servers!.values()].flatMap((o) => o.deleted)
+  return [
+    ['Status', status ? `${status} (the least advanced)` : undefined],
+    ['Deleted', deleted.length ? deleted.join(', ') : undefined],
+    ['Took', formatDuration(report.elapsedMs)]
+  ]
+}
+
+/** One row per server: id and name, backup, status, size, and how long its work took. */
+function serverTable(report: Report, servers: ReadonlyArray<[number, Outcome]>): string[] {
+  const restore = report.mode === 'restore'
+  const head = ['Server', restore ? 'Restored from backup' : 'Backup', 'Status', 'Size', 'Took']
+  const lines = ['<table>', `<tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>`]
+  for (const [id, o] of servers) {
+    const name = o.server?.name ?? o.backup?.server.name
+    const cells = [
+      name ? `${name} (${id})` : String(id),
+      o.backup ? `${o.backup.id}${o.reused ? ' (reused)' : ''}` : '',
+      o.status ?? '',
+      o.backup?.size_mb == null ? '' : `${o.backup.size_mb} MB`,
+      o.tookMs === undefined ? '' : formatDuration(o.tookMs)
+    ]
+    lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+  }
+  lines.push('</table>', '')
+  return lines
+}
+
+/**
+ * After a backup step: the rollback snippet when every backup completed; when some did and the
+ * step failed, that they are kept and how to delete them.
+ */
+function backupsNote(report: Report, servers: ReadonlyArray<[number, Outcome]>): string[] {
+  const completed = new Map(
+    servers.flatMap(([id, o]): Array<[number, number]> =>
+      o.backup?.status === 'completed' ? [[id, o.backup.id]] : []
+    )
+  )
+  if (completed.size === servers.length) return rollbackSnippet(report, completed)
+  if (!completed.size) return []
+  const each = [...completed].map(([id, backup]) => `server ${id}: backup ${backup}`).join(', ')
+  return [
+    `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`)}</p>`,
+    '',
+    '```yaml',
+    ...actionStep(report, [...completed.keys()], 'delete', `'${byServer(completed)}'`),
+    '```',
+    ''
+  ]
 }
 
 /** The outcome in words, for a restore or verify step that had app checks. */
@@ -143,38 +206,65 @@ export function renderHealth(mode: Mode, outcome: Outcome): string[] {
   return lines
 }
 
-/**
- * The step that restores the server to the state before the deploy, ready to paste: after the
- * deploy in this job, reading this step's output, when the step has an id; else with the id.
- */
-function rollbackSnippet(report: Report, backupId: number): string[] {
-  const { stepId, apiUrl } = report
-  const step = stepId && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
-  const uses = `uses: ${report.actionRef}`
+/** The `with:` lines of a step of this action on `servers`, after its `uses:` line. */
+function actionStep(
+  report: Report,
+  servers: readonly number[],
+  mode: 'restore' | 'delete',
+  backupId: string,
+  uses = `- uses: ${report.actionRef}`
+): string[] {
+  const { apiUrl } = report
   return [
-    '### Roll back to this backup',
-    '',
-    step
-      ? 'Add this step after the deploy: it restores the server to the state before the deploy when the deploy fails.'
-      : 'Add this step (or run it from a `workflow_dispatch` workflow) to restore the server to the state before the deploy:',
-    '',
-    '```yaml',
-    ...(step
-      ? [`- if: failure() && steps.${step}.outcome == 'success'`, `  ${uses}`]
-      : [`- ${uses}`]),
+    uses,
     '  with:',
     '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
     ...(apiUrl && apiUrl !== DEFAULT_API_URL
       ? [`    api_url: ${apiUrl.replace(/[^\w.:/%@~+-]/g, '')}`]
       : []),
-    `    server_id: ${report.serverId}`,
-    '    mode: restore',
-    `    backup_id: ${step ? `\${{ steps.${step}.outputs.backup_id }}` : backupId}`,
+    `    server_id: ${servers.join(', ')}`,
+    `    mode: ${mode}`,
+    `    backup_id: ${backupId}`
+  ]
+}
+
+/**
+ * The step that restores the servers to the state before the deploy, ready to paste: after the
+ * deploy in this job, reading this step's output, when the step has an id; else with the ids.
+ */
+function rollbackSnippet(report: Report, backups: ReadonlyMap<number, number>): string[] {
+  const { stepId } = report
+  const step = stepId && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
+  const servers = [...backups.keys()]
+  const one = servers.length === 1
+  const output = one ? 'backup_id' : 'backup_ids'
+  const literal = one ? String(backups.get(servers[0]!)) : `'${byServer(backups)}'`
+  const them = one ? 'the server' : 'the servers'
+  return [
+    '### Roll back to this backup',
+    '',
+    step
+      ? `Add this step after the deploy: it restores ${them} to the state before the deploy when the deploy fails.`
+      : `Add this step (or run it from a \`workflow_dispatch\` workflow) to restore ${them} to the state before the deploy:`,
+    '',
+    '```yaml',
+    ...(step
+      ? [
+          `- if: failure() && steps.${step}.outcome == 'success'`,
+          ...actionStep(
+            report,
+            servers,
+            'restore',
+            `\${{ steps.${step}.outputs.${output} }}`,
+            `  uses: ${report.actionRef}`
+          )
+        ]
+      : actionStep(report, servers, 'restore', literal)),
     '```',
     '',
     ...(step
       ? [
-          `From another workflow (\`workflow_dispatch\`, say), restore with \`backup_id: ${backupId}\`.`,
+          `From another workflow (\`workflow_dispatch\`, say), restore with \`backup_id: ${literal}\`.`,
           ''
         ]
       : [])

@@ -48,7 +48,11 @@ export class InProcessApi {
       now: clock.now,
       servers: [
         { id: 12345, name: 'web-server-01' },
-        { id: 999, name: 'someone-else' }
+        { id: 999, name: 'someone-else' },
+        // A fleet, for the steps of several servers.
+        { id: 101, name: 'web-1' },
+        { id: 102, name: 'web-2' },
+        { id: 103, name: 'db-1' }
       ],
       backupDurationMs: 3 * 60_000,
       restoreDurationMs: 2 * 60_000,

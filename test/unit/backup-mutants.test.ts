@@ -41,7 +41,7 @@ describe('runBackup, as the log tells it', () => {
   it('logs its phases in groups, the backup created, each status and the result', async () => {
     const { rt, api, clock, log } = setup()
     const start = clock.now()
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(log.of('group')).toEqual(['Create the backup', 'Wait for backup 600 to complete'])
     const info = log.of('info')
     expect(info).toContain(`Backup 600 of server 12345 created: "${rt.settings.description}"`)
@@ -54,7 +54,7 @@ describe('runBackup, as the log tells it', () => {
 
   it('with wait: false, says nothing of completion', async () => {
     const { rt, log } = setup({ wait: 'false' })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(log.text()).not.toContain('completed in')
   })
 
@@ -62,7 +62,7 @@ describe('runBackup, as the log tells it', () => {
     const { rt, api, log } = setup({}, { runAttempt: 2 })
     api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1) })
     api.hook = (request, fake) => overrideFields(fake.handle(request), { size_mb: null })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(log.of('group')).toEqual(['Create the backup'])
     expect(log.of('info')).toContain(
       `Attempt 2 of run ${RUN} reuses backup 550 (completed), created by an earlier attempt of this step: it holds the pre-deploy state.`
@@ -80,7 +80,7 @@ describe('runBackup, as the log tells it', () => {
     })
     api.vanishAfterFirstList()
     const start = clock.now()
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error.message).toBe(
       'Backup 550 of server 12345 disappeared while the action was waiting for it: it was deleted, or it failed and was removed.'
     )
@@ -96,7 +96,7 @@ describe('runBackup, what it reuses on a re-run', () => {
   ])('never reuses %s', async (_, description, runAttempt) => {
     const { rt, api } = setup({}, { runAttempt })
     api.addBackup({ id: 550, description })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(api.made('POST', BACKUPS)).toHaveLength(1)
     expect(rt.outcome.backup?.id).toBe(600)
   })
@@ -104,7 +104,7 @@ describe('runBackup, what it reuses on a re-run', () => {
   it('never reuses an automatic backup', async () => {
     const { rt, api } = setup({}, { runAttempt: 2 })
     api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1), backupType: 'automatic' })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(rt.outcome.backup?.id).toBe(600)
   })
 
@@ -128,7 +128,7 @@ describe('runBackup, what it reuses on a re-run', () => {
         )
       add(first)
       add(second)
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(rt.outcome.backup?.id).toBe(550)
     }
   )
@@ -137,7 +137,7 @@ describe('runBackup, what it reuses on a re-run', () => {
     const { rt, api } = setup({}, { runAttempt: 2 })
     api.addBackup({ id: 550, description: tagged('acme/shop', RUN, 1) })
     api.addBackup({ id: 551, description: tagged('acme/shop', RUN, 1) })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(rt.outcome.backup?.id).toBe(551)
   })
 })
@@ -152,7 +152,7 @@ describe('runBackup, creating', () => {
       }
       return undefined
     }
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(log.of('info')).toContain(
       'The earlier create request was carried out although its answer was lost: adopting backup 600 instead of creating a duplicate.'
     )
@@ -166,7 +166,7 @@ describe('runBackup, creating', () => {
       if (request.method === 'POST') pending = rt.outcome.pending
       return undefined
     }
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(pending).toBe(
       `A request to create a backup of server 12345 was sent; the backup may exist on VPS.org. Look for "${rt.settings.description}" among the server's backups and delete it if it is not needed.`
     )
@@ -176,7 +176,7 @@ describe('runBackup, creating', () => {
     const { rt, api } = setup()
     api.hook = (request) =>
       request.method === 'POST' ? { status: 400, body: { detail: 'No.' } } : undefined
-    await rejection(runBackup(rt))
+    await rejection(runBackup(rt, [rt]))
     expect(rt.outcome.pending).toBeUndefined()
   })
 
@@ -184,7 +184,7 @@ describe('runBackup, creating', () => {
     const { rt, api } = setup()
     api.hook = (request) =>
       request.method === 'POST' ? { status: 500, body: { detail: 'Oops.' } } : undefined
-    await rejection(runBackup(rt))
+    await rejection(runBackup(rt, [rt]))
     expect(rt.outcome.pending).toContain('A request to create a backup of server 12345 was sent')
   })
 
@@ -195,7 +195,7 @@ describe('runBackup, creating', () => {
       request.method === 'POST'
         ? { status: 400, body: { detail: 'The maximum of 10 manual backups is reached.' } }
         : undefined
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error).toBeInstanceOf(ApiError)
     expect(api.made('POST', BACKUPS)).toHaveLength(1)
     expect(api.deletedIds()).toEqual([])
@@ -205,7 +205,7 @@ describe('runBackup, creating', () => {
   it('at the cap with exactly one own backup, deletes it to make room, saying so', async () => {
     const { rt, api, log } = setup({ keep_backups: '3' })
     cap(api, 1)
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(api.deletedIds()).toEqual([501])
     expect(rt.outcome.backup?.id).toBe(600)
     const info = log.of('info')
@@ -225,7 +225,7 @@ describe('runBackup, finding a backup the API did not describe', () => {
         ? { status: 200, body: { count: 0, next: null, results: [] } }
         : fake.handle(request)
     const start = clock.now()
-    await rejection(runBackup(rt))
+    await rejection(runBackup(rt, [rt]))
     expect(clock.now() - start).toBe(30_000)
   })
 
@@ -239,7 +239,7 @@ describe('runBackup, finding a backup the API did not describe', () => {
       return { status: 200, body: { count: 0, next: null, results: [] } }
     }
     const start = clock.now()
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toBe(
       `The API accepted the backup of server 12345, but the API answered without a usable backup, and no backup described "${rt.settings.description}" appeared in the server's list within ${formatDuration(clock.now() - start)}. Look for it in the VPS.org panel and delete it if it is not needed.`
@@ -258,7 +258,7 @@ describe('runBackup, finding a backup the API did not describe', () => {
         ? { status: 403, body: { detail: 'Forbidden.' } }
         : undefined
     }
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error).toBeInstanceOf(ApiError)
     expect(error.message).toContain('Forbidden.')
   })
@@ -273,7 +273,7 @@ describe('awaitBackup (from a restore)', () => {
       status: 'in_progress',
       durationMs: 60_000
     })
-    await runRestore(rt, 540)
+    await runRestore(rt, [rt], [540])
     expect(rt.outcome.restored).toBe(true)
   })
 
@@ -282,7 +282,7 @@ describe('awaitBackup (from a restore)', () => {
     api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
     api.vanishAfterFirstList()
     const start = clock.now()
-    const error = await rejection(runRestore(rt, 540))
+    const error = await rejection(runRestore(rt, [rt], [540]))
     expect(error.message).toContain('disappeared')
     expect(clock.now() - start).toBeLessThan(30_000)
   })

@@ -34,14 +34,14 @@ async function expectCompleted(
   api: InProcessApi,
   { posts, id }: { posts: number; id: number }
 ): Promise<void> {
-  await runBackup(rt)
+  await runBackup(rt, [rt])
   expect(api.made('POST', BACKUPS)).toHaveLength(posts)
   expect(rt.outcome.backup).toMatchObject({ id, status: 'completed' })
 }
 
 /** What run() does in a backup step: the backup, then (completed, keep_backups) the prune. */
 async function backupThenPrune(rt: Runtime): Promise<void> {
-  await runBackup(rt)
+  await runBackup(rt, [rt])
   const own = rt.outcome.backup
   if (own?.status === 'completed' && rt.settings.keepBackups > 0) await pruneAfter(rt, own)
 }
@@ -50,7 +50,7 @@ describe('runBackup', () => {
   it('creates a tagged backup, waits until it has completed, and reports it', async () => {
     const { rt, api, clock } = setup()
     const start = clock.now()
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     const posts = api.made('POST', BACKUPS)
     expect(posts).toHaveLength(1)
     expect(posts[0]!.body).toEqual({ server_id: 12345, description: rt.settings.description })
@@ -66,7 +66,7 @@ describe('runBackup', () => {
 
   it('with wait: false, returns the running backup and says it is still running', async () => {
     const { rt, api } = setup({ wait: 'false' })
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'in_progress' })
     expect(rt.outcome.status).toBe('in_progress')
     expect(rt.outcome.pending).toContain('600')
@@ -75,21 +75,21 @@ describe('runBackup', () => {
 
   it('warns once when the description had to be shortened, and not otherwise', async () => {
     const long = setup({ description: 'x'.repeat(300) })
-    await runBackup(long.rt)
+    await runBackup(long.rt, [long.rt])
     const warnings = long.log.of('warning').filter((l) => l.includes('shortened'))
     expect(warnings).toEqual([
       `The description input is too long for VPS.org: it was shortened to "${long.rt.settings.description}".`
     ])
     expect(long.rt.settings.description).toHaveLength(255)
     const short = setup({ description: 'Before the deploy' })
-    await runBackup(short.rt)
+    await runBackup(short.rt, [short.rt])
     expect(short.log.of('warning')).toEqual([])
   })
 
   it('fails when the backup fails, naming it', async () => {
     const { rt, api } = setup()
     api.model.nextBackupOutcomes.push('failed')
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toContain('Backup 600 of server 12345 failed')
     expect(rt.outcome.status).toBe('failed')
@@ -101,7 +101,7 @@ describe('runBackup', () => {
       api.addBackup({ id: 550, description: earlier(1), createdAt: '2025-01-16T15:30:00Z' })
       api.addBackup({ id: 540, description: own('1111'), createdAt: '2025-01-16T15:00:00Z' })
       api.addBackup({ id: 541, description: own(RUN), createdAt: '2025-01-16T15:00:00Z' })
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(api.made('POST', BACKUPS)).toHaveLength(0)
       expect(rt.outcome.reused).toBe(true)
       expect(rt.outcome.backup?.id).toBe(550)
@@ -118,7 +118,7 @@ describe('runBackup', () => {
       const { rt, api } = setup({}, { runAttempt: 2 })
       addRunning(api, 560, earlier(1), 1e6)
       api.addBackup({ id: 550, description: earlier(1, STEP, 'aaaaaaa2'), status: 'completed' })
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(rt.outcome.backup?.id).toBe(550)
     })
 
@@ -131,7 +131,7 @@ describe('runBackup', () => {
       api.addBackup({ id: 553, description: own(RUN) })
       api.addBackup({ id: 554, description: earlier(1, 'ffffffff') })
       api.addBackup({ id: 555, description: earlier(2) })
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.reused).toBeFalsy()
       expect(rt.outcome.backup?.id).toBe(600)
@@ -140,7 +140,7 @@ describe('runBackup', () => {
     it('on a first attempt, makes its own backup even if one of the same run exists', async () => {
       const { rt, api } = setup({}, { runAttempt: 1 })
       api.addBackup({ id: 550, description: earlier(1) })
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.backup?.id).toBe(600)
     })
@@ -149,7 +149,7 @@ describe('runBackup', () => {
       const { rt, api } = setup({}, { runAttempt: 2 })
       api.ignoreServerFilter = true
       api.addBackup({ id: 550, description: earlier(1), serverId: 999 })
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(api.made('POST', BACKUPS)).toHaveLength(1)
       expect(rt.outcome.backup?.id).toBe(600)
     })
@@ -166,7 +166,7 @@ describe('runBackup', () => {
       }
       return undefined
     }
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(api.made('POST', BACKUPS)).toHaveLength(1)
     expect(api.model.backups()).toHaveLength(1)
     expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
@@ -177,7 +177,7 @@ describe('runBackup', () => {
     let refused = 0
     api.hook = (request) =>
       request.method === 'POST' && refused++ === 0 ? { status: 503, body: '' } : undefined
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     expect(api.made('POST', BACKUPS)).toHaveLength(2)
     expect(api.model.backups()).toHaveLength(1)
   })
@@ -226,7 +226,7 @@ describe('runBackup', () => {
         }
         return undefined
       }
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
       expect(log.of('info').some((l) => l.startsWith('Backup 600: not listed yet ('))).toBe(true)
     })
@@ -238,7 +238,7 @@ describe('runBackup', () => {
         request.method === 'GET'
           ? { status: 200, body: { count: 0, next: null, results: [] } }
           : fake.handle(request)
-      const error = await rejection(runBackup(rt))
+      const error = await rejection(runBackup(rt, [rt]))
       expect(error.message).toContain('has not appeared in the server')
       expect(clock.now() - start).toBeGreaterThanOrEqual(30_000)
       expect(clock.now() - start).toBeLessThan(40_000)
@@ -263,7 +263,7 @@ describe('runBackup', () => {
         const body = reply.body as Record<string, unknown>
         return { ...reply, body: { ...body, id: 777, server: { id: 999, name: 'someone-else' } } }
       }
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
       expect(log.of('warning').join('\n')).toContain('names backup 777 of server 999')
     })
@@ -276,7 +276,7 @@ describe('runBackup', () => {
       const reply = fake.handle(request)
       return { ...reply, body: { ...(reply.body as object), status: 'failed' } }
     }
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error.message).toContain('Backup 600 of server 12345 failed')
     expect(rt.outcome.status).toBe('failed')
     expect(rt.outcome.pending).toBeUndefined()
@@ -290,7 +290,7 @@ describe('runBackup', () => {
       Object.assign(fake.model.backup(600), { runningStatus: 'error', durationMs: Infinity })
       return reply
     }
-    await rejection(runBackup(rt))
+    await rejection(runBackup(rt, [rt]))
     expect(rt.outcome.status).toBe('error')
   })
 
@@ -301,7 +301,7 @@ describe('runBackup', () => {
       if (clock.now() > EPOCH + 5000) fake.removeAllBackups()
       return undefined
     }
-    const error = await rejection(runBackup(rt))
+    const error = await rejection(runBackup(rt, [rt]))
     expect(error.message).toContain('disappeared')
     expect(rt.outcome.pending).toBeUndefined()
   })
@@ -434,7 +434,7 @@ describe('runBackup', () => {
         request.method === 'DELETE'
           ? { status: 503, body: '', headers: { 'retry-after': '30' } }
           : undefined
-      await runBackup(rt)
+      await runBackup(rt, [rt])
       const start = clock.now()
       await pruneAfter(rt, rt.outcome.backup!)
       expect(clock.now() - start).toBeLessThanOrEqual(60_000)
@@ -556,7 +556,7 @@ describe('runRestore', () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     const posts = api.made('POST', RESTORE)
     expect(posts).toHaveLength(1)
     expect(posts[0]!.body).toEqual({ backup_id: 501 })
@@ -570,7 +570,7 @@ describe('runRestore', () => {
   it('with wait: false, returns once the restore is accepted', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501 })
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(api.made('POST', RESTORE)).toHaveLength(1)
     expect(rt.outcome.status).toBe('restoring')
     expect(rt.outcome.pending).toContain('501')
@@ -583,7 +583,7 @@ describe('runRestore', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: String(id) })
     api.ignoreServerFilter = true
     api.addBackup({ id: 777, serverId: 999 })
-    const error = await rejection(runRestore(rt, id))
+    const error = await rejection(runRestore(rt, [rt], [id]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toContain(`Backup ${id} is not one of server 12345's backups`)
     expect(error.message).toContain('no restore was requested')
@@ -593,7 +593,7 @@ describe('runRestore', () => {
   it('refuses a failed backup without any restore request', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501, status: 'failed' })
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error.message).toContain('failed')
     expect(api.made('POST', RESTORE)).toEqual([])
   })
@@ -619,7 +619,7 @@ describe('runRestore', () => {
     })
     api.addBackup({ id: 525, backupType: 'automatic', createdAt: '2025-01-14T03:00:00Z' })
     api.addBackup({ id: 505, createdAt: '2025-01-13T23:59:59Z' })
-    await runRestore(rt, 'latest')
+    await runRestore(rt, [rt], ['latest'])
     const asked = api.made('POST', RESTORE).map((r) => r.body)
     expect(asked.length).toBeGreaterThan(0)
     expect(asked).toEqual(asked.map(() => ({ backup_id: 520 })))
@@ -630,7 +630,7 @@ describe('runRestore', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
     api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z' })
     api.addBackup({ id: 525, backupType: 'automatic', createdAt: '2025-01-16T03:00:00Z' })
-    await runRestore(rt, 'latest')
+    await runRestore(rt, [rt], ['latest'])
     expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 525 }])
   })
 
@@ -638,7 +638,7 @@ describe('runRestore', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
     api.addBackup({ id: 530, status: 'failed' })
     api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
-    const error = await rejection(runRestore(rt, 'latest'))
+    const error = await rejection(runRestore(rt, [rt], ['latest']))
     expect(error.message).toContain('no completed backup')
     expect(api.made('POST', RESTORE)).toEqual([])
   })
@@ -647,7 +647,7 @@ describe('runRestore', () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
     const ready = clock.now() + 4 * 60_000
     api.addBackup({ id: 540, status: 'in_progress', durationMs: ready - clock.now() })
-    await runRestore(rt, 540)
+    await runRestore(rt, [rt], [540])
     const posts = api.made('POST', RESTORE)
     expect(posts).toHaveLength(1)
     expect(posts[0]!.at).toBeGreaterThanOrEqual(ready)
@@ -664,7 +664,7 @@ describe('runRestore', () => {
         ? { status: 409, body: { detail: 'Another operation is running.' } }
         : undefined
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(api.made('POST', RESTORE)).toHaveLength(3)
     expect(api.made('POST', RESTORE)[2]!.at - start).toBeLessThanOrEqual(10_000)
     expect(rt.outcome.status).toBe('active')
@@ -681,7 +681,7 @@ describe('runRestore', () => {
       }
       return undefined
     }
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(api.made('POST', RESTORE)).toHaveLength(1)
     expect(rt.outcome.status).toBe('active')
     expect(api.model.server(12345).status).toBe('active')
@@ -693,7 +693,7 @@ describe('runRestore', () => {
     let refused = 1
     api.hook = (request) =>
       request.method === 'POST' && refused-- > 0 ? { status: 503, body: '' } : undefined
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(api.made('POST', RESTORE)).toHaveLength(2)
     expect(rt.outcome.status).toBe('active')
   })
@@ -703,7 +703,7 @@ describe('runRestore', () => {
     api.addBackup({ id: 501 })
     api.startOtherRestore(501, 90_000)
     const otherEnds = clock.now() + 90_000
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     const posts = api.made('POST', RESTORE)
     expect(posts).toHaveLength(1)
     expect(posts[0]!.at).toBeGreaterThanOrEqual(otherEnds)
@@ -715,7 +715,7 @@ describe('runRestore', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     api.model.nextRestoreOutcomes.push('error')
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toContain("'error'")
     expect(rt.outcome.status).toBe('error')
@@ -727,7 +727,7 @@ describe('runRestore', () => {
     // The API accepts the restore but starts it 30 s later; it then runs for 2 minutes.
     api.options.restoreQueueMs = 30_000
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(rt.outcome.status).toBe('active')
     expect(clock.now() - start).toBeGreaterThanOrEqual(30_000 + api.restoreDurationMs)
   })
@@ -746,7 +746,7 @@ describe('runRestore', () => {
       }
     })
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
     expect(api.model.server(12345).status).toBe('active')
   })
@@ -768,7 +768,7 @@ describe('runRestore', () => {
       api.hook = (request) =>
         request.method === 'POST' ? { status: 503, body: { detail: 'Down.' } } : undefined
       touchOnRead(api)
-      const error = await rejection(runRestore(rt, 501))
+      const error = await rejection(runRestore(rt, [rt], [501]))
       expect(error).toBeInstanceOf(ActionError)
       expect(error.message).toContain('is unknown')
       expect(error.message).toContain('Down.')
@@ -782,7 +782,7 @@ describe('runRestore', () => {
       api.options.restoreQueueMs = 20_000
       touchOnRead(api)
       const start = clock.now()
-      await runRestore(rt, 501)
+      await runRestore(rt, [rt], [501])
       expect(rt.outcome.status).toBe('active')
       expect(clock.now() - start).toBeGreaterThanOrEqual(20_000 + api.restoreDurationMs)
     })
@@ -793,7 +793,7 @@ describe('runRestore', () => {
       api.hook = (request) =>
         request.method === 'POST' ? { status: 202, body: { detail: 'Done quickly.' } } : undefined
       const start = clock.now()
-      await runRestore(rt, 501)
+      await runRestore(rt, [rt], [501])
       expect(rt.outcome.status).toBe('active')
       expect(rt.outcome.pending).toBeUndefined()
       expect(clock.now() - start).toBeLessThanOrEqual(65_000)
@@ -807,7 +807,7 @@ describe('runRestore', () => {
         if (fake.made('POST', RESTORE).length === 1) throw connectionReset()
         return { status: 409, body: { detail: 'A restore is queued.' } }
       }
-      const error = await rejection(runRestore(rt, 501))
+      const error = await rejection(runRestore(rt, [rt], [501]))
       expect(error.message).toContain('is unknown')
       expect(error.message).toContain('busy (409)')
       expect(api.made('POST', RESTORE)).toHaveLength(2)
@@ -821,7 +821,7 @@ describe('runRestore', () => {
         api.addBackup({ id: 501 })
         api.model.nextRestoreOutcomes.push(status)
         const start = clock.now()
-        const error = await rejection(runRestore(rt, 501))
+        const error = await rejection(runRestore(rt, [rt], [501]))
         expect(error.message).toContain(`'${status}'`)
         expect(rt.outcome.status).toBe(status)
         expect(rt.outcome.pending).toBeUndefined()
@@ -835,7 +835,7 @@ describe('runRestore', () => {
       api.hook = (request) =>
         request.method === 'POST' ? { status: 409, body: { detail: 'Busy.' } } : undefined
       const start = clock.now()
-      const error = await rejection(runRestore(rt, 501))
+      const error = await rejection(runRestore(rt, [rt], [501]))
       expect(error).toBeInstanceOf(ApiError)
       expect(error.message).toContain('Busy.')
       expect(clock.now() - start).toBeLessThanOrEqual(5 * 60_000)
@@ -849,7 +849,7 @@ describe('runDelete', () => {
   it('deletes a backup of the server', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
     api.addBackup({ id: 501 })
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(api.deletedIds()).toEqual([501])
     expect(rt.outcome.status).toBe('deleted')
     expect(rt.outcome.deleted).toEqual([501])
@@ -858,7 +858,7 @@ describe('runDelete', () => {
 
   it('treats a missing backup as a warning, not an error', async () => {
     const { rt, api, log } = setup({ mode: 'delete', backup_id: '501' })
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(api.deletedIds()).toEqual([])
     expect(rt.outcome.status).toBe('not_found')
     expect(rt.outcome.deleted).toEqual([])
@@ -869,7 +869,7 @@ describe('runDelete', () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '777' })
     api.ignoreServerFilter = true
     api.addBackup({ id: 777, serverId: 999 })
-    const error = await rejection(runDelete(rt, 777))
+    const error = await rejection(runDelete(rt, [rt], [777]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toContain('Backup 777 belongs to server 999, not to server 12345')
     expect(api.deletedIds()).toEqual([])
@@ -881,7 +881,7 @@ describe('runDelete', () => {
     api.addBackup({ id: 501 })
     api.hook = (request) =>
       request.method === 'DELETE' ? { status: 404, body: { detail: 'Not found.' } } : undefined
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(rt.outcome.status).toBe('not_found')
     expect(log.of('warning')).toHaveLength(1)
   })
@@ -893,7 +893,7 @@ describe('runDelete', () => {
       request.method === 'DELETE'
         ? { status: 403, body: { detail: 'You do not have permission.' } }
         : undefined
-    const error = await rejection(runDelete(rt, 501))
+    const error = await rejection(runDelete(rt, [rt], [501]))
     expect(error).toBeInstanceOf(ApiError)
     expect(error.message).toContain('You do not have permission.')
   })
@@ -907,7 +907,7 @@ describe('runDelete', () => {
       }
       return undefined
     }
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(rt.outcome.status).toBe('deleted')
     expect(rt.outcome.deleted).toEqual([501])
   })
@@ -921,7 +921,7 @@ describe('runDelete', () => {
       runningStatus: 'pending',
       durationMs: ready - clock.now()
     })
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(api.made('DELETE', '/api/v1/backups/501/')[0]!.at).toBeGreaterThanOrEqual(ready)
     expect(rt.outcome.status).toBe('deleted')
     expect(rt.outcome.pending).toBeUndefined()
@@ -930,7 +930,7 @@ describe('runDelete', () => {
   it('with wait: false, fails without a request on a backup still being made', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501, status: 'in_progress', durationMs: 60_000 })
-    const error = await rejection(runDelete(rt, 501))
+    const error = await rejection(runDelete(rt, [rt], [501]))
     expect(error.message).toContain('still being made')
     expect(api.deletedIds()).toEqual([])
   })
@@ -943,7 +943,7 @@ describe('runDelete', () => {
       if (request.method === 'DELETE') pending = rt.outcome.pending
       return undefined
     }
-    await runDelete(rt, 501)
+    await runDelete(rt, [rt], [501])
     expect(pending).toContain('delete backup 501')
     expect(rt.outcome.pending).toBeUndefined()
   })
@@ -956,7 +956,7 @@ describe('long waits', () => {
   it('say where a backup stands at least once a minute', async () => {
     const { rt, api, log } = setup()
     api.backupDurationMs = 12 * 60_000
-    await runBackup(rt)
+    await runBackup(rt, [rt])
     const lines = progress(log)
     expect(lines.length).toBeGreaterThanOrEqual(11)
     expect(lines[0]).toMatch(
@@ -968,7 +968,7 @@ describe('long waits', () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     api.restoreDurationMs = 6 * 60_000
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     const lines = progress(log)
     expect(lines.length).toBeGreaterThanOrEqual(5)
     expect(lines[0]).toMatch(/^Waiting for server 12345 .*: restoring, .* elapsed, next check in /)

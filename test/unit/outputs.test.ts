@@ -9,7 +9,7 @@ function outputs(outcome: Partial<Outcome>): {
   warnings: string[]
 } {
   const warnings: string[] = []
-  const values = stepOutputs({ deleted: [], ...outcome }, { mode: 'backup' }, (w) =>
+  const values = stepOutputs({ deleted: [], ...outcome }, { mode: 'backup' }, [12345], (w) =>
     warnings.push(w)
   )
   return { values, warnings }
@@ -20,7 +20,9 @@ describe('stepOutputs', () => {
     expect(outputs({ backup: backup(502, { size_mb: 4456.5 }), status: 'completed' })).toEqual({
       values: {
         backup_id: '502',
+        backup_ids: '{"12345":502}',
         status: 'completed',
+        statuses: '{"12345":"completed"}',
         size_mb: '4456.5',
         created_at: '2025-01-16T15:45:00Z',
         server_name: 'web-server-01'
@@ -34,9 +36,15 @@ describe('stepOutputs', () => {
     const values = stepOutputs(
       { deleted: [], status: 'not_found' },
       { mode: 'delete', backupId: 7 },
+      [12345],
       warn
     )
-    expect(values).toEqual({ backup_id: '7', status: 'not_found' })
+    expect(values).toEqual({
+      backup_id: '7',
+      backup_ids: '{"12345":7}',
+      status: 'not_found',
+      statuses: '{"12345":"not_found"}'
+    })
   })
 
   it.each([

@@ -17,7 +17,7 @@ describe('runRestore, as the log tells it', () => {
     const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(log.of('group')).toEqual([
       'Find the backup',
       'Restore server 12345 from backup 501',
@@ -40,7 +40,7 @@ describe('runRestore, as the log tells it', () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     api.hook = (request, fake) => overrideFields(fake.handle(request), { description: null })
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(log.of('info')).toContain(
       'Backup 501: manual, completed, created 2025-01-10T10:00:00Z, ""'
     )
@@ -49,7 +49,7 @@ describe('runRestore, as the log tells it', () => {
   it('waits for a running backup in a group of its own', async () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '540' })
     api.addBackup({ id: 540, status: 'in_progress', durationMs: 60_000 })
-    await runRestore(rt, 540)
+    await runRestore(rt, [rt], [540])
     expect(log.of('group')).toContain('Wait for backup 540 to complete')
   })
 })
@@ -59,14 +59,14 @@ describe('runRestore, choosing the backup', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '502' })
     api.addBackup({ id: 501 })
     api.addBackup({ id: 502 })
-    await runRestore(rt, 502)
+    await runRestore(rt, [rt], [502])
     expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 502 }])
   })
 
   it('refuses a failed backup saying so, before waiting or requesting anything', async () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501, status: 'failed' })
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error.message).toBe(
       'Backup 501 of server 12345 failed when it was made: it cannot be restored; no restore was requested.'
     )
@@ -82,7 +82,7 @@ describe('runRestore, the answer to the request', () => {
       request.method === 'POST'
         ? { status: 200, body: { ...fake.model.serverJson(12345), status: 'active' } }
         : undefined
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(rt.outcome.restored).toBe(true)
     expect(rt.outcome.pending).toBeUndefined()
     expect(rt.outcome.status).toBe('active')
@@ -93,7 +93,7 @@ describe('runRestore, the answer to the request', () => {
     api.addBackup({ id: 501 })
     api.hook = (request) =>
       request.method === 'POST' ? { status: 400, body: { detail: 'Bad backup.' } } : undefined
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error).toBeInstanceOf(ApiError)
     expect(api.made('POST', RESTORE)).toHaveLength(1)
     expect(rt.outcome.pending).toBeUndefined()
@@ -105,7 +105,7 @@ describe('runRestore, the answer to the request', () => {
     api.addBackup({ id: 501 })
     api.hook = (request) =>
       request.method === 'POST' ? { status: 503, body: { detail: 'Down.' } } : undefined
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error).toBeInstanceOf(ApiError)
     expect(error.message).toContain('Down.')
     expect(api.made('POST', RESTORE)).toHaveLength(5)
@@ -123,7 +123,7 @@ describe('runRestore, the answer to the request', () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     answerPosts(api, { status: 500, body: { detail: 'Oops.' } })
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(api.made('POST', RESTORE)).toHaveLength(1)
     expect(log.of('info')).toContain(
       'Server 12345 is restoring: the request was carried out although its answer was lost, so it is not sent again.'
@@ -154,7 +154,7 @@ describe('runRestore, the answer to the request', () => {
       return undefined
     }
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(rt.outcome.restored).toBe(true)
     expect(clock.now() - start).toBeLessThan(30_000)
     expect(log.text()).not.toContain('was not seen restoring')
@@ -173,7 +173,7 @@ describe('runRestore, the answer to the request', () => {
       delete (reply.body as Record<string, unknown>).updated_at
       return reply
     }
-    const error = await rejection(runRestore(rt, 501))
+    const error = await rejection(runRestore(rt, [rt], [501]))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toContain(
       "server 12345 is now 'stopped' (updated ?) but was not seen restoring: whether server 12345 is being restored from backup 501 is unknown."
@@ -187,7 +187,7 @@ describe('runRestore, the answer to the request', () => {
     api.addBackup({ id: 501 })
     api.hook = (request) =>
       request.method === 'POST' ? { status: 409, body: { detail: 'Busy.' } } : undefined
-    await rejection(runRestore(rt, 501))
+    await rejection(runRestore(rt, [rt], [501]))
     expect(api.made('POST', RESTORE)).toHaveLength(2)
   })
 })
@@ -197,7 +197,7 @@ describe('runRestore, following the server', () => {
     const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })
     api.startOtherRestore(501, 90_000)
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     const info = log.of('info')
     expect(
       info.filter((l) => l === 'Server 12345 is already restoring; waiting for that to end first.')
@@ -213,7 +213,7 @@ describe('runRestore, following the server', () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
     const ready = clock.now() + 20 * 60_000
     api.addBackup({ id: 540, status: 'in_progress', durationMs: ready - clock.now() })
-    await runRestore(rt, 540)
+    await runRestore(rt, [rt], [540])
     const requested = api.made('POST', RESTORE)[0]!.at
     expect(requested).toBeLessThanOrEqual(ready + 2 * 60_000)
     expect(clock.now() - requested).toBeLessThanOrEqual(api.restoreDurationMs * 1.1 + 2000)
@@ -226,7 +226,7 @@ describe('runRestore, following the server', () => {
     api.options.restoreQueueMs = 30_000
     api.restoreDurationMs = 10_000
     const start = clock.now()
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     expect(clock.now() - start).toBeLessThan(55_000)
     expect(log.text()).not.toContain('was not seen restoring')
   })
@@ -237,7 +237,7 @@ describe('runRestore, following the server', () => {
     api.addBackup({ id: 501 })
     api.hook = (request) =>
       request.method === 'POST' ? { status: 202, body: { detail: 'Done quickly.' } } : undefined
-    await runRestore(rt, 501)
+    await runRestore(rt, [rt], [501])
     const requested = api.made('POST', RESTORE)[0]!.at
     expect(clock.now() - requested).toBe(60_000)
     expect(log.of('info')).toContain(

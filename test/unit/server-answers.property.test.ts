@@ -226,14 +226,14 @@ describe('generated server answers, through the client and the report', () => {
           } catch (error) {
             failure = error
           }
-          outputs = stepOutputs(outcome, { mode: 'backup' }, (message) => {
+          outputs = stepOutputs(outcome, { mode: 'backup' }, [12345], (message) => {
             warnings++
             log.warning(message)
           })
           const error = failure instanceof Error ? failure.message : undefined
           summary = renderSummary({
             mode: 'backup',
-            serverId: 12345,
+            serverIds: [12345],
             outcome,
             elapsedMs: 1000,
             actionRef: 'vpsorg/backup-action@v1',

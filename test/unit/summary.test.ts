@@ -5,7 +5,7 @@ import { backup } from '../helpers/backup.js'
 function report(overrides: Partial<Report> = {}): Report {
   return {
     mode: 'backup',
-    serverId: 12345,
+    serverIds: [12345],
     outcome: { backup: backup(), status: 'completed', deleted: [] },
     elapsedMs: 95_000,
     actionRef: 'vpsorg/backup-action@v1',
