@@ -102,8 +102,10 @@ export async function awaitFinals(
         }
         s.seen ||= current !== undefined
         if (current) track(s.rt, current)
-        if (current && isFinal(current)) results.set(s.backup.id, current)
-        else if ((current?.status ?? NOT_LISTED) !== s.status) {
+        if (current && isFinal(current)) {
+          results.set(s.backup.id, current)
+          s.rt.outcome.tookMs = step.clock.now() - step.startedAt
+        } else if ((current?.status ?? NOT_LISTED) !== s.status) {
           s.status = current?.status ?? NOT_LISTED
           say(s)
         }

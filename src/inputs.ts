@@ -385,7 +385,13 @@ function parse(
   const serverText = verify
     ? read('server_id')
     : required(read, 'server_id', `a server id with mode: ${mode}`)
-  const serverId = serverText ? positiveInteger('server_id', serverText) : 0
+  const serverIds = serverText.trim()
+    ? serverText
+        .trim()
+        .split(/[\s,]+/)
+        .map((id) => positiveInteger('server_id', id))
+    : []
+  const serverId = serverIds[0] ?? 0
   const keepBackups = keep(read('keep_backups').trim() || '0')
   const pollText = read('poll_interval').trim()
   const { description, truncated } = composeDescription(read('description'), context)
@@ -396,7 +402,7 @@ function parse(
     apiToken,
     githubToken,
     apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
-    serverIds: serverId ? [serverId] : [],
+    serverIds,
     serverId,
     description,
     descriptionTruncated: truncated,

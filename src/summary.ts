@@ -116,7 +116,7 @@ function fleetRows(report: Report, status: string | undefined): Row[] {
   const { outcome } = report
   const deleted = [...outcome.servers!.values()].flatMap((o) => o.deleted)
   return [
-    ['Status', status ? `${status} (the least advanced)` : undefined],
+    ['Status', status],
     ['Deleted', deleted.length ? deleted.join(', ') : undefined],
     ['Took', formatDuration(report.elapsedMs)]
   ]
@@ -241,7 +241,7 @@ function rollbackSnippet(report: Report, backups: ReadonlyMap<number, number>): 
   const literal = one ? String(backups.get(servers[0]!)) : `'${byServer(backups)}'`
   const them = one ? 'the server' : 'the servers'
   return [
-    '### Roll back to this backup',
+    `### Roll back to ${one ? 'this backup' : 'these backups'}`,
     '',
     step
       ? `Add this step after the deploy: it restores ${them} to the state before the deploy when the deploy fails.`

@@ -543,7 +543,7 @@ describe('restore points that are not the step’s own, final and older are neve
     expect(result.exitCode).toBe(0)
     expect(warnings(result.log).join('\n')).toContain('Pruning older backups did not finish')
     const id = Number(result.outputs.backup_id)
-    expect(result.state.rollback_backup_id).toBe(String(id))
+    expect(result.state.rollback_backup_ids).toBe(`{"${SERVER_ID}":${id}}`)
     expect(result.outputs.status).toBe('completed')
     expect(result.durationMs).toBeLessThan(9000)
   })

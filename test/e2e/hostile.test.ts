@@ -24,7 +24,7 @@ const HOSTILE = [
   'desc\n::error::PWN-error',
   '\r\n  ::add-mask::PWN-mask',
   '\n::stop-commands::PWN-stop',
-  '\u2028::save-state name=rollback_backup_id::999',
+  '\u2028::save-state name=rollback_backup_ids::{"12345":999}',
   ' ##[error]PWN-legacy',
   '\n\n# PWN heading\n\n[PWN link](https://evil.example) <script>alert(1)</script>',
   '\u202e bidi'
@@ -240,7 +240,7 @@ describe('the post step restores only what its own main step saved', () => {
     [
       'for another server',
       { rollback_on_failure: 'true', server_id: '777' },
-      /not one of server 777/
+      /not those of server_id 777/
     ],
     ['without rollback_on_failure', {}, /not a backup step with rollback_on_failure: true/],
     [

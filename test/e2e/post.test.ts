@@ -34,8 +34,7 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
       expect(main.outputs.backup_id).toBe(String(id))
       expect(main.state).toEqual({
         isPost: 'true',
-        rollback_backup_id: String(id),
-        rollback_server_id: String(SERVER_ID)
+        rollback_backup_ids: `{"${SERVER_ID}":${id}}`
       })
     })
 
@@ -71,7 +70,7 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
     sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z' })
     const main = await step(sim, ROLLBACK)
     expect(main.exitCode).toBe(0)
-    const id = Number(main.state.rollback_backup_id)
+    const id = JSON.parse(main.state.rollback_backup_ids!)[SERVER_ID] as number
     expect(id).toBe(Number(main.outputs.backup_id))
     // ... the deploy fails; the runner runs the post step (post-if: failure()).
     const post = await step(sim, ROLLBACK, { post: { state: main.state } })

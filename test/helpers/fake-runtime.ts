@@ -2,6 +2,7 @@ import { MockAgent } from 'undici'
 import type { RunContext } from '../../src/context.js'
 import { parseInputs } from '../../src/inputs.js'
 import { type Runtime, createRuntime } from '../../src/runtime.js'
+import type { ServerSeed } from '../../simulator/types.js'
 import { type FakeClock, fakeClock } from './fake-clock.js'
 import { type MemoryLogger, memoryLogger } from './memory-logger.js'
 import { context } from './run-context.js'
@@ -28,10 +29,11 @@ export async function closeAgents(): Promise<void> {
 /** A Runtime built as run() builds it (createRuntime), over the simulator in-process. */
 export function setup(
   inputs: Record<string, string> = {},
-  overrides: Partial<RunContext> = {}
+  overrides: Partial<RunContext> = {},
+  seeds: Record<number, Partial<ServerSeed>> = {}
 ): Setup {
   const clock = fakeClock()
-  const api = new InProcessApi(clock, TOKEN)
+  const api = new InProcessApi(clock, TOKEN, seeds)
   const agent = new MockAgent()
   agent.disableNetConnect()
   agents.push(agent)

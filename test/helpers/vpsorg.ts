@@ -2,7 +2,7 @@ import { MockAgent } from 'undici'
 import type { Backup } from '../../src/api-types.js'
 import { Model } from '../../simulator/model.js'
 import { Api } from '../../simulator/routes.js'
-import type { BackupSeed, ModelOptions } from '../../simulator/types.js'
+import type { BackupSeed, ModelOptions, ServerSeed } from '../../simulator/types.js'
 import { type ApiRequest, type Reply, looseJson } from '../../simulator/validation.js'
 import { BACKUPS, ORIGIN } from './api.js'
 import type { FakeClock } from './fake-clock.js'
@@ -40,9 +40,11 @@ export class InProcessApi {
   hook: Hook | undefined
   readonly #api: Api
 
+  /** `seeds`: changes to the servers' seeds, by id (a slow or failing server of the fleet). */
   constructor(
     private readonly clock: FakeClock,
-    token: string
+    token: string,
+    seeds: Record<number, Partial<ServerSeed>> = {}
   ) {
     this.options = {
       now: clock.now,
@@ -53,7 +55,7 @@ export class InProcessApi {
         { id: 101, name: 'web-1' },
         { id: 102, name: 'web-2' },
         { id: 103, name: 'db-1' }
-      ],
+      ].map((server) => ({ ...server, ...seeds[server.id] })),
       backupDurationMs: 3 * 60_000,
       restoreDurationMs: 2 * 60_000,
       firstBackupId: 600

@@ -41,7 +41,7 @@ const injections = fc.constantFrom(
   '\n::error::PWN',
   '\r\n  ::add-mask::PWN',
   '\n::stop-commands::PWN',
-  '\r::save-state name=rollback_backup_id::999',
+  '\r::save-state name=rollback_backup_ids::{"12345":999}',
   '##[error]PWN',
   '\u2028::warning::PWN',
   '::set-output name=status::PWN',

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { runBackup } from '../../src/backup.js'
+import { runDelete } from '../../src/delete.js'
+import { FleetError, serverRuntimes } from '../../src/fleet.js'
+import { stepOutputs } from '../../src/outputs.js'
+import { runRestore } from '../../src/restore.js'
+import { renderSummary } from '../../src/summary.js'
+import type { ServerSeed } from '../../simulator/types.js'
+import { BACKUPS } from '../helpers/api.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
+import { rejection } from '../helpers/rejection.js'
+import type { InProcessApi } from '../helpers/vpsorg.js'
+
+afterEach(closeAgents)
+
+const FLEET = [101, 102, 103]
+
+/** A step on the fleet's three servers, and each server's Runtime. */
+function fleet(
+  inputs: Record<string, string> = {},
+  seeds: Record<number, Partial<ServerSeed>> = {}
+) {
+  const step = setup({ server_id: '101, 102, 103', ...inputs }, {}, seeds)
+  return { ...step, servers: serverRuntimes(step.rt) }
+}
+
+const restores = (api: InProcessApi): number[] =>
+  api.requests
+    .filter((r) => r.method === 'POST' && r.url.pathname.endsWith('/restore/'))
+    .map((r) => Number(/servers\/(\d+)\//.exec(r.url.pathname)![1]))
+
+describe('a step of several servers', () => {
+  it('backs up every server at once and follows them with one list of the account per look', async () => {
+    const { rt, api, servers, clock } = fleet({}, { 103: { backupDurationMs: 5 * 60_000 } })
+    const start = clock.now()
+    await runBackup(rt, servers)
+    expect(
+      api.made('POST', BACKUPS).map((r) => (r.body as { server_id: number }).server_id)
+    ).toEqual(FLEET)
+    for (const s of servers) expect(s.outcome.backup).toMatchObject({ status: 'completed' })
+    expect(servers.map((s) => s.outcome.backup!.server.id)).toEqual(FLEET)
+    // Waiting lists the account's manual backups, not each server's.
+    const looks = api.made('GET', BACKUPS).filter((r) => !r.url.searchParams.has('server_id'))
+    expect(looks.length).toBeGreaterThan(0)
+    for (const look of looks) expect(look.url.searchParams.get('backup_type')).toBe('manual')
+    // The slowest (5 min) is noticed within 10% of its time: one loop, not three.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(5 * 60_000)
+    expect(clock.now() - start).toBeLessThanOrEqual(5 * 60_000 * 1.1)
+  })
+
+  it('costs no more status requests than one server does', async () => {
+    const one = setup()
+    await runBackup(one.rt, [one.rt])
+    const { rt, api, servers } = fleet()
+    await runBackup(rt, servers)
+    const gets = (a: InProcessApi): number => a.made('GET', BACKUPS).length
+    // One list per server to create (re-run check), then one per look for all three.
+    expect(gets(api) - FLEET.length).toBe(gets(one.api) - 1)
+  })
+
+  it('fails when one backup fails, naming it, and keeps and reports the others', async () => {
+    const { rt, api, servers } = fleet({}, { 102: { failNextBackup: true } })
+    const error = await rejection(runBackup(rt, servers))
+    expect(error).toBeInstanceOf(FleetError)
+    expect(error.message).toMatch(
+      /^1 of 3 servers failed\. server 102: Backup \d+ of server 102 failed on VPS\.org/
+    )
+    expect(error.message).toContain('server 101: backup 600 completed')
+    expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'failed', 'completed'])
+    expect(api.deletedIds()).toEqual([])
+    const outputs = stepOutputs(rt.outcome, rt.settings.target, FLEET, () => undefined)
+    expect(outputs).toEqual({
+      backup_ids: '{"101":600,"102":601,"103":602}',
+      status: 'failed',
+      statuses: '{"101":"completed","102":"failed","103":"completed"}'
+    })
+  })
+
+  it('says the least advanced status: in_progress while any backup runs (wait: false)', async () => {
+    const { rt, api, servers } = fleet({ wait: 'false' })
+    api.addBackup({ id: 1, serverId: 101 })
+    await runBackup(rt, servers)
+    const outputs = stepOutputs(rt.outcome, rt.settings.target, FLEET, () => undefined)
+    expect(outputs.status).toBe('in_progress')
+    expect(outputs.backup_id).toBeUndefined()
+  })
+
+  it('restores every server from backup_ids at once and waits for all', async () => {
+    const { rt, api, servers } = fleet({ mode: 'restore', backup_id: '{"101":1,"102":2,"103":3}' })
+    FLEET.forEach((serverId, i) => api.addBackup({ id: i + 1, serverId }))
+    const backups = await runRestore(rt, servers, [1, 2, 3])
+    expect(backups.map((b) => b.id)).toEqual([1, 2, 3])
+    expect(restores(api).sort()).toEqual(FLEET)
+    for (const s of servers) expect(s.outcome).toMatchObject({ restored: true, status: 'active' })
+  })
+
+  it('refuses every restore when one server has no such backup: never half a fleet', async () => {
+    const { rt, api, servers } = fleet({ mode: 'restore', backup_id: 'latest' })
+    api.addBackup({ id: 1, serverId: 101 })
+    api.addBackup({ id: 3, serverId: 103 })
+    const error = await rejection(runRestore(rt, servers, ['latest', 'latest', 'latest']))
+    expect(error.message).toContain('server 102: Server 102 has no completed backup to restore')
+    expect(error.message).toContain('server 101: backup 1 found; no restore was requested')
+    expect(restores(api)).toEqual([])
+  })
+
+  it('restores each server from its own newest completed backup with latest', async () => {
+    const { rt, api, servers } = fleet({ mode: 'restore', backup_id: 'latest' })
+    api.addBackup({ id: 1, serverId: 101, createdAt: '2025-01-09T10:00:00Z' })
+    api.addBackup({ id: 4, serverId: 101 })
+    api.addBackup({ id: 2, serverId: 102 })
+    api.addBackup({ id: 3, serverId: 103 })
+    const backups = await runRestore(rt, servers, ['latest', 'latest', 'latest'])
+    expect(backups.map((b) => b.id)).toEqual([4, 2, 3])
+  })
+
+  it('deletes each server’s backup from backup_ids; one already gone is a warning', async () => {
+    const { rt, api, servers } = fleet({ mode: 'delete', backup_id: '{"101":1,"102":2,"103":3}' })
+    api.addBackup({ id: 1, serverId: 101 })
+    api.addBackup({ id: 3, serverId: 103 })
+    await runDelete(rt, servers, [1, 2, 3])
+    expect(api.deletedIds().sort()).toEqual([1, 3])
+    expect(servers.map((s) => s.outcome.status)).toEqual(['deleted', 'not_found', 'deleted'])
+    const outputs = stepOutputs(rt.outcome, rt.settings.target, FLEET, () => undefined)
+    expect(outputs.status).toBe('not_found')
+  })
+
+  it('prefixes each server’s log lines with its id', async () => {
+    const { rt, servers, log } = fleet()
+    await runBackup(rt, servers)
+    expect(log.of('info')).toContain('[server 102] Create the backup')
+    expect(log.of('info').some((l) => l.startsWith('[server 103] Backup 602 completed in'))).toBe(
+      true
+    )
+  })
+
+  it('renders one summary row per server, and the rollback step for all of them', async () => {
+    const { rt, servers } = fleet()
+    await runBackup(rt, servers)
+    const markdown = renderSummary({
+      mode: 'backup',
+      serverIds: FLEET,
+      outcome: rt.outcome,
+      elapsedMs: 200_000,
+      actionRef: 'vpsorg/backup-action@v1',
+      stepId: 'backup'
+    })
+    expect(markdown).toContain('## ✅ VPS.org backup of 3 servers')
+    expect(markdown).toMatch(
+      /<tr><td>web-2 \(102\)<\/td><td>601<\/td><td>completed<\/td><td>\d+ MB<\/td><td>3m\d+s<\/td>/
+    )
+    expect(markdown).toContain('    server_id: 101, 102, 103')
+    expect(markdown).toContain('    backup_id: ${{ steps.backup.outputs.backup_ids }}')
+  })
+})
