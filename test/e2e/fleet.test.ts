@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import type { Simulator } from '../../simulator/server.js'
+import { errorLine, simulator, step } from './fixture.js'
+
+/** Three servers: two web nodes and a database, as one deploy touches them. */
+const FLEET = [101, 102, 103]
+const SERVERS = [
+  { id: 101, name: 'web-1' },
+  { id: 102, name: 'web-2' },
+  { id: 103, name: 'db-1' }
+]
+const ALL = { server_id: '101, 102, 103' }
+
+const restoresOf = (sim: Simulator): number[] =>
+  sim.requests
+    .filter((r) => r.method === 'POST' && r.path.endsWith('/restore/'))
+    .map((r) => Number(/servers\/(\d+)\//.exec(r.path)![1]))
+    .sort()
+
+const ids = (json: string | undefined): Record<string, number> =>
+  JSON.parse(json ?? '{}') as Record<string, number>
+
+describe('a step of several servers, through dist/', () => {
+  it('backs up 3 servers, then restores all of them from backup_ids', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    const backup = await step(sim, ALL)
+    expect(backup.exitCode).toBe(0)
+    const made = ids(backup.outputs.backup_ids)
+    expect(Object.keys(made)).toEqual(FLEET.map(String))
+    expect(backup.outputs.backup_id).toBeUndefined()
+    expect(backup.outputs.status).toBe('completed')
+    expect(ids(backup.outputs.statuses)).toEqual({
+      101: 'completed',
+      102: 'completed',
+      103: 'completed'
+    })
+    for (const server of FLEET) {
+      expect(sim.backups().find((b) => b.id === made[server])!.server.id).toBe(server)
+    }
+    expect(backup.summary).toContain('<td>web-2 (102)</td>')
+
+    const restore = await step(sim, {
+      ...ALL,
+      mode: 'restore',
+      backup_id: backup.outputs.backup_ids!
+    })
+    expect(restore.exitCode).toBe(0)
+    expect(restoresOf(sim)).toEqual(FLEET)
+    expect(ids(restore.outputs.statuses)).toEqual({ 101: 'active', 102: 'active', 103: 'active' })
+    expect(restore.outputs.backup_ids).toBe(backup.outputs.backup_ids)
+    for (const server of FLEET) expect(sim.server(server).status).toBe('active')
+  })
+
+  it('fails when one backup fails, naming it, and keeps and reports the others', async () => {
+    const sim = await simulator({
+      servers: [SERVERS[0]!, { ...SERVERS[1]!, failNextBackup: true }, SERVERS[2]!]
+    })
+    const result = await step(sim, { ...ALL, rollback_on_failure: 'true' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toMatch(
+      /^1 of 3 servers failed\. server 102: Backup \d+ of server 102 failed/
+    )
+    const made = ids(result.outputs.backup_ids)
+    expect(Object.keys(made)).toEqual(FLEET.map(String))
+    expect(ids(result.outputs.statuses)).toEqual({
+      101: 'completed',
+      102: 'failed',
+      103: 'completed'
+    })
+    expect(result.outputs.status).toBe('failed')
+    // Kept, said so, and no rollback saved for half a fleet.
+    expect(sim.backups().filter((b) => b.status === 'completed')).toHaveLength(2)
+    expect(result.summary).toContain('are valid restore points and are kept')
+    expect(result.summary).toContain(`backup_id: '{"101":${made[101]},"103":${made[103]}}'`)
+    expect(result.state.rollback_backup_ids).toBeUndefined()
+  })
+
+  it('refuses a backup_ids object that does not name exactly the servers, before any request', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    const result = await step(sim, {
+      server_id: '101, 102',
+      mode: 'restore',
+      backup_id: '{"101":1,"103":3}'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toMatch(/^Input 'backup_id'/)
+    expect(errorLine(result)).toContain('102')
+    expect(errorLine(result)).toContain('103')
+    expect(sim.requests).toEqual([])
+  })
+
+  it('restores each server from its own newest completed backup with latest', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    const old = FLEET.map(
+      (serverId) => sim.addBackup({ serverId, createdAt: '2025-01-09T10:00:00Z' }).id
+    )
+    const newest = FLEET.map((serverId) => sim.addBackup({ serverId }).id)
+    const result = await step(sim, { ...ALL, mode: 'restore', backup_id: 'latest' })
+    expect(result.exitCode).toBe(0)
+    expect(Object.values(ids(result.outputs.backup_ids))).toEqual(newest)
+    expect(Object.values(ids(result.outputs.backup_ids))).not.toContain(old[0])
+    expect(restoresOf(sim)).toEqual(FLEET)
+  })
+
+  it('rolls back all 3 servers in the post step after a failed job', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    const inputs = { ...ALL, rollback_on_failure: 'true' }
+    const main = await step(sim, inputs)
+    expect(main.exitCode).toBe(0)
+    expect(ids(main.state.rollback_backup_ids)).toEqual(ids(main.outputs.backup_ids))
+    const post = await step(sim, inputs, { post: { state: main.state } })
+    expect(post.exitCode).toBe(0)
+    expect(restoresOf(sim)).toEqual(FLEET)
+    expect(post.log).toMatch(
+      /automatic rollback \(rollback_on_failure\) restores server 101 from backup \d+, server 102 from backup \d+, server 103 from backup \d+/
+    )
+    for (const server of FLEET) expect(sim.server(server).status).toBe('active')
+  })
+
+  it('refuses the cap on one server only, and still makes and keeps the others', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    for (let i = 0; i < 10; i++) sim.addBackup({ serverId: 102, description: `manual ${i}` })
+    const result = await step(sim, ALL)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toMatch(
+      /^1 of 3 servers failed\. server 102: Server 102 already has 10 manual backups/
+    )
+    expect(Object.keys(ids(result.outputs.backup_ids))).toEqual(['101', '103'])
+    expect(sim.backups().filter((b) => b.server.id === 102)).toHaveLength(10)
+  })
+
+  it('pauses every server’s requests when one gets a 429 with Retry-After', async () => {
+    const sim = await simulator({ servers: SERVERS })
+    sim.inject({
+      method: 'POST',
+      path: '/api/v1/backups/',
+      serverId: 102,
+      fault: { kind: 'status', status: 429, headers: { 'retry-after': '2' } }
+    })
+    const result = await step(sim, ALL)
+    expect(result.exitCode).toBe(0)
+    const throttled = sim.requests.find((r) => r.status === 429)!
+    const after = sim.requests.filter((r) => r.at > throttled.at)
+    // Nothing was sent to the API in the 2 s the API asked for: all requests waited.
+    expect(after.length).toBeGreaterThan(0)
+    for (const request of after) expect(request.at - throttled.at).toBeGreaterThanOrEqual(1900)
+  })
+
+  it('names each pending server when cancelled in the middle', async () => {
+    const sim = await simulator({ servers: SERVERS, backupDurationMs: 60_000 })
+    const result = await step(sim, ALL, { signals: [{ afterMs: 2500, signal: 'SIGINT' }] })
+    expect(result.exitCode).toBe(1)
+    const line = errorLine(result)
+    expect(line).toMatch(/^The workflow was cancelled\. /)
+    for (const server of FLEET)
+      expect(line).toMatch(new RegExp(`Backup \\d+ of server ${server} is still being created`))
+  })
+})
