@@ -11,7 +11,7 @@ __webpack_require__.r(__webpack_exports__);
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   findRunBackup: () => (/* binding */ findRunBackup),
-  resolveRunBackup: () => (/* binding */ resolveRunBackup)
+  resolveRunBackups: () => (/* binding */ resolveRunBackups)
 });
 
 // EXTERNAL MODULE: ./lib/src/api-types.js
@@ -137,7 +137,10 @@ function gitHubReader(options) {
     };
 }
 
+// EXTERNAL MODULE: ./lib/src/fleet.js
+var fleet = __webpack_require__(5454);
 ;// CONCATENATED MODULE: ./lib/src/run-backup.js
+
 
 
 
@@ -192,36 +195,45 @@ async function stepHadStarted(rt, reader, ref) {
     return false;
 }
 /**
- * `backup_id: run:<run_id>`: the id of the backup that run made for this server, or undefined when
- * there is nothing to do (restore: the step never started, status `skipped`; delete: no such
- * backup, status `not_found`, with a warning). A restore with no such backup fails.
+ * `backup_id: run:<run_id>`: for each server, the id of the backup that run made of it; or
+ * undefined when there is nothing to do (restore: the step never started, status `skipped`). A
+ * delete warns about a server with no such backup (status `not_found`) and leaves it out; a
+ * restore with any such server fails before any restore is requested.
  */
-async function resolveRunBackup(rt, ref, mode) {
-    const { settings, context, log, outcome } = rt;
+async function resolveRunBackups(step, servers, ref, mode) {
+    const { settings, context, log, outcome } = step;
     outcome.run ??= { id: ref.runId, url: runUrl(context, ref.runId) };
     if (ref.onlyIfStepStarted !== undefined) {
         const reader = gitHubReader({
             token: settings.githubToken,
             repository: context.repository,
             apiUrl: context.apiUrl,
-            signal: rt.signal,
-            deadline: rt.deadline,
-            now: () => rt.clock.now()
+            signal: step.signal,
+            deadline: step.deadline,
+            now: () => step.clock.now()
         });
-        const started = await log.group(`Read run ${ref.runId} from GitHub`, () => stepHadStarted(rt, reader, ref));
-        if (!started)
+        const started = await log.group(`Read run ${ref.runId} from GitHub`, () => stepHadStarted(step, reader, ref));
+        if (!started) {
+            for (const rt of servers)
+                rt.outcome.status = 'skipped';
             return undefined;
+        }
     }
-    const backup = findRunBackup(await rt.client.listBackups(settings.serverId), ref.runId, context);
+    return (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `Find run ${ref.runId}'s backups`, (rt) => runBackupOf(rt, ref.runId, mode)), (id) => (id === undefined ? 'none' : `backup ${id}`));
+}
+/** The backup run `runId` made of the server: see resolveRunBackups. */
+async function runBackupOf(rt, runId, mode) {
+    const { settings, log } = rt;
+    const backup = findRunBackup(await rt.client.listBackups(settings.serverId), runId, rt.context);
     if (backup) {
-        log.info(`Run ${ref.runId} made backup ${backup.id} of server ${settings.serverId}.`);
+        log.info(`Run ${runId} made backup ${backup.id} of server ${settings.serverId}.`);
         return backup.id;
     }
-    const none = `Run ${ref.runId} made no completed backup of server ${settings.serverId}`;
+    const none = `Run ${runId} made no completed backup of server ${settings.serverId}`;
     if (mode === 'restore')
         throw new errors/* ActionError */.lZ(`${none}; no restore was requested.`);
     log.warning(`${none}: nothing was deleted.`);
-    outcome.status = 'not_found';
+    rt.outcome.status = 'not_found';
     return undefined;
 }
 

@@ -103,12 +103,13 @@ function unhealthyReason(report) {
         : `${target} last failed with ${answer} (too few rounds in a row passed since)`;
 }
 /**
- * Runs the app checks of `rt.settings.health` for a step: after a restore left the server active
- * (`restoredFrom`), or alone in verify mode. Fills in `rt.outcome.health`; when the app is not
+ * Runs the app checks of `rt.settings.health` for a step: after a restore left the servers active
+ * (`restored` says so: "Server 12345 was restored from backup 501 and is active"), or alone in
+ * verify mode. Fills in `rt.outcome.health`; when the app is not
  * healthy within health_timeout, fails with one line that says what is true: restored (or not)
  * and which check failed with what answer.
  */
-async function checkHealth(rt, probe, restoredFrom) {
+async function checkHealth(rt, probe, restored) {
     const { checks, threshold, timeoutMs } = rt.settings.health;
     if (!checks.length)
         return;
@@ -117,11 +118,7 @@ async function checkHealth(rt, probe, restoredFrom) {
     await rt.log.group(`Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`, () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report }));
     if (report.healthy)
         return;
-    const restored = restoredFrom === undefined
-        ? ''
-        : `Server ${rt.settings.serverId} was restored from backup ${restoredFrom} and is active, but `;
-    const app = restored ? 'the app' : 'The app';
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ActionError */ .lZ(`${restored}${app} is not healthy after ${(0,_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`);
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ActionError */ .lZ(`${restored ? `${restored}, but the app` : 'The app'} is not healthy after ${(0,_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`);
 }
 
 

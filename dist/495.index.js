@@ -5,8 +5,6 @@ export const modules = {
 /***/ 6495:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
@@ -95,6 +93,8 @@ function awaitRestore(rt, backup, begun) {
     requestedAt);
 }
 
+// EXTERNAL MODULE: ./lib/src/fleet.js
+var fleet = __webpack_require__(5454);
 // EXTERNAL MODULE: ./lib/src/send-once.js
 var send_once = __webpack_require__(8330);
 ;// CONCATENATED MODULE: ./lib/src/restore.js
@@ -104,13 +104,23 @@ var send_once = __webpack_require__(8330);
 
 
 
+
 /**
- * mode: restore. Restores the server from one of its own backups (an id, or `latest`) and waits
- * until it is `active` again. Every refusal happens before the restore request.
+ * mode: restore. Restores each server from one of its own backups (an id, or `latest`) and waits
+ * until it is `active` again. Every server's backup is found, and every refusal made, before any
+ * restore request: a fleet is never half restored because one server had no such backup. The
+ * restores then run at once; one that fails does not stop the others, which are followed to their
+ * end, and the step fails naming each server's outcome.
  */
-async function runRestore(rt, ref) {
+async function runRestore(step, servers, refs) {
+    const n = servers.length;
+    const backups = (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `Find the backups of ${n} servers`, (rt, i) => rt.log.group('Find the backup', () => findBackup(rt, refs[i]))), (backup) => `backup ${backup.id} found; no restore was requested`);
+    return (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `Restore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i])), (backup) => `restored from backup ${backup.id}`);
+}
+/** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
+async function restoreFrom(rt, from) {
     const { settings, log, outcome } = rt;
-    let backup = await log.group('Find the backup', () => findBackup(rt, ref));
+    let backup = from;
     outcome.backup = backup;
     if (backup.status !== 'completed') {
         backup = await log.group(`Wait for backup ${backup.id} to complete`, () => (0,follow_backup/* awaitBackup */.zs)(rt, backup));
@@ -127,6 +137,7 @@ async function runRestore(rt, ref) {
         outcome.restored = true;
         log.info(`Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${(0,duration/* formatDuration */.a)(rt.clock.now() - rt.startedAt)}.`);
     }
+    return backup;
 }
 /** The backup, among the server's own: by id, or the newest completed one for `latest`. */
 async function findBackup(rt, ref) {

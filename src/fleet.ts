@@ -108,9 +108,8 @@ export class FleetError extends ActionError {
     const ok = settled.flatMap((s) =>
       'value' in s ? [`server ${id(s)}: ${done(s.value as never)}`] : []
     )
-    super(
-      `${failed.length} of ${settled.length} servers failed. ${[...lines, ...ok].map((l) => l.replace(/\.$/, '')).join('; ')}.`
-    )
+    const each = [...lines, ...ok].map((line) => line.replace(/\.$/, '')).join('; ')
+    super(`${failed.length} of ${settled.length} servers failed. S${each.slice(1)}.`)
   }
 }
 

@@ -95,7 +95,8 @@ export async function run(): Promise<void> {
  */
 async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Promise<void> {
   const { settings, outcome } = rt
-  const servers = serverRuntimes(rt)
+  // verify checks the app alone: it acts on no server.
+  const servers = target.mode === 'verify' ? [] : serverRuntimes(rt)
   const prober = async (): Promise<Prober> =>
     (await import('./health-probe.js')).createProber({
       dispatcher,

@@ -11,7 +11,9 @@ describe('mode: backup, run as the runner runs dist/index.js', () => {
     expect(backup?.status).toBe('completed')
     expect(result.outputs).toEqual({
       backup_id: String(backup!.id),
+      backup_ids: `{"${SERVER_ID}":${backup!.id}}`,
       status: 'completed',
+      statuses: `{"${SERVER_ID}":"completed"}`,
       size_mb: String(backup!.sizeMb),
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       server_name: 'web-server-01'

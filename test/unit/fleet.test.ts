@@ -63,7 +63,7 @@ describe('a step of several servers', () => {
     const error = await rejection(runBackup(rt, servers))
     expect(error).toBeInstanceOf(FleetError)
     expect(error.message).toMatch(
-      /^1 of 3 servers failed\. server 102: Backup \d+ of server 102 failed on VPS\.org/
+      /^1 of 3 servers failed\. Server 102: Backup \d+ of server 102 failed on VPS\.org/
     )
     expect(error.message).toContain('server 101: backup 600 completed')
     expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'failed', 'completed'])
