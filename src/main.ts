@@ -8,6 +8,7 @@ import { runDelete } from './delete.js'
 import { ActionError, CancelledError } from './errors.js'
 import type { Prober } from './health.js'
 import {
+  type BackupMap,
   type InputReader,
   type RunRef,
   type Settings,
@@ -104,6 +105,9 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
     mode: 'restore' | 'delete'
   ): Promise<number | undefined> =>
     (await import('./run-backup.js')).resolveRunBackup(rt, ref, mode)
+  /** A backup_id object gives the backup of server_id's (first) server. */
+  const ofServer = <T>(id: T | BackupMap): T | number | undefined =>
+    id instanceof Map ? id.get(settings.serverId) : (id as T)
   switch (target.mode) {
     case 'backup':
       await runBackup(rt)
@@ -120,7 +124,7 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
       }
       return
     case 'restore': {
-      const { backupId } = target
+      const backupId = ofServer(target.backupId)
       const ref = typeof backupId === 'object' ? await runBackupOf(backupId, 'restore') : backupId
       if (ref === undefined) return
       const { planHealthChecks, checkHealth } = await import('./health.js')
@@ -130,7 +134,7 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
       return
     }
     case 'delete': {
-      const { backupId } = target
+      const backupId = ofServer(target.backupId)
       const id = typeof backupId === 'object' ? await runBackupOf(backupId, 'delete') : backupId
       return id === undefined ? undefined : runDelete(rt, id)
     }
