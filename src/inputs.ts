@@ -49,7 +49,7 @@ export interface Settings {
   apiUrl: string
   /** Every server the step acts on, in the order given (at least one; verify: may be empty). */
   serverIds: number[]
-  /** serverIds[0], or 0 (verify without server_id): the server of a one-server step. */
+  /** serverIds[0], or 0 (verify without server_id): the server of a one-server step (unchanged meaning). */
   serverId: number
   /** The description sent with a new backup, tag included. */
   description: string
@@ -109,16 +109,10 @@ export function parsePositiveInteger(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined
 }
 
-/** The raw value: ids are taken as they are, so ` 12 ` is refused like any other malformed id. */
+/** The raw value: a backup id is taken as it is, so ` 12 ` is refused like any malformed id. */
 function required(read: InputReader, name: InputName, expected: string): string {
   const value = read(name)
   if (!value.trim()) throw new InputError(name, `is required: ${expected}`)
-  return value
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = parsePositiveInteger(text)
-  if (value === undefined) throw new InputError(name, 'must be a positive whole number', text)
   return value
 }
 
@@ -283,6 +277,124 @@ function health(read: InputReader, target: Target, rollbackOnFailure: boolean): 
   }
 }
 
+/** The most servers one step may act on. */
+const MAX_SERVERS = 50
+/** Between two server ids: a comma (white space around it is part of it) or white space. */
+const SERVER_SEPARATOR = /\s*,\s*|\s+/
+
+/** server_id's ids in the order given; [] when it is blank (only mode: verify allows that). */
+function serverIds(text: string): number[] {
+  const trimmed = text.trim()
+  if (!trimmed) return []
+  const ids = new Set<number>()
+  for (const item of trimmed.split(SERVER_SEPARATOR)) {
+    if (!item) {
+      throw new InputError(
+        'server_id',
+        'has an empty item between commas: separate server ids with one comma, spaces or new lines',
+        text
+      )
+    }
+    const id = parsePositiveInteger(item)
+    if (id === undefined) {
+      throw new InputError(
+        'server_id',
+        'has an item that is not a server id (a positive whole number; separate several ids with commas, spaces or new lines)',
+        item
+      )
+    }
+    if (ids.has(id)) {
+      throw new InputError('server_id', `lists server ${id} twice: name each server once`)
+    }
+    ids.add(id)
+  }
+  if (ids.size > MAX_SERVERS) {
+    throw new InputError(
+      'server_id',
+      `lists ${ids.size} servers; at most ${MAX_SERVERS} are allowed`
+    )
+  }
+  return [...ids]
+}
+
+const BACKUP_MAP =
+  'the backup step\'s backup_ids output (a JSON object from server id to backup id: {"101":501,"102":502})'
+
+/** One value of the backup_id object: a positive whole JSON number, or a string of one. */
+function mappedBackupId(server: number, value: unknown): number {
+  if (typeof value === 'object' && value !== null) {
+    throw new InputError(
+      'backup_id',
+      `maps server ${server} to an object or a list: each value must be a backup id (a positive whole number)`
+    )
+  }
+  // A JSON number reads back as its plain decimal only when it is a safe whole number.
+  const id = parsePositiveInteger(String(value))
+  if (id === undefined) {
+    throw new InputError(
+      'backup_id',
+      `maps server ${server} to a value that is not a backup id (a positive whole number)`,
+      String(value)
+    )
+  }
+  return id
+}
+
+/**
+ * The first key `json` (a valid JSON object without nested values) names twice, which JSON.parse
+ * would silently drop. Outside its strings, JSON has no `"`: the strings are matched in order.
+ */
+function repeatedKey(json: string): string | undefined {
+  const keys = new Set<string>()
+  // Each string, with the colon after it when it is a key.
+  for (const [token] of json.matchAll(/"(?:[^"\\]|\\.)*"\s*:?/g)) {
+    if (!token.endsWith(':')) continue
+    const key = JSON.parse(token.slice(0, -1)) as string
+    if (keys.has(key)) return key
+    keys.add(key)
+  }
+  return undefined
+}
+
+/** backup_id as a JSON object: its servers must be exactly `servers`; returned in their order. */
+function backupMap(text: string, servers: readonly number[]): BackupMap {
+  let parsed: Record<string, unknown>
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    throw new InputError('backup_id', `is not valid JSON: pass ${BACKUP_MAP}`, text)
+  }
+  const given = new Map<number, number>()
+  for (const [key, value] of Object.entries(parsed)) {
+    const server = parsePositiveInteger(key)
+    if (server === undefined) {
+      throw new InputError(
+        'backup_id',
+        'has a key that is not a server id (a positive whole number, in quotes)',
+        key
+      )
+    }
+    given.set(server, mappedBackupId(server, value))
+  }
+  const repeated = repeatedKey(text)
+  if (repeated !== undefined) {
+    throw new InputError('backup_id', `names server ${repeated} twice: name each server once`)
+  }
+  const missing = servers.filter((id) => !given.has(id))
+  const extra = [...given.keys()].filter((id) => !servers.includes(id))
+  if (missing.length || extra.length) {
+    const differences = [
+      missing.length ? `missing ${missing.join(', ')}` : '',
+      extra.length ? `not in server_id: ${extra.join(', ')}` : ''
+    ]
+    throw new InputError(
+      'backup_id',
+      `must name exactly the servers of server_id: ${differences.filter(Boolean).join('; ')}`
+    )
+  }
+  return new Map(servers.map((id) => [id, given.get(id) as number]))
+}
+
 const RUN_PREFIX = 'run:'
 const ONLY_IF = 'only_if_step_started'
 
@@ -296,7 +408,12 @@ function stepName(read: InputReader): string | undefined {
   return text.trim()
 }
 
-function target(read: InputReader, mode: Mode, githubToken: string): Target {
+function target(
+  read: InputReader,
+  mode: Mode,
+  githubToken: string,
+  servers: readonly number[]
+): Target {
   const step = stepName(read)
   const text = mode === 'backup' || mode === 'verify' ? '' : read('backup_id')
   if (step !== undefined && !(mode === 'restore' && text.startsWith(RUN_PREFIX))) {
@@ -310,7 +427,9 @@ function target(read: InputReader, mode: Mode, githubToken: string): Target {
   }
   if (mode === 'backup' || mode === 'verify') return { mode }
   const expected =
-    mode === 'restore' ? 'a backup id, latest or run:<run_id>' : 'a backup id or run:<run_id>'
+    mode === 'restore'
+      ? 'a backup id, latest, run:<run_id> or a JSON object of backup ids'
+      : 'a backup id, run:<run_id> or a JSON object of backup ids'
   required(read, 'backup_id', `${expected} with mode: ${mode}`)
   if (mode === 'restore' && text.trim().toLowerCase() === 'latest') {
     return { mode, backupId: 'latest' }
@@ -322,8 +441,17 @@ function target(read: InputReader, mode: Mode, githubToken: string): Target {
     }
     return { mode, backupId: step === undefined ? { runId } : { runId, onlyIfStepStarted: step } }
   }
+  if (text.trim().startsWith('{')) return { mode, backupId: backupMap(text, servers) }
   const backupId = parsePositiveInteger(text)
   if (backupId === undefined) throw new InputError('backup_id', `must be ${expected}`, text)
+  if (servers.length > 1) {
+    const instead =
+      mode === 'restore' ? `${BACKUP_MAP}, latest or run:<run_id>` : `${BACKUP_MAP} or run:<run_id>`
+    throw new InputError(
+      'backup_id',
+      `is a single backup id (${backupId}), but server_id lists ${servers.length} servers: pass ${instead}`
+    )
+  }
   return { mode, backupId }
 }
 
@@ -382,28 +510,27 @@ function parse(
   const verify = mode === 'verify'
   if (!verify)
     required(read, 'api_token', `a VPS.org API token (pass it from a secret) with mode: ${mode}`)
-  const serverText = verify
-    ? read('server_id')
-    : required(read, 'server_id', `a server id with mode: ${mode}`)
-  const serverIds = serverText.trim()
-    ? serverText
-        .trim()
-        .split(/[\s,]+/)
-        .map((id) => positiveInteger('server_id', id))
-    : []
-  const serverId = serverIds[0] ?? 0
+  const servers = serverIds(
+    verify
+      ? read('server_id')
+      : required(
+          read,
+          'server_id',
+          `one server id or several (separated by commas, spaces or new lines) with mode: ${mode}`
+        )
+  )
   const keepBackups = keep(read('keep_backups').trim() || '0')
   const pollText = read('poll_interval').trim()
   const { description, truncated } = composeDescription(read('description'), context)
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
-  const parsedTarget = target(read, mode, githubToken)
+  const parsedTarget = target(read, mode, githubToken, servers)
   return {
     target: parsedTarget,
     apiToken,
     githubToken,
     apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
-    serverIds,
-    serverId,
+    serverIds: servers,
+    serverId: servers[0] ?? 0,
     description,
     descriptionTruncated: truncated,
     wait: boolean(read, 'wait', true),

@@ -130,8 +130,9 @@ describe('mode: backup, run as the runner runs dist/index.js', () => {
   })
 
   it.each([
-    ['server_id', '0', "Input 'server_id' must be a positive whole number"],
-    ['server_id', '12abc', "Input 'server_id' must be a positive whole number"],
+    ['server_id', '0', "Input 'server_id' has an item that is not a server id"],
+    ['server_id', '12abc', "Input 'server_id' has an item that is not a server id"],
+    ['server_id', '12345, 12345', "Input 'server_id' lists server 12345 twice"],
     ['mode', 'nuke', "Input 'mode' must be one of backup, restore (or rollback), delete"],
     ['timeout', '10 minutes', "Input 'timeout' must be a duration"],
     ['api_url', 'http://api.example.com/api/v1', "Input 'api_url' must be an https:// URL"],

@@ -66,7 +66,9 @@ describe('job summary', () => {
     const result = await step(sim, { server_id: '12abc' })
     expect(result.exitCode).toBe(1)
     expect(result.summary).toContain('## ❌')
-    expect(decode(result.summary)).toContain("Input 'server_id' must be a positive whole number")
+    expect(decode(result.summary)).toContain(
+      "Input 'server_id' has an item that is not a server id"
+    )
     expect(sim.requests).toHaveLength(0)
   })
 
