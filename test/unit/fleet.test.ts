@@ -99,7 +99,7 @@ describe('a step of several servers', () => {
     api.addBackup({ id: 1, serverId: 101 })
     api.addBackup({ id: 3, serverId: 103 })
     const error = await rejection(runRestore(rt, servers, ['latest', 'latest', 'latest']))
-    expect(error.message).toContain('server 102: Server 102 has no completed backup to restore')
+    expect(error.message).toContain('Server 102: Server 102 has no completed backup to restore')
     expect(error.message).toContain('server 101: backup 1 found; no restore was requested')
     expect(restores(api)).toEqual([])
   })
