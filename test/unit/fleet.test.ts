@@ -4,6 +4,7 @@ import { runDelete } from '../../src/delete.js'
 import { FleetError, serverRuntimes } from '../../src/fleet.js'
 import { stepOutputs } from '../../src/outputs.js'
 import { runRestore } from '../../src/restore.js'
+import { resolveRunBackups } from '../../src/run-backup.js'
 import { renderSummary } from '../../src/summary.js'
 import type { ServerSeed } from '../../simulator/types.js'
 import { BACKUPS } from '../helpers/api.js'
@@ -151,5 +152,29 @@ describe('a step of several servers', () => {
     )
     expect(markdown).toContain('    server_id: 101, 102, 103')
     expect(markdown).toContain('    backup_id: ${{ steps.backup.outputs.backup_ids }}')
+  })
+
+  it('finds each server’s backup of a run (run:<run_id>); a restore refuses all if one has none', async () => {
+    const { rt, api, servers } = fleet({ mode: 'restore', backup_id: 'run:555' })
+    api.addBackup({ id: 1, serverId: 101, description: 'x [gha:acme/shop#555]' })
+    api.addBackup({ id: 2, serverId: 102, description: 'x [gha:acme/shop#555]' })
+    api.addBackup({ id: 3, serverId: 103, description: 'x [gha:acme/shop#556]' })
+    const error = await rejection(resolveRunBackups(rt, servers, { runId: 555 }, 'restore'))
+    expect(error.message).toMatch(
+      /^1 of 3 servers failed\. Server 103: Run 555 made no completed backup of server 103/
+    )
+    api.addBackup({ id: 4, serverId: 103, description: 'y [gha:acme/shop#555]' })
+    expect(await resolveRunBackups(rt, servers, { runId: 555 }, 'restore')).toEqual([1, 2, 4])
+  })
+
+  it('deletes what a run made on each server, and says not_found for a server it left alone', async () => {
+    const { rt, api, servers } = fleet({ mode: 'delete', backup_id: 'run:555' })
+    api.addBackup({ id: 1, serverId: 101, description: 'x [gha:acme/shop#555]' })
+    api.addBackup({ id: 3, serverId: 103, description: 'x [gha:acme/shop#555]' })
+    const ids = await resolveRunBackups(rt, servers, { runId: 555 }, 'delete')
+    expect(ids).toEqual([1, undefined, 3])
+    await runDelete(rt, servers, ids!)
+    expect(api.deletedIds().sort()).toEqual([1, 3])
+    expect(servers.map((s) => s.outcome.status)).toEqual(['deleted', 'not_found', 'deleted'])
   })
 })
