@@ -114,7 +114,9 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
       planHealthChecks(outcome, settings.health.checks)
       const { runRestore } = await import('./restore.js')
       const backups = await runRestore(rt, servers, refs as Array<number | 'latest'>)
-      if (servers.every((s) => s.outcome.restored)) {
+      // A step of several servers is restored when each of them is (one server: already said).
+      outcome.restored = servers.every((s) => s.outcome.restored)
+      if (outcome.restored) {
         await checkHealth(rt, await prober(), restoredFrom(servers, backups))
       }
       return
