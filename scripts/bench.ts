@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: how quickly the action notices a finished backup, how many status requests it
- * spends doing so, and what it costs to start. Four parts:
+ * spends doing so, and what it costs to start. Five parts:
  *
  * 1. The waiting policy (src/wait.ts) on a simulated clock, beside fixed 5 s, 10 s and 30 s loops.
  * 2. The built dist/index.js, run as the runner runs it, against the simulator over loopback;
@@ -12,6 +12,9 @@
  *    for libraries bundled twice.
  * 4. App health checks: awaitHealthy on a simulated clock for app boot times of 5 s,
  *    1 min and 10 min, and the built action in restore mode against the simulator's app.
+ * 5. Several servers in one step (scripts/bench-fleet.ts): the action's one poll loop for all the
+ *    backups against one loop per server, on a discrete-event clock, and the built action backing
+ *    up 10 servers against the simulator.
  *
  * Prints Markdown and writes it to bench/results.md. It reports targets; it never fails on them.
  */
@@ -34,6 +37,7 @@ import { Simulator, seededRandom } from '../simulator/server.js'
 import { CONFIRM_INTERVAL_MS } from '../src/health.js'
 import { adaptivePolicy, fixedPolicy } from '../src/wait.js'
 import { runStep, stepEnv } from './local-runner.js'
+import { benchFleet } from './bench-fleet.js'
 import {
   HOUR,
   MINUTE,
@@ -879,6 +883,7 @@ await benchReal()
 await benchStartup()
 await benchHealthSimulated()
 await benchHealthReal()
+await benchFleet(SEEDS)
 emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
 writeFileSync(join(ROOT, 'bench', 'results.md'), emitted())
 progress('written to bench/results.md')
