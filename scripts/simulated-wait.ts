@@ -80,7 +80,8 @@ function simulatedClock(targetMs: number, latencyMs: number) {
   return { clock, ask, result }
 }
 
-const SILENT: Logger = { debug() {}, info() {}, warning() {}, group: (_, fn) => fn() }
+/** A logger that drops every line. */
+export const SILENT: Logger = { debug() {}, info() {}, warning() {}, group: (_, fn) => fn() }
 const CHECK: HealthCheck = { kind: 'http', target: 'http://app.example/health' }
 
 /**

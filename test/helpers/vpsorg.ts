@@ -1,11 +1,11 @@
 import { MockAgent } from 'undici'
 import type { Backup } from '../../src/api-types.js'
+import type { Clock } from '../../src/clock.js'
 import { Model } from '../../simulator/model.js'
 import { Api } from '../../simulator/routes.js'
 import type { BackupSeed, ModelOptions, ServerSeed } from '../../simulator/types.js'
 import { type ApiRequest, type Reply, looseJson } from '../../simulator/validation.js'
 import { BACKUPS, ORIGIN } from './api.js'
-import type { FakeClock } from './fake-clock.js'
 
 /**
  * The simulator's model and routes (simulator/), in-process behind undici's MockAgent, on a fake
@@ -40,28 +40,34 @@ export class InProcessApi {
   hook: Hook | undefined
   readonly #api: Api
 
-  /** `seeds`: changes to the servers' seeds, by id (a slow or failing server of the fleet). */
+  /**
+   * `seeds`: changes to the servers' seeds, by id (a slow or failing server of the fleet).
+   * `world`: other servers than the tests' (the benchmark's fleets), and a page size for lists.
+   */
   constructor(
-    private readonly clock: FakeClock,
+    private readonly clock: Pick<Clock, 'now'>,
     token: string,
-    seeds: Record<number, Partial<ServerSeed>> = {}
+    seeds: Record<number, Partial<ServerSeed>> = {},
+    world: { servers?: ServerSeed[]; pageSize?: number } = {}
   ) {
     this.options = {
       now: clock.now,
-      servers: [
-        { id: 12345, name: 'web-server-01' },
-        { id: 999, name: 'someone-else' },
-        // A fleet, for the steps of several servers.
-        { id: 101, name: 'web-1' },
-        { id: 102, name: 'web-2' },
-        { id: 103, name: 'db-1' }
-      ].map((server) => ({ ...server, ...seeds[server.id] })),
+      servers: (
+        world.servers ?? [
+          { id: 12345, name: 'web-server-01' },
+          { id: 999, name: 'someone-else' },
+          // A fleet, for the steps of several servers.
+          { id: 101, name: 'web-1' },
+          { id: 102, name: 'web-2' },
+          { id: 103, name: 'db-1' }
+        ]
+      ).map((server) => ({ ...server, ...seeds[server.id] })),
       backupDurationMs: 3 * 60_000,
       restoreDurationMs: 2 * 60_000,
       firstBackupId: 600
     }
     this.model = new Model(this.options)
-    this.#api = new Api(this.model, { token })
+    this.#api = new Api(this.model, { token, pageSize: world.pageSize })
   }
 
   get backupDurationMs(): number {
