@@ -54,7 +54,8 @@ const REQUEST_BUDGETS = new Map([
 ])
 const SWEEP_POINTS = 400
 const SWEEP_LATENCIES_MS = [0, LATENCY_MS, 200]
-const STARTUP_RUNS = 21
+/** Runs of each start-up variant; `--runs N` changes it. */
+let startupRuns = 21
 const STARTUP_WARMUP = 2
 const SERVER_ID = '12345'
 const TIME = '/usr/bin/time'
@@ -557,7 +558,7 @@ async function startRuns(
   useTime: boolean
 ): Promise<StartupRun[][]> {
   const results = variants.map(() => [] as StartupRun[])
-  for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
+  for (let i = 0; i < STARTUP_WARMUP + startupRuns; i++) {
     for (const [v, variant] of variants.entries()) {
       const run = await startOnce(
         variant.args,
@@ -644,7 +645,7 @@ function emitStartupTable(rows: string[][], useTime: boolean, loadBefore: string
   emit(
     '## 3. Start-up cost',
     '',
-    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. The third baseline (\`bench/stack-request.js\`) is the floor making the first request of a restore of \`run:<id>\`, Octokit's \`getWorkflowRun\`: what the stack itself costs before that request. All three are built by this run. The bundle column shows dist/index.js alone: the chunks ncc splits off (restore, delete, verify, the app checks, the GitHub API reads, the summary) are loaded when a step needs them. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
+    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${startupRuns} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. The third baseline (\`bench/stack-request.js\`) is the floor making the first request of a restore of \`run:<id>\`, Octokit's \`getWorkflowRun\`: what the stack itself costs before that request. All three are built by this run. The bundle column shows dist/index.js alone: the chunks ncc splits off (restore, delete, verify, the app checks, the GitHub API reads, the summary) are loaded when a step needs them. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
     '',
     ...table(
       [
@@ -752,7 +753,7 @@ async function benchStartup(): Promise<void> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const variants = startupVariants(dir, origin, bundles)
   const loadBefore = os.loadavg().map((n) => n.toFixed(2))
-  progress(`3. start-up: ${STARTUP_WARMUP} + ${STARTUP_RUNS} runs of each, interleaved`)
+  progress(`3. start-up: ${STARTUP_WARMUP} + ${startupRuns} runs of each, interleaved`)
   let results: StartupRun[][]
   try {
     results = await startRuns(variants, dir, server, useTime)
@@ -898,6 +899,19 @@ async function benchHealthReal(): Promise<void> {
 
 // ---------------------------------------------------------------- main
 
+/**
+ * `npm run bench -- --startup [--runs N]`: part 3 alone (start-up), printed and not written to
+ * bench/results.md, which holds only full runs. For before/after comparisons of start-up work.
+ */
+const args = process.argv.slice(2)
+const startupOnly = args.includes('--startup')
+const runsArg = args.indexOf('--runs')
+if (runsArg >= 0) {
+  const runs = Number(args[runsArg + 1])
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer')
+  startupRuns = runs
+}
+
 const began = performance.now()
 const cpus = os.cpus()
 const distBuilt = existsSync(join(ROOT, 'dist', 'index.js'))
@@ -913,11 +927,17 @@ emit(
   `- dist/index.js last built: ${distBuilt}`,
   ''
 )
-await benchPolicy()
-await benchReal()
-await benchStartup()
-await benchHealthSimulated()
-await benchHealthReal()
-emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
-writeFileSync(join(ROOT, 'bench', 'results.md'), `${out.join('\n')}\n`)
-progress('written to bench/results.md')
+if (startupOnly) {
+  await benchStartup()
+  emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
+  progress('--startup: bench/results.md left as it was')
+} else {
+  await benchPolicy()
+  await benchReal()
+  await benchStartup()
+  await benchHealthSimulated()
+  await benchHealthReal()
+  emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
+  writeFileSync(join(ROOT, 'bench', 'results.md'), `${out.join('\n')}\n`)
+  progress('written to bench/results.md')
+}
