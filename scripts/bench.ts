@@ -56,6 +56,8 @@ const SWEEP_POINTS = 400
 const SWEEP_LATENCIES_MS = [0, LATENCY_MS, 200]
 /** Runs of each start-up variant; `--runs N` changes it. */
 let startupRuns = 21
+/** `--compare <path>`: another build of dist/index.js, started in the same interleaved runs. */
+let compareBundle: string | undefined
 const STARTUP_WARMUP = 2
 const SERVER_ID = '12345'
 const TIME = '/usr/bin/time'
@@ -546,7 +548,26 @@ function startupVariants(
       wait: true,
       file: stackRequestBundle,
       env: runEnv
-    }
+    },
+    // `--compare <dist/index.js>`: another build (e.g. main's) in the same interleaved runs.
+    ...(compareBundle === undefined
+      ? []
+      : [
+          {
+            name: `${compareBundle}, backup (to first request)`,
+            args: [compareBundle],
+            wait: true,
+            file: compareBundle,
+            env
+          },
+          {
+            name: `${compareBundle}, restore \`run:<id>\` (to first request: GitHub)`,
+            args: [compareBundle],
+            wait: true,
+            file: undefined,
+            env: runEnv
+          }
+        ])
   ]
 }
 
@@ -712,13 +733,15 @@ function emitDuplicates(
     .filter(([name, n]) => n > 1 && n > (stackClasses.get(name) ?? 1))
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
-  const [, core, floor, dist, runRestore, stackRequest] = summary as [
+  const [, core, floor, dist, runRestore, stackRequest, compareBackup, compareRun] = summary as [
     StartupSummary,
     StartupSummary,
     StartupSummary,
     StartupSummary,
     StartupSummary,
-    StartupSummary
+    StartupSummary,
+    StartupSummary?,
+    StartupSummary?
   ]
   emit(
     'Libraries bundled more than once (`grep -c`-style counts of strings that occur once per copy):',
@@ -738,6 +761,11 @@ function emitDuplicates(
     ...startupTargets(dist, floor, core, 'Backup'),
     ...startupTargets(runRestore, floor, core, 'Restore `run:<id>` (GitHub API first)'),
     `- Restore \`run:<id>\` against the stack making the same first request through Octokit (no target; what the action adds to it): ${ratio(runRestore.wallMs, stackRequest.wallMs)} (${runRestore.wallMs.toFixed(1)} ms vs ${stackRequest.wallMs.toFixed(1)} ms; that request alone costs the stack ${ratio(stackRequest.wallMs, floor.wallMs)} the floor)`,
+    ...(compareBackup && compareRun
+      ? [
+          `- Against ${compareBundle} in the same runs: backup ${ratio(dist.wallMs, compareBackup.wallMs)} its wall time (median), restore \`run:<id>\` ${ratio(runRestore.wallMs, compareRun.wallMs)}${dist.cpuMs === undefined || compareBackup.cpuMs === undefined || runRestore.cpuMs === undefined || compareRun.cpuMs === undefined ? '' : `; CPU time: backup ${ratio(dist.cpuMs, compareBackup.cpuMs)}, restore \`run:<id>\` ${ratio(runRestore.cpuMs, compareRun.cpuMs)}`}`
+        ]
+      : []),
     `- No duplicate copies of a library in dist/: ${verdict(copies.length === 0 && extra.length === 0, `markers counted more than once: ${copies.join(', ') || 'none'}; class names repeated beyond the floor: ${extra.length}`)}`,
     ''
   )
@@ -900,11 +928,19 @@ async function benchHealthReal(): Promise<void> {
 // ---------------------------------------------------------------- main
 
 /**
- * `npm run bench -- --startup [--runs N]`: part 3 alone (start-up), printed and not written to
- * bench/results.md, which holds only full runs. For before/after comparisons of start-up work.
+ * `npm run bench -- --startup [--runs N] [--compare <dist/index.js>]`: part 3 alone (start-up),
+ * printed and not written to bench/results.md, which holds only full runs; `--compare` starts
+ * another build (e.g. main's) in the same interleaved runs, for before/after figures.
  */
 const args = process.argv.slice(2)
 const startupOnly = args.includes('--startup')
+const compareArg = args.indexOf('--compare')
+if (compareArg >= 0) {
+  compareBundle = args[compareArg + 1]
+  if (!compareBundle || !existsSync(compareBundle)) {
+    throw new Error('--compare needs the path of another build of dist/index.js')
+  }
+}
 const runsArg = args.indexOf('--runs')
 if (runsArg >= 0) {
   const runs = Number(args[runsArg + 1])
