@@ -71,7 +71,10 @@ const REQUEST_BUDGETS = new Map([
 ])
 const SWEEP_POINTS = 400
 const SWEEP_LATENCIES_MS = [0, LATENCY_MS, 200]
-const STARTUP_RUNS = 21
+/** Runs of each start-up variant; `--runs N` changes it. */
+let startupRuns = 21
+/** `--compare <path>`: another build of dist/index.js, started in the same interleaved runs. */
+let compareBundle: string | undefined
 const STARTUP_WARMUP = 2
 const SERVER_ID = '12345'
 const TIME = '/usr/bin/time'
@@ -510,7 +513,26 @@ function startupVariants(
       wait: true,
       file: stackRequestBundle,
       env: runEnv
-    }
+    },
+    // `--compare <dist/index.js>`: another build (e.g. main's) in the same interleaved runs.
+    ...(compareBundle === undefined
+      ? []
+      : [
+          {
+            name: `${compareBundle}, backup (to first request)`,
+            args: [compareBundle],
+            wait: true,
+            file: compareBundle,
+            env
+          },
+          {
+            name: `${compareBundle}, restore \`run:<id>\` (to first request: GitHub)`,
+            args: [compareBundle],
+            wait: true,
+            file: undefined,
+            env: runEnv
+          }
+        ])
   ]
 }
 
@@ -522,7 +544,7 @@ async function startRuns(
   useTime: boolean
 ): Promise<StartupRun[][]> {
   const results = variants.map(() => [] as StartupRun[])
-  for (let i = 0; i < STARTUP_WARMUP + STARTUP_RUNS; i++) {
+  for (let i = 0; i < STARTUP_WARMUP + startupRuns; i++) {
     for (const [v, variant] of variants.entries()) {
       const run = await startOnce(
         variant.args,
@@ -609,7 +631,7 @@ function emitStartupTable(rows: string[][], useTime: boolean, loadBefore: string
   emit(
     '## 3. Start-up cost',
     '',
-    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${STARTUP_RUNS} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. The third baseline (\`bench/stack-request.js\`) is the floor making the first request of a restore of \`run:<id>\`, Octokit's \`getWorkflowRun\`: what the stack itself costs before that request. All three are built by this run. The bundle column shows dist/index.js alone: the chunks ncc splits off (restore, delete, verify, the app checks, the GitHub API reads, the summary) are loaded when a step needs them. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
+    `Wall time from spawn to the first request reaching a local HTTP server (dist/index.js, the step's environment as local-runner builds it: a backup, whose first request goes to VPS.org; a restore of \`run:<id>\` with \`only_if_step_started\`, whose first request goes to the GitHub API, \`GITHUB_API_URL\` pointing at the same server) or to the exit (baselines): median, min and max of ${startupRuns} runs after ${STARTUP_WARMUP} warm-up runs, all interleaved. ${useTime ? `Peak RSS: for dist/index.js, VmHWM of its process read from /proc when its first request arrives; for the baselines, \`${TIME} -f %M\` (ru_maxrss at exit). Every run goes through \`${TIME}\`, so its cost is the same in all rows. CPU: user + system time, which other work on the machine barely changes (wall time it does): for dist/index.js from /proc/<pid>/stat when its first request arrives, for the baselines from \`${TIME}\` at exit; both count in 10 ms ticks, hence the mean.` : `${TIME} is missing: peak RSS and CPU not measured.`} The floor is the stack bundle, \`ncc build bench/stack.js -o <tmp> --minify\` (\`@actions/core\` and \`@actions/github\`'s \`context\` and \`getOctokit\`, one \`setOutput\`); the core-only bundle (\`bench/core-only.js\`, only \`@actions/core\`) was the floor before the action used \`@actions/github\`. The third baseline (\`bench/stack-request.js\`) is the floor making the first request of a restore of \`run:<id>\`, Octokit's \`getWorkflowRun\`: what the stack itself costs before that request. All three are built by this run. The bundle column shows dist/index.js alone: the chunks ncc splits off (restore, delete, verify, the app checks, the GitHub API reads, the summary) are loaded when a step needs them. Load average before the runs: ${loadBefore.join(', ')}; after: ${load.join(', ')} (other work on the machine widens the spread; the minimum is the least disturbed run).`,
     '',
     ...table(
       [
@@ -676,13 +698,15 @@ function emitDuplicates(
     .filter(([name, n]) => n > 1 && n > (stackClasses.get(name) ?? 1))
     .map(([name, n]) => `\`${name}\` ×${n}`)
   const copies = MARKERS.filter(([, marker]) => count(distText, marker) > 1).map(([lib]) => lib)
-  const [, core, floor, dist, runRestore, stackRequest] = summary as [
+  const [, core, floor, dist, runRestore, stackRequest, compareBackup, compareRun] = summary as [
     StartupSummary,
     StartupSummary,
     StartupSummary,
     StartupSummary,
     StartupSummary,
-    StartupSummary
+    StartupSummary,
+    StartupSummary?,
+    StartupSummary?
   ]
   emit(
     'Libraries bundled more than once (`grep -c`-style counts of strings that occur once per copy):',
@@ -702,6 +726,11 @@ function emitDuplicates(
     ...startupTargets(dist, floor, core, 'Backup'),
     ...startupTargets(runRestore, floor, core, 'Restore `run:<id>` (GitHub API first)'),
     `- Restore \`run:<id>\` against the stack making the same first request through Octokit (no target; what the action adds to it): ${ratio(runRestore.wallMs, stackRequest.wallMs)} (${runRestore.wallMs.toFixed(1)} ms vs ${stackRequest.wallMs.toFixed(1)} ms; that request alone costs the stack ${ratio(stackRequest.wallMs, floor.wallMs)} the floor)`,
+    ...(compareBackup && compareRun
+      ? [
+          `- Against ${compareBundle} in the same runs: backup ${ratio(dist.wallMs, compareBackup.wallMs)} its wall time (median), restore \`run:<id>\` ${ratio(runRestore.wallMs, compareRun.wallMs)}${dist.cpuMs === undefined || compareBackup.cpuMs === undefined || runRestore.cpuMs === undefined || compareRun.cpuMs === undefined ? '' : `; CPU time: backup ${ratio(dist.cpuMs, compareBackup.cpuMs)}, restore \`run:<id>\` ${ratio(runRestore.cpuMs, compareRun.cpuMs)}`}`
+        ]
+      : []),
     `- No duplicate copies of a library in dist/: ${verdict(copies.length === 0 && extra.length === 0, `markers counted more than once: ${copies.join(', ') || 'none'}; class names repeated beyond the floor: ${extra.length}`)}`,
     ''
   )
@@ -717,7 +746,7 @@ async function benchStartup(): Promise<void> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const variants = startupVariants(dir, origin, bundles)
   const loadBefore = os.loadavg().map((n) => n.toFixed(2))
-  progress(`3. start-up: ${STARTUP_WARMUP} + ${STARTUP_RUNS} runs of each, interleaved`)
+  progress(`3. start-up: ${STARTUP_WARMUP} + ${startupRuns} runs of each, interleaved`)
   let results: StartupRun[][]
   try {
     results = await startRuns(variants, dir, server, useTime)
@@ -863,6 +892,27 @@ async function benchHealthReal(): Promise<void> {
 
 // ---------------------------------------------------------------- main
 
+/**
+ * `npm run bench -- --startup [--runs N] [--compare <dist/index.js>]`: part 3 alone (start-up),
+ * printed and not written to bench/results.md, which holds only full runs; `--compare` starts
+ * another build (e.g. main's) in the same interleaved runs, for before/after figures.
+ */
+const args = process.argv.slice(2)
+const startupOnly = args.includes('--startup')
+const compareArg = args.indexOf('--compare')
+if (compareArg >= 0) {
+  compareBundle = args[compareArg + 1]
+  if (!compareBundle || !existsSync(compareBundle)) {
+    throw new Error('--compare needs the path of another build of dist/index.js')
+  }
+}
+const runsArg = args.indexOf('--runs')
+if (runsArg >= 0) {
+  const runs = Number(args[runsArg + 1])
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer')
+  startupRuns = runs
+}
+
 const began = performance.now()
 const cpus = os.cpus()
 const distBuilt = existsSync(join(ROOT, 'dist', 'index.js'))
@@ -878,12 +928,18 @@ emit(
   `- dist/index.js last built: ${distBuilt}`,
   ''
 )
-await benchPolicy()
-await benchReal()
-await benchStartup()
-await benchHealthSimulated()
-await benchHealthReal()
-await benchFleet(SEEDS)
-emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
-writeFileSync(join(ROOT, 'bench', 'results.md'), emitted())
-progress('written to bench/results.md')
+if (startupOnly) {
+  await benchStartup()
+  emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
+  progress('--startup: bench/results.md left as it was')
+} else {
+  await benchPolicy()
+  await benchReal()
+  await benchStartup()
+  await benchHealthSimulated()
+  await benchHealthReal()
+  await benchFleet(SEEDS)
+  emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
+  writeFileSync(join(ROOT, 'bench', 'results.md'), emitted())
+  progress('written to bench/results.md')
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RunContext } from './context.js'
+import { PRINTABLE_ASCII } from './untrusted.js'
 
 /** The API's limit on a backup description. */
 export const MAX_DESCRIPTION = 255
@@ -56,8 +57,7 @@ function defaultDescription(context: RunContext): string {
 
 /** Removes control and format characters (bidi overrides too) and folds white space, so the text is one safe line. */
 function sanitize(text: string): string {
-  return text
-    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+  return (PRINTABLE_ASCII.test(text) ? text : text.replace(/[\p{Cc}\p{Cf}]+/gu, ' '))
     .replace(/\s+/g, ' ')
     .trim()
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { composeDescription, isOwnRepository, parseTag, stepKey } from '../../src/description.js'
 import { type ActionsContext, readContext } from '../../src/context.js'
-import { PARSED, STEP, context } from '../helpers/run-context.js'
+import { PARSED, STEP, TAG, context } from '../helpers/run-context.js'
 
 describe('the description tag', () => {
   it('names the repository, run, attempt, step and nonce, and parses back', () => {
@@ -22,6 +22,18 @@ describe('the description tag', () => {
     'x [gha:acme/shop#1/2/d45f646c/0a1b2c3d] edited'
   ])('does not read a malformed tag: %s', (description) => {
     expect(parseTag(description)).toBeUndefined()
+  })
+
+  it.each([
+    [
+      'ASCII controls alone (the printable-ASCII fast path must not pass them)',
+      'Deploy\u0000v1\u001b[31m\u007f!',
+      'Deploy v1 [31m !'
+    ],
+    ['a bidi override and a zero-width space', 'Deploy\u202ev1\u200b!', 'Deploy v1 !'],
+    ['printable ASCII, white space folded', '  Deploy   v1 ', 'Deploy v1']
+  ])('sanitizes the description: %s', (_, text, clean) => {
+    expect(composeDescription(text, context).description).toBe(`${clean} ${TAG}`)
   })
 
   it('keys the step by sha256 of job/action, so each step of a run has its own', () => {
