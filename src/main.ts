@@ -21,7 +21,6 @@ import {
 import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
 import { pruneAfter } from './retention.js'
-import { resolveRunBackups } from './run-backup.js'
 import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
@@ -90,11 +89,9 @@ export async function run(): Promise<void> {
 }
 
 /**
- * Runs the step's mode, for each of its servers (fleet.ts). Restore's, the health checks' and the
- * summary's modules are loaded when they run, not at start: a backup, the step on every deploy's
- * path, compiles none of them before its first request. The small `run:<run_id>` module is
- * loaded with main: a chunk of its own cost a `run:` restore ~4 ms before its first (GitHub)
- * request and saved a backup nothing measurable (start-up: `npm run bench`).
+ * Runs the step's mode, for each of its servers (fleet.ts). A mode's own modules are loaded when
+ * it runs, not at start: a backup, the step on every deploy's path, compiles none of restore's,
+ * the health checks' or the GitHub API's code before its first request (start-up: `npm run bench`).
  */
 async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Promise<void> {
   const { settings, outcome } = rt
@@ -159,7 +156,7 @@ async function afterBackup(rt: Runtime, servers: readonly Runtime[]): Promise<vo
 
 /**
  * Each server's backup_id: the id; `latest`; its entry in the backup_ids object; or the backup a
- * workflow run made (`run:<run_id>`). Undefined: nothing to do (the run never
+ * workflow run made (`run:<run_id>`, read when needed). Undefined: nothing to do (the run never
  * changed the servers). A server's undefined entry: delete found none of that run's.
  */
 async function backupsOf(
@@ -170,7 +167,7 @@ async function backupsOf(
 ): Promise<Array<number | 'latest' | undefined> | undefined> {
   if (backupId instanceof Map) return servers.map((s) => backupId.get(s.settings.serverId))
   if (typeof backupId !== 'object') return servers.map(() => backupId)
-  return resolveRunBackups(rt, servers, backupId as RunRef, mode)
+  return (await import('./run-backup.js')).resolveRunBackups(rt, servers, backupId as RunRef, mode)
 }
 
 /** What the servers were restored from, for a health failure's line. */
