@@ -1,6 +1,4 @@
-import { once } from 'node:events'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -9,6 +7,7 @@ import type { Clock } from '../../src/clock.js'
 import { ApiError, CancelledError, PausedError } from '../../src/errors.js'
 import { MAX_IN_FLIGHT } from '../../src/gate.js'
 import { EPOCH, fakeClock } from '../helpers/fake-clock.js'
+import { listenLocally } from '../helpers/local-server.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
 import { rejection } from '../helpers/rejection.js'
 
@@ -30,14 +29,9 @@ async function localApi(handle: Handler) {
     seen.push(req.url!)
     void handle(req, res)
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  closers.push(async () => {
-    server.closeAllConnections()
-    server.close()
-    await once(server, 'close')
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  const { url, close } = await listenLocally(server)
+  closers.push(close)
+  return { url, seen }
 }
 
 function client(url: string, options: Partial<ClientOptions> & { clock: Clock }) {
