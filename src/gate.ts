@@ -10,6 +10,12 @@ import type { Logger } from './log.js'
  */
 export const MAX_IN_FLIGHT = 8
 
+/** Every request waits until `until` (clock time), after an answer of HTTP `status`. */
+interface Pause {
+  until: number
+  status: number
+}
+
 /** Frees the slot a request held; call it once, when the answer's body has been read. */
 export type Release = () => void
 
@@ -26,13 +32,15 @@ export type Release = () => void
  *
  * Waiting never outlives the caller: a cancellation throws CancelledError at once, and a pause
  * that ends past the caller's deadline throws PausedError at once (the request is not sent)
- * rather than wait past it. A request alone never waits: one at a time, the gate is open.
+ * rather than wait past it. A request waiting out a pause holds no slot, so a slot is only ever
+ * waited for while other requests are in flight (each within its own request timeout). A request
+ * alone never waits: one at a time, the gate is open.
  */
 export class RequestGate {
   private inFlight = 0
   /** Requests waiting for a slot, first in first out; each is handed a slot when one frees. */
   private readonly queue: (() => void)[] = []
-  private pause: { until: number; status: number } | undefined
+  private pause: Pause | undefined
 
   constructor(
     private readonly clock: Clock,
@@ -46,14 +54,13 @@ export class RequestGate {
    */
   async enter(operation: string, signal: AbortSignal, deadline: number): Promise<Release> {
     if (signal.aborted) throw new CancelledError()
-    await this.slot(signal)
-    try {
+    for (;;) {
       await this.waitOutPause(operation, signal, deadline)
-    } catch (error) {
+      await this.slot(signal)
+      if (!this.current()) return () => this.release()
+      // A pause began (or was extended) while this request waited: wait it out without a slot.
       this.release()
-      throw error
     }
-    return () => this.release()
   }
 
   /**
@@ -63,10 +70,9 @@ export class RequestGate {
   answered(status: number, retryAfterMs: number | undefined): void {
     if (retryAfterMs === undefined || retryAfterMs <= 0) return
     if (status !== 429 && status !== 503) return
-    const now = this.clock.now()
-    const until = now + retryAfterMs
-    const running = this.pause !== undefined && this.pause.until > now
-    if (running && this.pause!.until >= until) return
+    const until = this.clock.now() + retryAfterMs
+    const running = this.current()
+    if (running && running.until >= until) return
     this.pause = { until, status }
     const line = `VPS.org answered HTTP ${status} (${STATUS_CODES[status]}): every request waits ${formatDuration(retryAfterMs)} (Retry-After).`
     if (running) this.log.debug(`${line} (the pause is extended)`)
@@ -99,17 +105,22 @@ export class RequestGate {
     else this.inFlight--
   }
 
+  /** The pause that holds now, if any. */
+  private current(): Pause | undefined {
+    return this.pause && this.clock.now() < this.pause.until ? this.pause : undefined
+  }
+
+  /** Sleeps until the pause that holds now ends, holding no slot (so a slot only waits for requests). */
   private async waitOutPause(operation: string, signal: AbortSignal, deadline: number) {
-    // A loop: another 429 may extend the pause while this request sleeps.
-    for (let now = this.clock.now(); this.pause && now < this.pause.until; now = this.clock.now()) {
-      const { until, status } = this.pause
-      if (until > deadline) {
-        throw new PausedError(
-          operation,
-          `not sent: the API asked every request to wait ${formatDuration(until - now)} (Retry-After, HTTP ${status}), past the timeout`
-        )
-      }
-      await this.clock.sleep(until - now, signal)
+    const pause = this.current()
+    if (!pause) return
+    const left = pause.until - this.clock.now()
+    if (pause.until > deadline) {
+      throw new PausedError(
+        operation,
+        `not sent: the API asked every request to wait ${formatDuration(left)} (Retry-After, HTTP ${pause.status}), past the timeout`
+      )
     }
+    await this.clock.sleep(left, signal)
   }
 }

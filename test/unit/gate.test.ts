@@ -207,6 +207,31 @@ describe('RequestGate: the shared pause', () => {
     expect(clock.now()).toBe(EPOCH + 20_000)
   })
 
+  it('holds no slot while waiting out a pause: a request with a nearer deadline fails at once', async () => {
+    const clock = fakeClock()
+    const g = new RequestGate({ now: clock.now, sleep: stuck }, memoryLogger(), 1)
+    g.answered(429, 20_000)
+    const controller = new AbortController()
+    const waiting = g.enter('x', controller.signal, EPOCH + HOUR)
+    await settle()
+    expect(await rejection(g.enter('x', open, EPOCH + 10_000))).toBeInstanceOf(PausedError)
+    controller.abort()
+    await rejection(waiting)
+  })
+
+  it('gives its slot back and waits out a pause that began while it waited for the slot', async () => {
+    const { gate: g, clock } = gate(1)
+    const first = entering(g)
+    const second = entering(g)
+    await settle()
+    g.answered(429, 5000)
+    first.release!()
+    await settle()
+    expect(second.entered).toBe(true)
+    expect(clock.sleeps).toEqual([5000])
+    expect(clock.sleptAt).toEqual([EPOCH])
+  })
+
   it('lets a request in when the pause ends exactly at its deadline', async () => {
     const { gate: g, clock } = gate()
     g.answered(429, 10_000)
