@@ -177,13 +177,19 @@ describe('RequestGate: the shared pause', () => {
     expect(clock.now()).toBe(EPOCH + 30_000)
   })
 
-  it('throws CancelledError at once when cancelled while waiting out a pause, and frees its slot', async () => {
+  /** A gate of one slot, paused for `ms`, and a request sleeping through the pause until cancelled. */
+  async function sleepingThrough(ms: number) {
     const clock = fakeClock()
     const g = new RequestGate({ now: clock.now, sleep: stuck }, memoryLogger(), 1)
-    g.answered(429, 5000)
+    g.answered(429, ms)
     const controller = new AbortController()
     const waiting = g.enter('x', controller.signal, EPOCH + HOUR)
     await settle()
+    return { g, clock, controller, waiting }
+  }
+
+  it('throws CancelledError at once when cancelled while waiting out a pause, and frees its slot', async () => {
+    const { g, clock, controller, waiting } = await sleepingThrough(5000)
     controller.abort()
     expect(await rejection(waiting)).toBeInstanceOf(CancelledError)
     clock.advance(5000)
@@ -208,12 +214,7 @@ describe('RequestGate: the shared pause', () => {
   })
 
   it('holds no slot while waiting out a pause: a request with a nearer deadline fails at once', async () => {
-    const clock = fakeClock()
-    const g = new RequestGate({ now: clock.now, sleep: stuck }, memoryLogger(), 1)
-    g.answered(429, 20_000)
-    const controller = new AbortController()
-    const waiting = g.enter('x', controller.signal, EPOCH + HOUR)
-    await settle()
+    const { g, controller, waiting } = await sleepingThrough(20_000)
     expect(await rejection(g.enter('x', open, EPOCH + 10_000))).toBeInstanceOf(PausedError)
     controller.abort()
     await rejection(waiting)
