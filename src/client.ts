@@ -12,6 +12,7 @@ import { type Backup, type Server, parseBackup, parsePage, parseServer } from '.
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
+import { RequestGate } from './gate.js'
 import type { Logger } from './log.js'
 import { API_BACKOFF, isTransient, retry, retryLine } from './retry.js'
 import { type Scrub, scrubJson, scrubber } from './untrusted.js'
@@ -35,6 +36,12 @@ export interface ClientOptions {
   /** A listing reads at most this many pages, and this many bytes in all. */
   maxPages?: number
   maxListBytes?: number
+  /**
+   * The gate every request goes through (at most MAX_IN_FLIGHT in flight, a 429 pauses all). By
+   * default the client makes its own, which its withDeadline() copies share; pass one to share it
+   * between clients of the same API.
+   */
+  gate?: RequestGate
 }
 
 type Headers = Record<string, string | string[] | undefined>
@@ -62,6 +69,7 @@ export class VpsOrgClient {
   private readonly maxListBytes: number
   /** Applied to every text the API sends, before anything else sees it. */
   private readonly scrub: Scrub
+  private readonly gate: RequestGate
 
   constructor(private readonly options: ClientOptions) {
     this.base = new URL(`${options.apiUrl}/`)
@@ -71,6 +79,7 @@ export class VpsOrgClient {
     this.maxPages = options.maxPages ?? 1000
     this.maxListBytes = options.maxListBytes ?? 64 * 1024 * 1024
     this.scrub = scrubber(options.token)
+    this.gate = options.gate ?? new RequestGate(options.clock, options.log)
   }
 
   /**
@@ -179,7 +188,8 @@ export class VpsOrgClient {
   withDeadline(deadline: number): VpsOrgClient {
     return new VpsOrgClient({
       ...this.options,
-      deadline: Math.min(deadline, this.options.deadline)
+      deadline: Math.min(deadline, this.options.deadline),
+      gate: this.gate
     })
   }
 
@@ -235,18 +245,21 @@ export class VpsOrgClient {
     return (await this.exchange(operation, method, url, body)).json
   }
 
-  /** One HTTP exchange: 2xx gives the parsed body (undefined if empty), anything else an error. */
+  /**
+   * One HTTP exchange: 2xx gives the parsed body (undefined if empty), anything else an error.
+   * It holds a slot of the gate from before the request is sent until its body has been read.
+   */
   private async exchange(
     operation: string,
     method: string,
     url: URL,
     body?: unknown
   ): Promise<Answer> {
-    const { clock, signal, token, dispatcher, log } = this.options
-    if (signal.aborted) throw new CancelledError()
+    const { clock, signal, token, dispatcher, log, deadline } = this.options
+    const release = await this.gate.enter(operation, signal, deadline)
     // Each request has its own timeout: at most requestTimeoutMs, and a third of the time left,
     // so that a hung request leaves time to retry it within the step's timeout.
-    const left = this.options.deadline - clock.now()
+    const left = deadline - clock.now()
     const budget = Math.floor(Math.max(1000, Math.min(this.requestTimeoutMs, left / 3)))
     const timeout = AbortSignal.timeout(budget)
     log.debug(`${method} ${url.pathname}${url.search}`)
@@ -281,6 +294,8 @@ export class VpsOrgClient {
         )
       }
       throw new TransportError(operation, networkReason(error), true)
+    } finally {
+      release()
     }
   }
 
@@ -302,6 +317,7 @@ export class VpsOrgClient {
         String(headers['retry-after'] ?? ''),
         this.options.clock.now()
       )
+      this.gate.answered(status, retryAfter)
       const message = errorMessage(this.scrub(text), STATUS_CODES[status] ?? '')
       throw new ApiError(operation, status, this.scrub(message), retryAfter)
     }

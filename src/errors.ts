@@ -53,6 +53,17 @@ export class TransportError extends ActionError {
   }
 }
 
+/**
+ * A request the action did not send: the API had asked every request to wait (a 429, or a 503 with
+ * Retry-After, to any request) until past the deadline (gate.ts). Nothing was done on VPS.org.
+ */
+export class PausedError extends TransportError {
+  override name = 'PausedError'
+  constructor(operation: string, reason: string) {
+    super(operation, reason, false)
+  }
+}
+
 /** The workflow was cancelled while the action was working. */
 export class CancelledError extends ActionError {
   override name = 'CancelledError'

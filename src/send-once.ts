@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js'
+import { ApiError, PausedError } from './errors.js'
 import { API_BACKOFF, backoffDelay, isTransient } from './retry.js'
 import type { Runtime } from './runtime.js'
 
@@ -42,7 +42,8 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
  * failures (429, 5xx, network) are retried with the API's backoff (retry.ts), at most
  * API_BACKOFF.maxAttempts times and never past the deadline; before every attempt `reconcile`
  * decides from the server's state whether an earlier one took effect. A refusal (an answer below
- * 500) means nothing was done: the request is no longer pending.
+ * 500), or a request the gate did not send (PausedError), means nothing was done: the request is
+ * no longer pending.
  */
 export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
@@ -54,8 +55,9 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
     try {
       return await request.send(attempt)
     } catch (error) {
-      if (error instanceof ApiError && error.status < 500) rt.outcome.pending = undefined
-      else attempt.lost = error
+      if ((error instanceof ApiError && error.status < 500) || error instanceof PausedError) {
+        rt.outcome.pending = undefined
+      } else attempt.lost = error
       const { onBusy } = request
       const busy = onBusy !== undefined && isBusy(error)
       if (busy) onBusy(attempt)

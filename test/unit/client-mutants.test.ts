@@ -1,11 +1,9 @@
-import { once } from 'node:events'
 import {
   type RequestListener,
   type Server as HttpServer,
   STATUS_CODES,
   createServer
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { errorMessage, networkReason, parseRetryAfter } from '../../src/api-errors.js'
@@ -17,6 +15,7 @@ import { backup } from '../helpers/backup.js'
 import { EPOCH, type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
+import { listenLocally } from '../helpers/local-server.js'
 import { rejection } from '../helpers/rejection.js'
 
 /** Tests that kill surviving mutants of src/client.ts (docs/mutation.md). */
@@ -151,14 +150,9 @@ async function listen(server: HttpServer): Promise<{ url: string; requests: stri
   const requests: string[] = []
   server.prependListener('request', (req) => requests.push(`${req.method} ${req.url}`))
   server.prependListener('connect', (req) => requests.push(`CONNECT ${req.url}`))
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  closers.push(async () => {
-    server.closeAllConnections()
-    server.close()
-    await once(server, 'close')
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
+  const { url, close } = await listenLocally(server)
+  closers.push(close)
+  return { url, requests }
 }
 
 /** A VPS.org API on a local port that answers with `handle`. */

@@ -1,0 +1,126 @@
+import { STATUS_CODES } from 'node:http'
+import type { Clock } from './clock.js'
+import { formatDuration } from './duration.js'
+import { CancelledError, PausedError } from './errors.js'
+import type { Logger } from './log.js'
+
+/**
+ * At most this many requests are in flight against VPS.org at once, however many servers a step
+ * acts on: the API's limits are per account, and a fleet of 50 must not open 50 connections.
+ */
+export const MAX_IN_FLIGHT = 8
+
+/** Every request waits until `until` (clock time), after an answer of HTTP `status`. */
+interface Pause {
+  until: number
+  status: number
+}
+
+/** Frees the slot a request held; call it once, when the answer's body has been read. */
+export type Release = () => void
+
+/**
+ * The one door every request of a VpsOrgClient (and of its withDeadline() copies) goes through:
+ * at most `maxInFlight` requests in flight, first come first served, and a shared pause.
+ *
+ * A 429, or a 503 with a Retry-After, pauses every request until Retry-After has passed: no
+ * request is sent until then, so N servers do not hammer the API independently. When pauses
+ * overlap, the one that ends last wins. A 429 without Retry-After pauses nothing: it gives no
+ * figure to share, and the request that got it backs off on its own (retry.ts, with jitter) as
+ * every other request that gets one does. The request that got the answer is retried by its
+ * caller as before; the gate only holds the others.
+ *
+ * Waiting never outlives the caller: a cancellation throws CancelledError at once, and a pause
+ * that ends past the caller's deadline throws PausedError at once (the request is not sent)
+ * rather than wait past it. A request waiting out a pause holds no slot, so a slot is only ever
+ * waited for while other requests are in flight (each within its own request timeout). A request
+ * alone never waits: one at a time, the gate is open.
+ */
+export class RequestGate {
+  private inFlight = 0
+  /** Requests waiting for a slot, first in first out; each is handed a slot when one frees. */
+  private readonly queue: (() => void)[] = []
+  private pause: Pause | undefined
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly maxInFlight: number = MAX_IN_FLIGHT
+  ) {}
+
+  /**
+   * Waits for a slot and for the end of any pause, then returns the function that frees the slot.
+   * `operation` names the request in a PausedError ("create a backup of server 12345").
+   */
+  async enter(operation: string, signal: AbortSignal, deadline: number): Promise<Release> {
+    if (signal.aborted) throw new CancelledError()
+    for (;;) {
+      await this.waitOutPause(operation, signal, deadline)
+      await this.slot(signal)
+      if (!this.current()) return () => this.release()
+      // A pause began (or was extended) while this request waited: wait it out without a slot.
+      this.release()
+    }
+  }
+
+  /**
+   * An answer of the API: a 429, or a 503 with a Retry-After, pauses every request for
+   * `retryAfterMs` from now (unless a pause already ends later). Logs one line when a pause starts.
+   */
+  answered(status: number, retryAfterMs: number | undefined): void {
+    if (retryAfterMs === undefined || retryAfterMs <= 0) return
+    if (status !== 429 && status !== 503) return
+    const until = this.clock.now() + retryAfterMs
+    const running = this.current()
+    if (running && running.until >= until) return
+    this.pause = { until, status }
+    const line = `VPS.org answered HTTP ${status} (${STATUS_CODES[status]}): every request waits ${formatDuration(retryAfterMs)} (Retry-After).`
+    if (running) this.log.debug(`${line} (the pause is extended)`)
+    else this.log.info(line)
+  }
+
+  private async slot(signal: AbortSignal): Promise<void> {
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const granted = (): void => {
+        signal.removeEventListener('abort', cancelled)
+        resolve()
+      }
+      const cancelled = (): void => {
+        this.queue.splice(this.queue.indexOf(granted), 1)
+        reject(new CancelledError())
+      }
+      this.queue.push(granted)
+      signal.addEventListener('abort', cancelled, { once: true })
+    })
+  }
+
+  /** The slot goes to the first request waiting for one, if any (so inFlight stays the same). */
+  private release(): void {
+    const next = this.queue.shift()
+    if (next) next()
+    else this.inFlight--
+  }
+
+  /** The pause that holds now, if any. */
+  private current(): Pause | undefined {
+    return this.pause && this.clock.now() < this.pause.until ? this.pause : undefined
+  }
+
+  /** Sleeps until the pause that holds now ends, holding no slot (so a slot only waits for requests). */
+  private async waitOutPause(operation: string, signal: AbortSignal, deadline: number) {
+    const pause = this.current()
+    if (!pause) return
+    const left = pause.until - this.clock.now()
+    if (pause.until > deadline) {
+      throw new PausedError(
+        operation,
+        `not sent: the API asked every request to wait ${formatDuration(left)} (Retry-After, HTTP ${pause.status}), past the timeout`
+      )
+    }
+    await this.clock.sleep(left, signal)
+  }
+}
