@@ -130,7 +130,8 @@ describe('a step of several servers, through dist/', () => {
   })
 
   it('pauses every server’s requests when one gets a 429 with Retry-After', async () => {
-    const sim = await simulator({ servers: SERVERS })
+    // Restores that outlast the pause, so that each is seen under way after it.
+    const sim = await simulator({ servers: SERVERS, restoreDurationMs: 6000 })
     for (const serverId of FLEET) sim.addBackup({ serverId })
     // The restores run at once, each following its own server; one read of server 102 is throttled.
     sim.inject({
