@@ -67,7 +67,8 @@ export class PausedError extends TransportError {
 /** The workflow was cancelled while the action was working. */
 export class CancelledError extends ActionError {
   override name = 'CancelledError'
-  constructor() {
+  /** `unsent`: the cancellation stopped a request before it was sent (waiting at the gate). */
+  constructor(readonly unsent = false) {
     super('Cancelled')
   }
 }

@@ -53,7 +53,7 @@ export class RequestGate {
    * `operation` names the request in a PausedError ("create a backup of server 12345").
    */
   async enter(operation: string, signal: AbortSignal, deadline: number): Promise<Release> {
-    if (signal.aborted) throw new CancelledError()
+    if (signal.aborted) throw new CancelledError(true)
     for (;;) {
       await this.waitOutPause(operation, signal, deadline)
       await this.slot(signal)
@@ -91,7 +91,7 @@ export class RequestGate {
       }
       const cancelled = (): void => {
         this.queue.splice(this.queue.indexOf(granted), 1)
-        reject(new CancelledError())
+        reject(new CancelledError(true))
       }
       this.queue.push(granted)
       signal.addEventListener('abort', cancelled, { once: true })

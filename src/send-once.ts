@@ -1,4 +1,4 @@
-import { ApiError, PausedError } from './errors.js'
+import { ApiError, CancelledError, PausedError } from './errors.js'
 import { API_BACKOFF, backoffDelay, isTransient } from './retry.js'
 import type { Runtime } from './runtime.js'
 
@@ -42,8 +42,8 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
  * failures (429, 5xx, network) are retried with the API's backoff (retry.ts), at most
  * API_BACKOFF.maxAttempts times and never past the deadline; before every attempt `reconcile`
  * decides from the server's state whether an earlier one took effect. A refusal (an answer below
- * 500), or a request the gate did not send (PausedError), means nothing was done: the request is
- * no longer pending.
+ * 500), or a request the gate did not send (PausedError, or a cancellation while it waited there),
+ * means nothing was done: the request is no longer pending, unless an earlier attempt's answer was lost.
  */
 export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
@@ -55,9 +55,12 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
     try {
       return await request.send(attempt)
     } catch (error) {
-      if ((error instanceof ApiError && error.status < 500) || error instanceof PausedError) {
-        rt.outcome.pending = undefined
-      } else attempt.lost = error
+      const unsent =
+        error instanceof PausedError || (error instanceof CancelledError && error.unsent)
+      const refused = error instanceof ApiError && error.status < 500
+      // Not sent: pending only if an earlier attempt's answer was lost (it may have been carried out).
+      if (refused || (unsent && attempt.lost === undefined)) rt.outcome.pending = undefined
+      else if (!unsent) attempt.lost = error
       const { onBusy } = request
       const busy = onBusy !== undefined && isBusy(error)
       if (busy) onBusy(attempt)
