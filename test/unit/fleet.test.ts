@@ -177,4 +177,20 @@ describe('a step of several servers', () => {
     expect(api.deletedIds().sort()).toEqual([1, 3])
     expect(servers.map((s) => s.outcome.status)).toEqual(['deleted', 'not_found', 'deleted'])
   })
+
+  it('never takes a backup the account’s list shows under another server for that server’s', async () => {
+    const { rt, api, servers } = fleet()
+    api.hook = (call, inProcess) => {
+      if (call.method !== 'GET' || call.url.searchParams.has('server_id')) return undefined
+      const reply = inProcess.handle(call)
+      const page = reply.body as { results: Array<{ id: number; server: { id: number } }> }
+      for (const b of page.results) if (b.id === 601) b.server.id = 999
+      return reply
+    }
+    const error = await rejection(runBackup(rt, servers))
+    expect(error.message).toMatch(
+      /^1 of 3 servers failed\. Server 102: Backup 601 of server 102 was created but has not appeared in the server's list/
+    )
+    expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'in_progress', 'completed'])
+  })
 })
