@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../src/backup.js'
 import { runDelete } from '../../src/delete.js'
-import { FleetError, serverRuntimes } from '../../src/fleet.js'
+import {
+  FleetError,
+  pendingOf,
+  serverRuntimes,
+  settle,
+  stepStatus,
+  valuesOf
+} from '../../src/fleet.js'
+import { CancelledError } from '../../src/errors.js'
+import { WaitTimeoutError } from '../../src/wait.js'
 import { stepOutputs } from '../../src/outputs.js'
 import { runRestore } from '../../src/restore.js'
 import { resolveRunBackups } from '../../src/run-backup.js'
@@ -192,5 +201,65 @@ describe('a step of several servers', () => {
       /^1 of 3 servers failed\. Server 102: Backup 601 of server 102 was created but has not appeared in the server's list/
     )
     expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'in_progress', 'completed'])
+  })
+
+  it('times out naming every server still waited for and its status', async () => {
+    const { rt, servers } = fleet({ timeout: '2m' })
+    const error = await rejection(runBackup(rt, servers))
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect(error.message).toMatch(
+      /^Timed out after 2m\d*s? waiting for the backups of servers 101, 102, 103 to complete; its last status was '101: in_progress, 102: in_progress, 103: in_progress'$/
+    )
+  })
+
+  it('says each server’s failure and success in one line, failures first', async () => {
+    const { servers } = fleet()
+    const settled = await settle(servers, async (rt) => {
+      if (rt.settings.serverId === 101) return 'ok'
+      throw new Error(`broke ${rt.settings.serverId}.`)
+    })
+    const error = (() => {
+      try {
+        valuesOf(settled, (value) => `said ${value}`)
+      } catch (e) {
+        return e as Error
+      }
+      throw new Error('expected a FleetError')
+    })()
+    expect(error).toBeInstanceOf(FleetError)
+    expect(error.name).toBe('FleetError')
+    expect(error.message).toBe(
+      '2 of 3 servers failed. Server 102: broke 102; server 103: broke 103; server 101: said ok.'
+    )
+  })
+
+  it('a cancellation on any server is the step’s cancellation, not a server’s failure', async () => {
+    const { servers } = fleet()
+    const settled = await settle(servers, async (rt) => {
+      if (rt.settings.serverId === 102) throw new CancelledError()
+      throw new Error('broke')
+    })
+    expect(() => valuesOf(settled, () => '')).toThrow(CancelledError)
+  })
+
+  it('the step’s status is unknown while a server has none, and pending joins every server’s', () => {
+    const { rt, servers } = fleet()
+    servers[0]!.outcome.status = 'completed'
+    servers[2]!.outcome.status = 'in_progress'
+    expect(stepStatus(rt.outcome)).toBeUndefined()
+    servers[1]!.outcome.status = 'completed'
+    expect(stepStatus(rt.outcome)).toBe('in_progress')
+    expect(pendingOf(rt.outcome)).toBeUndefined()
+    servers[0]!.outcome.pending = 'A on 101.'
+    servers[2]!.outcome.pending = 'C on 103.'
+    expect(pendingOf(rt.outcome)).toBe('A on 101. C on 103.')
+  })
+
+  it('tags each server’s warnings and debug lines with its server', () => {
+    const { servers, log } = fleet()
+    servers[1]!.log.warning('careful')
+    servers[2]!.log.debug('detail')
+    expect(log.of('warning')).toContain('[server 102] careful')
+    expect(log.of('debug')).toContain('[server 103] detail')
   })
 })

@@ -86,4 +86,42 @@ describe('stepOutputs', () => {
     const server = { id: 12345, name: 'renamed', status: 'active' }
     expect(outputs({ backup: backup(), server }).values.server_name).toBe('renamed')
   })
+
+  it('with several servers: each one’s id and status, none of one server’s outputs', () => {
+    const warnings: string[] = []
+    const servers = new Map<number, Outcome>([
+      [101, { deleted: [], backup: backup(501), status: 'completed' }],
+      [102, { deleted: [] }],
+      [103, { deleted: [], backup: backup(503), status: 'in progress!' }]
+    ])
+    const values = stepOutputs({ deleted: [], servers }, { mode: 'backup' }, [101, 102, 103], (w) =>
+      warnings.push(w)
+    )
+    expect(values).toEqual({
+      backup_ids: '{"101":501,"103":503}',
+      statuses: '{"101":"completed"}'
+    })
+    expect(warnings).toEqual([
+      "Output statuses leaves out server 103: the API's status is not one word."
+    ])
+  })
+
+  it('with several servers, a restore from backup_ids names each backup asked for', () => {
+    const servers = new Map<number, Outcome>([
+      [101, { deleted: [], status: 'active' }],
+      [102, { deleted: [], status: 'restoring' }]
+    ])
+    const target = {
+      mode: 'restore' as const,
+      backupId: new Map([
+        [101, 7],
+        [102, 8]
+      ])
+    }
+    expect(stepOutputs({ deleted: [], servers }, target, [101, 102], () => undefined)).toEqual({
+      backup_ids: '{"101":7,"102":8}',
+      status: 'restoring',
+      statuses: '{"101":"active","102":"restoring"}'
+    })
+  })
 })
