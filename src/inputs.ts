@@ -51,7 +51,7 @@ export interface Settings {
   serverIds: number[]
   /** serverIds[0], or 0 (verify without server_id): the server of a one-server step (unchanged meaning). */
   serverId: number
-  /** The description sent with a new backup, tag included. */
+  /** The description sent with a new backup, tag included; '' in the other modes. */
   description: string
   /** The description input was shortened to fit, for a warning. */
   descriptionTruncated: boolean
@@ -521,7 +521,11 @@ function parse(
   )
   const keepBackups = keep(read('keep_backups').trim() || '0')
   const pollText = read('poll_interval').trim()
-  const { description, truncated } = composeDescription(read('description'), context)
+  // Only a backup sends a description: other modes skip composing it (and its hash).
+  const { description, truncated } =
+    mode === 'backup'
+      ? composeDescription(read('description'), context)
+      : { description: '', truncated: false }
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
   const parsedTarget = target(read, mode, githubToken, servers)
   return {

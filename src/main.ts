@@ -21,6 +21,7 @@ import {
 import { type Logger, neutralising } from './log.js'
 import { stepOutputs } from './outputs.js'
 import { pruneAfter } from './retention.js'
+import { resolveRunBackups } from './run-backup.js'
 import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
@@ -89,9 +90,11 @@ export async function run(): Promise<void> {
 }
 
 /**
- * Runs the step's mode, for each of its servers (fleet.ts). A mode's own modules are loaded when
- * it runs, not at start: a backup, the step on every deploy's path, compiles none of restore's,
- * the health checks' or the GitHub API's code before its first request (start-up: `npm run bench`).
+ * Runs the step's mode, for each of its servers (fleet.ts). Restore's, the health checks' and the
+ * summary's modules are loaded when a step needs them: a backup, the step on every deploy's path,
+ * compiles none of them before its first request. The GitHub API reads (`run:<run_id>`) are not
+ * split off: importing @actions/github from a lazily loaded chunk would move it, and Octokit, out
+ * of the entry's top-level code into a module function V8 parses twice (`npm run bench`).
  */
 async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Promise<void> {
   const { settings, outcome } = rt
@@ -167,7 +170,7 @@ async function backupsOf(
 ): Promise<Array<number | 'latest' | undefined> | undefined> {
   if (backupId instanceof Map) return servers.map((s) => backupId.get(s.settings.serverId))
   if (typeof backupId !== 'object') return servers.map(() => backupId)
-  return (await import('./run-backup.js')).resolveRunBackups(rt, servers, backupId as RunRef, mode)
+  return resolveRunBackups(rt, servers, backupId as RunRef, mode)
 }
 
 /** What the servers were restored from, for a health failure's line. */
