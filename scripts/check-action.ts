@@ -17,6 +17,7 @@ import { parse } from 'yaml'
 import { INPUTS } from '../src/inputs.js'
 import { OUTPUTS } from '../src/outputs.js'
 import { runLint } from './lint-workflows.js'
+import { isEntry } from './entry.js'
 import { ROOT } from './root.js'
 
 const TOP_LEVEL = ['name', 'author', 'description', 'inputs', 'outputs', 'runs', 'branding']
@@ -187,4 +188,4 @@ async function main(): Promise<void> {
   process.exitCode = problems.length > 0 ? 1 : 0
 }
 
-if (import.meta.main) await main()
+if (isEntry(import.meta.url)) await main()

@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
+import { isEntry } from './entry.js'
 import { ROOT } from './root.js'
 
 interface Field {
@@ -108,4 +109,4 @@ async function main(): Promise<void> {
   console.log('docs: README.md inputs and outputs tables written from action.yml.')
 }
 
-if (import.meta.main) await main()
+if (isEntry(import.meta.url)) await main()

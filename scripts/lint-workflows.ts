@@ -12,6 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import { parseDocument } from 'yaml'
+import { isEntry } from './entry.js'
 import { ROOT } from './root.js'
 
 export interface LintResult {
@@ -114,4 +115,4 @@ async function main(): Promise<void> {
   process.exitCode = findings.length > 0 ? 1 : 0
 }
 
-if (import.meta.main) await main()
+if (isEntry(import.meta.url)) await main()

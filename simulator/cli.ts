@@ -18,6 +18,7 @@
  */
 import { parseArgs } from 'node:util'
 import { APP_FAULTS, type AppFault } from './app.js'
+import { isEntry } from '../scripts/entry.js'
 import { Simulator, type SimulatorOptions } from './server.js'
 import type { ServerSeed } from './types.js'
 
@@ -190,4 +191,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop)
 }
 
-if (import.meta.main) await main()
+if (isEntry(import.meta.url)) await main()
