@@ -1,6 +1,6 @@
 /**
  * The API's routes over the model: authentication (DRF TokenAuthentication, keyword "Bearer"),
- * permissions, methods, and one handler per endpoint of shared/reference/vpsorg-api.md.
+ * permissions, methods, and one handler per endpoint of docs/vpsorg-api.md.
  *
  * Like Django, a GET without its trailing slash is redirected (301) to the path with it
  * (APPEND_SLASH); other methods get 404. `handle` is the whole API in-process: the HTTP server

@@ -1,6 +1,6 @@
 /**
  * A stateful simulator of the VPS.org REST API, following the contract in
- * shared/reference/vpsorg-api.md (Backups API, restore, servers, account/me), with injectable
+ * docs/vpsorg-api.md (Backups API, restore, servers, account/me), with injectable
  * faults for testing clients, served over HTTP. Its parts:
  * - model.ts: servers, backups and restores on an injectable clock;
  * - validation.ts: requests parsed and validated as Django REST Framework does, its error bodies;
