@@ -171,6 +171,23 @@ describe('createProber: http checks', () => {
     expect(ms).toBeLessThan(1000)
   })
 
+  it('stops reading at 1 MiB even when the body goes on for ever', async () => {
+    const { origin } = await serve((_, __, res) => {
+      res.writeHead(200)
+      res.write('x'.repeat(MAX_BODY_BYTES))
+      timers.push(setInterval(() => res.write('healthy'), 20))
+    })
+    const { result, ms } = await timed(http(`${origin}/health`), {
+      contains: 'healthy',
+      limitMs: 3000
+    })
+    expect(result).toEqual({
+      ok: false,
+      answer: 'HTTP 200 without the health_contains text in the body'
+    })
+    expect(ms).toBeLessThan(2000)
+  })
+
   it('a short body without the text is not healthy', async () => {
     const { origin } = await serve((_, respond) => respond(200, 'maintenance'))
     expect(await probe(http(`${origin}/health`), { contains: 'healthy' })).toEqual({
@@ -228,9 +245,7 @@ describe('createProber: redirects keep credentials on the origin', () => {
 
   it('the same host on another port is another origin', async () => {
     const other = await serve((_, respond) => respond(200))
-    const own = await serve((_, respond) =>
-      respond(302, '', other.origin.replace('127.0.0.1', '127.0.0.1'))
-    )
+    const own = await serve((_, respond) => respond(302, '', other.origin))
     await probe(http(`${own.origin}/`, credentials))
     expect(other.seen.map((h) => h.authorization)).toEqual([undefined])
   })
@@ -251,6 +266,28 @@ describe('createProber: redirects keep credentials on the origin', () => {
       answer: `HTTP 302: more than ${MAX_REDIRECTS} redirects`
     })
     expect(paths).toHaveLength(MAX_REDIRECTS + 1)
+  })
+
+  it('follows any 3xx with a Location, and no 4xx', async () => {
+    const { origin, paths } = await serve((path, respond) => {
+      if (path === '/300') respond(300, '', '/health')
+      else if (path === '/399') respond(399, '', '/health')
+      else if (path === '/400') respond(400, '', '/health')
+      else respond(200)
+    })
+    expect(await probe(http(`${origin}/300`))).toEqual({ ok: true, answer: 'HTTP 200' })
+    expect(await probe(http(`${origin}/399`))).toEqual({ ok: true, answer: 'HTTP 200' })
+    expect(await probe(http(`${origin}/400`))).toEqual({ ok: false, answer: 'HTTP 400' })
+    expect(paths).toEqual(['/300', '/health', '/399', '/health', '/400'])
+  })
+
+  it('follows a redirect to https (here to a port that refuses)', async () => {
+    const closed = await serve((_, respond) => respond(200))
+    await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()))
+    const { origin } = await serve((_, respond) =>
+      respond(302, '', closed.origin.replace('http:', 'https:'))
+    )
+    expect((await probe(http(`${origin}/`))).answer).toMatch(/^network error: ECONNREFUSED/)
   })
 
   it('refuses a redirect to anything but http(s)', async () => {
@@ -363,6 +400,17 @@ describe('createProber: tcp checks', () => {
     const refused = await probe(tcp(port))
     expect(refused.ok).toBe(false)
     expect(refused.answer).toMatch(/^network error: ECONNREFUSED/)
+  })
+
+  it('closes the connection at once', async () => {
+    let closed: () => void = () => {}
+    const gone = new Promise<void>((resolve) => (closed = resolve))
+    const server = createTcpServer((socket) => socket.on('close', closed).resume())
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    expect(await probe(tcp(port))).toEqual({ ok: true, answer: 'connected' })
+    await gone
   })
 
   it('cancellation rejects with CancelledError', async () => {

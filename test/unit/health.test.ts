@@ -215,6 +215,11 @@ describe('awaitHealthy', () => {
     expect(probes.every((p) => p.signal === controller.signal)).toBe(true)
   })
 
+  it('names the first failing check of a round', async () => {
+    const { report } = await run(() => DOWN, { checks: [WEB, DB], timeoutMs: 3000 })
+    expect(report.failing!.target).toBe(WEB.target)
+  })
+
   it('records the last failure, and whether it was in the last round', async () => {
     const { report } = await run((_, __, round) => (round === 0 ? DOWN : UP), { threshold: 3 })
     expect(report.failing).toEqual({
@@ -226,6 +231,22 @@ describe('awaitHealthy', () => {
     const down = await run((check) => (check === DB ? DOWN : UP), { checks, timeoutMs: 3000 })
     expect(down.report.failing).toEqual({ target: DB.target, answer: 'HTTP 503', lastRound: true })
     expect(down.report.checks.map((c) => c.lastAnswer)).toEqual(['HTTP 200', 'HTTP 503'])
+  })
+})
+
+describe('planHealthChecks', () => {
+  it('records the checks to come as not checked, and nothing without checks', () => {
+    const outcome: Outcome = { deleted: [] }
+    planHealthChecks(outcome, [])
+    expect(outcome.health).toBeUndefined()
+    planHealthChecks(outcome, [WEB, DB])
+    expect(outcome.health).toEqual({
+      rounds: 0,
+      checks: [
+        { target: WEB.target, lastAnswer: 'not checked', rounds: 0 },
+        { target: DB.target, lastAnswer: 'not checked', rounds: 0 }
+      ]
+    })
   })
 })
 
@@ -270,6 +291,21 @@ describe('checkHealth', () => {
     expect(clock.now() - start).toBe(CONFIRM_INTERVAL_MS)
     expect(rt.outcome.health).toMatchObject({ healthy: true, rounds: 2 })
     expect(log.of('group')).toEqual([`Check that the app is healthy (${APP})`])
+  })
+
+  it('fills in the report planned before (restore), not a new one', async () => {
+    const { rt, clock } = setup({ mode: 'restore', backup_id: '7', health_url: APP })
+    planHealthChecks(rt.outcome, rt.settings.health.checks)
+    const planned = rt.outcome.health
+    await checkHealth(rt, prober(clock, UP), 'Restored')
+    expect(rt.outcome.health).toBe(planned)
+    expect(planned!.healthy).toBe(true)
+  })
+
+  it("when health_timeout ends exactly with the step, it is health_timeout's end", async () => {
+    const { rt, clock } = verify({ timeout: '1m', health_timeout: '1m' })
+    const error = await rejection(checkHealth(rt, prober(clock, DOWN, 10_000)))
+    expect(error.message).toMatch(/^The app is not healthy after 1m: /)
   })
 
   it('verify: fails with the real time taken and what is true whatever the job does next', async () => {
