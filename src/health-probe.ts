@@ -31,7 +31,6 @@ export interface ProbeOptions {
  */
 export function createProber(options: ProbeOptions): Prober {
   return async (check, cancel, limitMs) => {
-    if (cancel.aborted) throw new CancelledError()
     const timeoutMs = Math.min(options.timeoutMs ?? PROBE_TIMEOUT_MS, limitMs)
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = AbortSignal.any([cancel, timeout])
@@ -109,9 +108,9 @@ async function bodyContains(body: Body, text: string): Promise<boolean> {
   let seen = Buffer.alloc(0)
   for await (const chunk of body as AsyncIterable<Buffer>) {
     seen = Buffer.concat([seen, chunk]).subarray(0, MAX_BODY_BYTES)
+    // Leaving the loop destroys the body.
     if (seen.includes(text) || seen.length >= MAX_BODY_BYTES) break
   }
-  discard(body)
   return seen.includes(text)
 }
 

@@ -26,6 +26,7 @@ const DB: HealthCheck = {
   host: 'db.example.com',
   port: 5432
 }
+const START = 1_000_000
 const UP: ProbeResult = { ok: true, answer: 'HTTP 200' }
 const DOWN: ProbeResult = { ok: false, answer: 'HTTP 503' }
 
@@ -49,7 +50,8 @@ async function run(
   log: string
   probes: Array<{ atMs: number; limitMs: number; signal: AbortSignal }>
 }> {
-  const clock = fakeClock(0)
+  // Not at 0: times are measured from the start.
+  const clock = fakeClock(START)
   const log = memoryLogger()
   const checks = options.checks ?? [WEB]
   const outcome: Outcome = { deleted: [] }
@@ -59,7 +61,7 @@ async function run(
   const report = await awaitHealthy({
     checks,
     probe: async (check, signal, limitMs) => {
-      const atMs = clock.now()
+      const atMs = clock.now() - START
       probes.push({ atMs, limitMs, signal })
       clock.advance(Math.min(options.probeMs ?? 0, limitMs))
       return answer(check, atMs, round++, limitMs)
@@ -67,12 +69,12 @@ async function run(
     threshold: options.threshold ?? 2,
     clock,
     random: () => 0.5,
-    deadline: options.timeoutMs ?? 5 * 60_000,
+    deadline: START + (options.timeoutMs ?? 5 * 60_000),
     signal: options.signal ?? new AbortController().signal,
     log,
     report: outcome.health!
   })
-  return { report, endedAtMs: clock.now(), log: log.text(), probes }
+  return { report, endedAtMs: clock.now() - START, log: log.text(), probes }
 }
 
 describe('awaitHealthy', () => {
@@ -198,7 +200,7 @@ describe('awaitHealthy', () => {
 
   it('sends no probe without time left: the last answer stays what the app said', async () => {
     // Rounds at 0 and 1 s (healthy once), then the deadline at 2 s leaves no time.
-    const { report, probes } = await run((_, __, round) => (round === 1 ? UP : DOWN), {
+    const { report, probes, log } = await run((_, __, round) => (round === 1 ? UP : DOWN), {
       timeoutMs: 2000,
       threshold: 3
     })
@@ -206,6 +208,8 @@ describe('awaitHealthy', () => {
     expect(probes.map((p) => p.atMs)).toEqual([0, 1000])
     expect(report.checks[0]!.lastAnswer).toBe('HTTP 200')
     expect(report.healthy).toBe(false)
+    // The log's last word is that round's: the deadline adds no status of its own.
+    expect(log.split('\n').at(-1)).toBe('info: every check passed (1 of 3 rounds in a row) (1s)')
   })
 
   it("hands every probe the workflow's cancellation signal", async () => {
@@ -285,12 +289,14 @@ describe('checkHealth', () => {
   })
 
   it('a healthy app: returns, with the report in the outcome, in a log group', async () => {
-    const { rt, clock, log } = verify()
+    const { rt, clock, log } = verify({ health_url: `${APP}\ntcp://db.example.com:5432` })
     const start = clock.now()
     await checkHealth(rt, prober(clock, UP))
     expect(clock.now() - start).toBe(CONFIRM_INTERVAL_MS)
     expect(rt.outcome.health).toMatchObject({ healthy: true, rounds: 2 })
-    expect(log.of('group')).toEqual([`Check that the app is healthy (${APP})`])
+    expect(log.of('group')).toEqual([
+      `Check that the app is healthy (${APP}, tcp://db.example.com:5432)`
+    ])
   })
 
   it('fills in the report planned before (restore), not a new one', async () => {
