@@ -188,9 +188,9 @@ describe('mode: verify (the deploy gate)', () => {
     const result = await verify(sim, { health_url: url, health_timeout: '2s' })
     const line = expectUnhealthy(result, `${url} last answered nothing within 2s (abandoned)`)
     expect(saidSeconds(line)).toBeGreaterThanOrEqual(2)
-    expect(saidSeconds(line)).toBeLessThan(2.5)
-    // The step: node's start, the checks (2 s), the summary.
-    expect(result.durationMs).toBeLessThan(4000)
+    expect(saidSeconds(line)).toBeLessThan(3)
+    // The step: node's start, the checks (2 s), the summary; not the 10 s of a probe on top.
+    expect(result.durationMs).toBeLessThan(7000)
   }, 30_000)
 
   it('a body that trickles under health_contains ends within health_timeout', async () => {
@@ -205,8 +205,8 @@ describe('mode: verify (the deploy gate)', () => {
       result,
       `${url} last answered HTTP 200 without the health_contains text within`
     )
-    expect(saidSeconds(line)).toBeLessThan(3.5)
-    expect(result.durationMs).toBeLessThan(5000)
+    expect(saidSeconds(line)).toBeLessThan(4)
+    expect(result.durationMs).toBeLessThan(8000)
   }, 30_000)
 
   it("the step's timeout bounds the checks too: a slow app ends the step within timeout", async () => {
@@ -223,7 +223,8 @@ describe('mode: verify (the deploy gate)', () => {
       `${url} last answered HTTP 200 without the health_contains`
     )
     expect(line).toMatch(/after [\d.]+s, when the step's timeout \(3s\) ended the checks: /)
-    expect(result.durationMs).toBeLessThan(5000)
+    expect(saidSeconds(line)).toBeLessThan(4)
+    expect(result.durationMs).toBeLessThan(8000)
   }, 30_000)
 
   it('poll_interval at or above health_timeout: a healthy app still passes promptly', async () => {
@@ -239,7 +240,7 @@ describe('mode: verify (the deploy gate)', () => {
       expect(result.outputs.health).toBe('healthy')
       // Rounds at once and 1 s later (health_threshold: 2), not at poll_interval.
       expect(result.log).toMatch(/The app is healthy: 2 rounds in a row passed, after 1(\.\d)?s\./)
-      expect(result.durationMs).toBeLessThan(4000)
+      expect(result.durationMs).toBeLessThan(10_000)
     }
   }, 30_000)
 
