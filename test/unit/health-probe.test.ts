@@ -268,6 +268,14 @@ describe('createProber: redirects keep credentials on the origin', () => {
     expect(paths).toHaveLength(MAX_REDIRECTS + 1)
   })
 
+  it('a 2xx with a Location is an answer, not a redirect', async () => {
+    const { origin, paths } = await serve((path, respond) =>
+      path === '/created' ? respond(201, '', '/elsewhere') : respond(500)
+    )
+    expect(await probe(http(`${origin}/created`))).toEqual({ ok: true, answer: 'HTTP 201' })
+    expect(paths).toEqual(['/created'])
+  })
+
   it('follows any 3xx with a Location, and no 4xx', async () => {
     const { origin, paths } = await serve((path, respond) => {
       if (path === '/300') respond(300, '', '/health')
@@ -409,8 +417,11 @@ describe('createProber: tcp checks', () => {
     servers.push(server)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
-    expect(await probe(tcp(port))).toEqual({ ok: true, answer: 'connected' })
+    const start = performance.now()
+    expect(await probe(tcp(port), { limitMs: 5000 })).toEqual({ ok: true, answer: 'connected' })
     await gone
+    // Closed by the probe, not by its time limit.
+    expect(performance.now() - start).toBeLessThan(1000)
   })
 
   it('cancellation rejects with CancelledError', async () => {
