@@ -10,7 +10,7 @@ import {
   newHealthReport
 } from '../src/health.js'
 import type { Logger } from '../src/log.js'
-import { type PollPolicy, adaptivePolicy, waitFor } from '../src/wait.js'
+import { type PollPolicy, waitFor } from '../src/wait.js'
 
 export interface SimulatedWait {
   /** When the step learned of the completion, minus the completion. */
@@ -103,7 +103,6 @@ export async function simulateHealth(
     threshold,
     clock,
     random,
-    policy: adaptivePolicy,
     deadline: 24 * 3_600_000,
     signal: new AbortController().signal,
     log: SILENT,

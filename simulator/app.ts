@@ -8,6 +8,8 @@
  * - `flap`: /health answers 200 and 503 in turn, request after request.
  * - `hang`: /health never answers (until close()).
  * - `wrong-body`: /health answers 200 with a maintenance page instead of `healthy`.
+ * - `trickle`: /health answers 200 at once, then a body that never ends (a byte every 100 ms,
+ *   never `healthy`), as an app stuck mid-answer.
  *
  * /redirect/N redirects N times, then to /health. Every request's headers are recorded, so a test
  * can prove what reached the app (never the VPS.org token).
@@ -16,8 +18,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { type Server as TcpServer, createServer as createTcpServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
-export type AppFault = 'none' | 'broken' | 'flap' | 'hang' | 'wrong-body'
-export const APP_FAULTS: AppFault[] = ['none', 'broken', 'flap', 'hang', 'wrong-body']
+export type AppFault = 'none' | 'broken' | 'flap' | 'hang' | 'wrong-body' | 'trickle'
+export const APP_FAULTS: AppFault[] = ['none', 'broken', 'flap', 'hang', 'wrong-body', 'trickle']
 
 export interface AppOptions {
   /** How long the app takes to answer after its server became active. Default 0. */
@@ -38,6 +40,7 @@ export interface AppRequest {
 
 export const HEALTHY_BODY = 'healthy'
 const TCP_SYNC_MS = 10
+const TRICKLE_MS = 100
 
 export class App {
   readonly requests: AppRequest[] = []
@@ -77,6 +80,17 @@ export class App {
       const { status, body } = this.#answer()
       if (status === 0) {
         this.#hung.add(() => res.destroy())
+        return
+      }
+      if (this.fault === 'trickle' && status === 200) {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        const timer = setInterval(() => res.write('.'), TRICKLE_MS)
+        const end = (): void => {
+          clearInterval(timer)
+          res.destroy()
+        }
+        res.once('close', end)
+        this.#hung.add(end)
         return
       }
       res.writeHead(status, { 'content-type': 'text/plain' }).end(body)
@@ -131,6 +145,8 @@ export class App {
     switch (this.fault) {
       case 'hang':
         return { status: 0, body: '' }
+      case 'trickle':
+        return { status: 200, body: '' }
       case 'wrong-body':
         return { status: 200, body: '<h1>Down for maintenance</h1>' }
       case 'flap':

@@ -5,7 +5,7 @@ import { formatDuration } from './duration.js'
 import { CancelledError } from './errors.js'
 import type { HealthCheck, ProbeResult, Prober } from './health.js'
 
-/** Each probe is abandoned after this long and counts as failing. */
+/** Each probe is abandoned after this long (or sooner, at the checks' deadline) and fails. */
 export const PROBE_TIMEOUT_MS = 10_000
 /** Redirects a check follows itself, so that credentials stay with the URL's own origin. */
 export const MAX_REDIRECTS = 5
@@ -18,30 +18,39 @@ export interface ProbeOptions {
   userAgent: string
   /** HTTP checks pass only if the body's first MAX_BODY_BYTES contain this; '' = any body. */
   contains: string
+  /** Each probe's own limit; default PROBE_TIMEOUT_MS. */
   timeoutMs?: number
 }
 
 /**
  * The app checks' edge: a GET for http(s) checks (through `dispatcher`), a direct TCP connection
- * for tcp checks. Each probe ends within `timeoutMs`; only cancellation makes it reject. It sends
- * no header but the user agent, and Basic authentication from the URL's user-info to that URL's
- * origin: never the VPS.org token.
+ * for tcp checks. Each probe ends within `timeoutMs` and within the `limitMs` it is given,
+ * headers, redirects and body included; only cancellation makes it reject. It sends no header but
+ * the user agent, and Basic authentication from the URL's user-info to that URL's origin: never
+ * the VPS.org token.
  */
 export function createProber(options: ProbeOptions): Prober {
-  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS
-  return async (check, cancel) => {
-    if (cancel.aborted) throw new CancelledError()
+  return async (check, cancel, limitMs) => {
+    const timeoutMs = Math.min(options.timeoutMs ?? PROBE_TIMEOUT_MS, limitMs)
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = AbortSignal.any([cancel, timeout])
+    // The status of the answer whose body is being read, for a body that does not end in time.
+    const reading: { status?: number } = {}
     try {
       return await (check.kind === 'tcp'
         ? probeTcp(check.host, check.port, signal)
-        : probeHttp(check, options, signal))
+        : probeHttp(check, options, signal, reading))
     } catch (error) {
       if (cancel.aborted) throw new CancelledError()
-      if (timeout.aborted)
-        return { ok: false, answer: `nothing within ${formatDuration(timeoutMs)} (abandoned)` }
-      return { ok: false, answer: networkReason(error) }
+      if (!timeout.aborted) return { ok: false, answer: networkReason(error) }
+      const within = `within ${formatDuration(timeoutMs)} (abandoned)`
+      return {
+        ok: false,
+        answer:
+          reading.status === undefined
+            ? `nothing ${within}`
+            : `HTTP ${reading.status} without the health_contains text ${within}`
+      }
     }
   }
 }
@@ -49,7 +58,8 @@ export function createProber(options: ProbeOptions): Prober {
 async function probeHttp(
   check: Extract<HealthCheck, { kind: 'http' }>,
   options: ProbeOptions,
-  signal: AbortSignal
+  signal: AbortSignal,
+  reading: { status?: number }
 ): Promise<ProbeResult> {
   const origin = new URL(check.target).origin
   let url = new URL(check.target)
@@ -61,9 +71,14 @@ async function probeHttp(
     }
     const response = await request(url, { dispatcher: options.dispatcher, signal, headers })
     const status = response.statusCode
-    const location = response.headers.location
-    if (status >= 300 && status < 400 && typeof location === 'string') {
-      await response.body.dump()
+    const healthy = status >= 200 && status < 300
+    if (!healthy || !options.contains) {
+      // Only the status counts: the body is not waited for.
+      discard(response.body)
+      const location = response.headers.location
+      if (status < 300 || status >= 400 || typeof location !== 'string') {
+        return { ok: healthy, answer: `HTTP ${status}` }
+      }
       if (redirects === MAX_REDIRECTS) {
         return { ok: false, answer: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects` }
       }
@@ -73,10 +88,7 @@ async function probeHttp(
       }
       continue
     }
-    if (status < 200 || status >= 300 || !options.contains) {
-      await response.body.dump()
-      return { ok: status >= 200 && status < 300, answer: `HTTP ${status}` }
-    }
+    reading.status = status
     const found = await bodyContains(response.body, options.contains)
     return found
       ? { ok: true, answer: `HTTP ${status}` }
@@ -84,17 +96,21 @@ async function probeHttp(
   }
 }
 
+type Body = Dispatcher.ResponseData['body']
+
+/** Stops reading a body, whether it ended or not (undici then reports an abort, which is expected). */
+function discard(body: Body): void {
+  body.on('error', () => {}).destroy()
+}
+
 /** Whether the body's first MAX_BODY_BYTES contain `text`; stops reading once they do. */
-async function bodyContains(
-  body: AsyncIterable<Buffer> & { destroy(): void },
-  text: string
-): Promise<boolean> {
+async function bodyContains(body: Body, text: string): Promise<boolean> {
   let seen = Buffer.alloc(0)
-  for await (const chunk of body) {
+  for await (const chunk of body as AsyncIterable<Buffer>) {
     seen = Buffer.concat([seen, chunk]).subarray(0, MAX_BODY_BYTES)
+    // Leaving the loop destroys the body.
     if (seen.includes(text) || seen.length >= MAX_BODY_BYTES) break
   }
-  body.destroy()
   return seen.includes(text)
 }
 

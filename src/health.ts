@@ -1,12 +1,12 @@
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
+import { CONFIRM_INTERVAL_MS } from './inputs.js'
 import type { Logger } from './log.js'
 import type { Outcome, Runtime } from './runtime.js'
-import { type PollPolicy, WaitTimeoutError, waitFor } from './wait.js'
+import { type PollPolicy, WaitTimeoutError, adaptivePolicy, waitFor } from './wait.js'
 
-/** Once a round has passed, the rounds that confirm it (health_threshold) follow this quickly. */
-export const CONFIRM_INTERVAL_MS = 1000
+export { CONFIRM_INTERVAL_MS }
 
 /** One app check from `health_url`. `target` is what may be printed: it never has user-info. */
 export type HealthCheck =
@@ -24,8 +24,15 @@ export interface ProbeResult {
   answer: string
 }
 
-/** Runs one check once; rejects only with CancelledError (the workflow was cancelled). */
-export type Prober = (check: HealthCheck, signal: AbortSignal) => Promise<ProbeResult>
+/**
+ * Runs one check once, within `limitMs` (the time left before the checks' deadline); rejects only
+ * with CancelledError (the workflow was cancelled).
+ */
+export type Prober = (
+  check: HealthCheck,
+  signal: AbortSignal,
+  limitMs: number
+) => Promise<ProbeResult>
 
 export interface CheckReport {
   target: string
@@ -54,8 +61,7 @@ export interface HealthOptions {
   threshold: number
   clock: Clock
   random: () => number
-  policy: PollPolicy
-  /** When the checks end in failure if not yet healthy. */
+  /** When the checks end in failure if not yet healthy: every probe ends by then. */
   deadline: number
   signal: AbortSignal
   log: Logger
@@ -77,21 +83,31 @@ export function newHealthReport(checks: HealthCheck[]): HealthReport {
 }
 
 /**
- * Probes every check each round, polling with `policy` (waitFor), until `threshold` rounds in a
- * row pass: then the report says healthy. Once a round passes, the confirming rounds follow every
- * CONFIRM_INTERVAL_MS, so the threshold adds (threshold − 1) × 1 s, not the policy's longer
- * delays. At the deadline the report says unhealthy, naming the check that failed last.
+ * Probes every check each round (waitFor), until `threshold` rounds in a row pass: then the report
+ * says healthy. The rounds keep their own cadence, whatever poll_interval says: the first at once,
+ * then adaptivePolicy's (an app healthy after T is noticed within max(2 s, T/10)); once a round
+ * passes, the confirming rounds follow every CONFIRM_INTERVAL_MS, so the threshold adds
+ * (threshold − 1) × 1 s. Each probe is given only the time left before the deadline; at the
+ * deadline the report says unhealthy, naming the check that failed last.
  */
 export async function awaitHealthy(options: HealthOptions): Promise<HealthReport> {
-  const { checks, clock, report, log, threshold } = options
+  const { checks, clock, report, log, threshold, deadline } = options
   const startedAt = clock.now()
   let streak = 0
-  const policy: PollPolicy = (elapsedMs, random) =>
-    streak > 0 ? CONFIRM_INTERVAL_MS : options.policy(elapsedMs, random)
+  let status = 'starting the checks'
+  const policy: PollPolicy = (elapsedMs, random) => {
+    if (streak > 0) return CONFIRM_INTERVAL_MS
+    return report.rounds ? adaptivePolicy(elapsedMs, random) : 0
+  }
   try {
     await waitFor(
       async () => {
-        const results = await Promise.all(checks.map((c) => options.probe(c, options.signal)))
+        const limitMs = deadline - clock.now()
+        // No time left for a probe: the deadline ends the checks, with the last answers seen.
+        if (limitMs <= 0) return { done: false, status }
+        const results = await Promise.all(
+          checks.map((c) => options.probe(c, options.signal, limitMs))
+        )
         report.rounds++
         let failed: CheckReport | undefined
         results.forEach((result, i) => {
@@ -105,7 +121,7 @@ export async function awaitHealthy(options: HealthOptions): Promise<HealthReport
         else if (report.failing) report.failing.lastRound = false
         streak = failed ? 0 : streak + 1
         if (streak < threshold) {
-          const status = failed
+          status = failed
             ? `${failed.target}: ${failed.lastAnswer}`
             : `every check passed (${streak} of ${threshold} rounds in a row)`
           return { done: false, status }
@@ -119,8 +135,8 @@ export async function awaitHealthy(options: HealthOptions): Promise<HealthReport
         random: options.random,
         policy,
         startedAt,
-        initialStatus: 'starting the checks',
-        deadline: options.deadline,
+        initialStatus: status,
+        deadline,
         signal: options.signal,
         onStatus: (status, ms) => log.info(`${status} (${formatDuration(ms)})`)
       }
@@ -146,24 +162,35 @@ export function unhealthyReason(report: HealthReport): string {
     : `${target} last failed with ${answer} (too few rounds in a row passed since)`
 }
 
+/** What follows an unhealthy app, true whatever the workflow does next. */
+const AFTER_RESTORE = 'This step fails and restores nothing more: the app needs attention.'
+const AFTER_VERIFY =
+  'This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.'
+
 /**
  * Runs the app checks of `rt.settings.health` for a step: after a restore left the servers active
  * (`restored` says so: "Server 12345 was restored from backup 501 and is active"), or alone in
- * verify mode. Fills in `rt.outcome.health`; when the app is not
- * healthy within health_timeout, fails with one line that says what is true: restored (or not)
- * and which check failed with what answer.
+ * verify mode. Fills in `rt.outcome.health`. The checks end by health_timeout and by the step's
+ * deadline (`timeout`), whichever comes first; when the app is not healthy by then, fails with one
+ * line that says what is true: restored (or not), how long the checks took, which check failed
+ * with what answer, and what follows.
  */
 export async function checkHealth(rt: Runtime, probe: Prober, restored?: string): Promise<void> {
   const { checks, threshold, timeoutMs } = rt.settings.health
   if (!checks.length) return
   const report = (rt.outcome.health ??= newHealthReport(checks))
-  const deadline = rt.clock.now() + timeoutMs
+  const startedAt = rt.clock.now()
+  const deadline = Math.min(startedAt + timeoutMs, rt.deadline)
   await rt.log.group(
     `Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`,
     () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report })
   )
   if (report.healthy) return
+  const cut =
+    deadline < startedAt + timeoutMs
+      ? `, when the step's timeout (${formatDuration(rt.settings.timeoutMs)}) ended the checks`
+      : ''
   throw new ActionError(
-    `${restored ? `${restored}, but the app` : 'The app'} is not healthy after ${formatDuration(timeoutMs)}: ${unhealthyReason(report)}. A person is needed now.`
+    `${restored ? `${restored}, but the app` : 'The app'} is not healthy after ${formatDuration(rt.clock.now() - startedAt)}${cut}: ${unhealthyReason(report)}. ${restored ? AFTER_RESTORE : AFTER_VERIFY}`
   )
 }

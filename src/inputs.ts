@@ -1,9 +1,9 @@
 import type { RunContext } from './context.js'
 import { composeDescription } from './description.js'
-import { parseDuration } from './duration.js'
+import { formatDuration, parseDuration } from './duration.js'
 import { InputError } from './errors.js'
 import type { HealthCheck } from './health.js'
-import { percentDecode } from './untrusted.js'
+import { percentDecode, scrubber } from './untrusted.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -13,6 +13,13 @@ export interface RunRef {
   /** restore only: restore only if a step of this name had started in that run. */
   onlyIfStepStarted?: string
 }
+
+/**
+ * Once a round of app checks has passed, the rounds that confirm it (health_threshold) follow this
+ * quickly (health.ts); the first round is sent at once. Here for the rule that health_timeout must
+ * leave them room, without loading health.ts before a step needs it.
+ */
+export const CONFIRM_INTERVAL_MS = 1000
 
 /** api_url's default (action.yml's). */
 export const DEFAULT_API_URL = 'https://admin.vps.org/api/v1'
@@ -186,32 +193,52 @@ function duration(name: string, text: string): number {
 /** The user-info of a URL-like line (`scheme://user:pass@…`), found even if the URL is invalid. */
 const USER_INFO = /^\s*[a-z][a-z\d+.-]*:\/\/([^/?#\s]*)@/i
 
-/** The line without its user-info: what may be printed. */
-const withoutUserInfo = (line: string): string =>
-  line.replace(USER_INFO, (m, info: string) => m.slice(0, -info.length - 1))
+/**
+ * A health_url line as it may be printed, valid URL or not: what comes before its last `@`, where
+ * user-info would be, is left out (only a leading `scheme://` stays).
+ */
+function shown(line: string): string {
+  const at = line.lastIndexOf('@')
+  if (at < 0) return line
+  const scheme = /^[a-z][a-z\d+.-]*:\/\//i.exec(line)?.[0] ?? ''
+  return `${scheme}***${line.slice(at)}`
+}
 
 /**
  * What must be masked in health_url before anything is printed: each line's whole user-info and
- * its password, as written and decoded.
+ * its password, as written and decoded, whether the URL parser or a plain reading finds it.
  */
 export function healthUrlSecrets(text: string): string[] {
   const secrets = new Set<string>()
+  const password = (written: string): void => {
+    if (!written) return
+    secrets.add(written)
+    secrets.add(percentDecode(written))
+  }
   for (const line of text.split('\n')) {
     const info = USER_INFO.exec(line)?.[1]
-    if (!info) continue
-    secrets.add(info)
-    const password = info.slice(info.indexOf(':') + 1)
-    if (info.includes(':') && password) {
-      secrets.add(password)
-      secrets.add(percentDecode(password))
+    if (info) {
+      secrets.add(info)
+      if (info.includes(':')) password(info.slice(info.indexOf(':') + 1))
     }
+    if (URL.canParse(line.trim())) password(new URL(line.trim()).password)
   }
   return [...secrets]
 }
 
-function healthCheck(line: string): HealthCheck {
-  const expected = 'must hold one http://, https:// or tcp://host:port URL per line'
-  const url = parseUrl('health_url', expected, line, withoutUserInfo(line))
+/** One line of health_url (`number`: its line in the input, for messages). */
+function healthCheck(line: string, number: number, tokens: readonly TokenInput[]): HealthCheck {
+  // Checked on the text as written, in every encoding the scrubber knows: the line is never shown.
+  for (const { input, scrub } of tokens) {
+    if (scrub(line) !== line) {
+      throw new InputError(
+        'health_url',
+        `line ${number} holds the ${input} (in its query, path, fragment or user-info, as written or encoded): a check is sent to the app, which must never get a token; remove it`
+      )
+    }
+  }
+  const expected = `line ${number} must be one http://, https:// or tcp://host:port URL (one check per line)`
+  const url = parseUrl('health_url', expected, line, shown(line))
   const { username, password } = url
   url.username = ''
   url.password = ''
@@ -220,15 +247,15 @@ function healthCheck(line: string): HealthCheck {
     if (!url.hostname || port === undefined) {
       throw new InputError(
         'health_url',
-        'has a tcp:// check without a port: write tcp://host:port',
-        url.href
+        `line ${number} is a tcp:// check without a port: write tcp://host:port`,
+        shown(url.href)
       )
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     return { kind: 'tcp', target: `tcp://${url.host}`, host, port }
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError('health_url', expected, url.href)
+    throw new InputError('health_url', expected, shown(url.href))
   }
   return {
     kind: 'http',
@@ -240,12 +267,43 @@ function healthCheck(line: string): HealthCheck {
   }
 }
 
-function health(read: InputReader, target: Target, rollbackOnFailure: boolean): HealthSettings {
-  const lines = read('health_url')
+/** A token input, with what finds it in a text in any encoding (untrusted.ts). */
+interface TokenInput {
+  input: 'api_token' | 'github_token'
+  scrub: (text: string) => string
+}
+
+/**
+ * Refuses settings whose checks can never pass: `threshold` rounds in a row need
+ * (threshold − 1) × CONFIRM_INTERVAL_MS after the first, within health_timeout and, in verify
+ * mode, within the step's `timeout`.
+ */
+function leavesRoom(limits: Array<[InputName, string, number]>, threshold: number): void {
+  const needMs = (threshold - 1) * CONFIRM_INTERVAL_MS
+  for (const [input, text, ms] of limits) {
+    if (ms <= needMs) {
+      throw new InputError(
+        input,
+        `must be longer than the ${formatDuration(needMs)} that health_threshold: ${threshold} needs (its rounds after the first come ${formatDuration(CONFIRM_INTERVAL_MS)} apart): raise ${input} or lower health_threshold`,
+        text
+      )
+    }
+  }
+}
+
+function health(
+  read: InputReader,
+  target: Target,
+  rollbackOnFailure: boolean,
+  stepTimeout: { text: string; ms: number },
+  tokens: readonly TokenInput[]
+): HealthSettings {
+  const checks: HealthCheck[] = []
+  read('health_url')
     .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-  const checks = lines.map(healthCheck)
+    .forEach((line, i) => {
+      if (line.trim()) checks.push(healthCheck(line.trim(), i + 1, tokens))
+    })
   const { mode } = target
   if (mode === 'verify' && !checks.length) {
     throw new InputError(
@@ -269,12 +327,15 @@ function health(read: InputReader, target: Target, rollbackOnFailure: boolean): 
   if (threshold === undefined || threshold > 20) {
     throw new InputError('health_threshold', 'must be a whole number from 1 to 20', thresholdText)
   }
-  return {
-    checks,
-    contains,
-    timeoutMs: duration('health_timeout', read('health_timeout').trim() || '5m'),
-    threshold
+  const timeoutText = read('health_timeout').trim() || '5m'
+  const timeoutMs = duration('health_timeout', timeoutText)
+  if (checks.length) {
+    const limits: Array<[InputName, string, number]> = [['health_timeout', timeoutText, timeoutMs]]
+    // verify does nothing but the checks: the step's timeout bounds them too.
+    if (mode === 'verify') limits.push(['timeout', stepTimeout.text, stepTimeout.ms])
+    leavesRoom(limits, threshold)
   }
+  return { checks, contains, timeoutMs, threshold }
 }
 
 /** The most servers one step may act on. */
@@ -528,6 +589,11 @@ function parse(
       : { description: '', truncated: false }
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
   const parsedTarget = target(read, mode, githubToken, servers)
+  const timeoutText = read('timeout').trim() || '30m'
+  const timeoutMs = duration('timeout', timeoutText)
+  const tokens: TokenInput[] = []
+  if (apiToken) tokens.push({ input: 'api_token', scrub: scrubber(apiToken) })
+  if (githubToken) tokens.push({ input: 'github_token', scrub: scrubber(githubToken) })
   return {
     target: parsedTarget,
     apiToken,
@@ -538,10 +604,16 @@ function parse(
     description,
     descriptionTruncated: truncated,
     wait: boolean(read, 'wait', true),
-    timeoutMs: duration('timeout', read('timeout').trim() || '30m'),
+    timeoutMs,
     keepBackups,
     rollbackOnFailure,
     pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined,
-    health: health(read, parsedTarget, rollbackOnFailure)
+    health: health(
+      read,
+      parsedTarget,
+      rollbackOnFailure,
+      { text: timeoutText, ms: timeoutMs },
+      tokens
+    )
   }
 }

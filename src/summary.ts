@@ -170,7 +170,7 @@ export function healthOutcome(mode: Mode, outcome: Outcome): string {
   const healthy = outcome.health?.healthy
   if (mode === 'verify') {
     if (healthy === undefined) return 'not checked to the end'
-    return healthy ? 'healthy' : 'not healthy: a person is needed now'
+    return healthy ? 'healthy' : 'not healthy: this step fails'
   }
   if (!outcome.restored) {
     return outcome.status === 'restoring'
@@ -178,7 +178,7 @@ export function healthOutcome(mode: Mode, outcome: Outcome): string {
       : 'not restored'
   }
   if (healthy === undefined) return 'restored, app health unknown: the checks did not end'
-  return healthy ? 'restored and healthy' : 'restored but not healthy: a person is needed now'
+  return healthy ? 'restored and healthy' : 'restored but not healthy: the app needs attention'
 }
 
 /** The app checks: each check's target (no user-info), last answer, rounds, time to healthy. */

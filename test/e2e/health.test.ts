@@ -48,19 +48,29 @@ function expectUnhealthy(result: StepResult, reason: string, restored?: number):
   if (restored !== undefined) {
     expect(line).toMatch(
       new RegExp(
-        `^Server ${SERVER_ID} was restored from backup ${restored} and is active, but the app is not healthy after \\d+s: `
+        `^Server ${SERVER_ID} was restored from backup ${restored} and is active, but the app is not healthy after [\\d.]+s: `
       )
     )
     expect(result.outputs.status).toBe('active')
-    expect(result.summary).toContain('restored but not healthy: a person is needed now')
+    expect(result.summary).toContain('restored but not healthy: the app needs attention')
+    expect(line).toMatch(/\. This step fails and restores nothing more: the app needs attention\.$/)
   } else {
-    expect(line).toMatch(/^The app is not healthy after \d+s: /)
-    expect(result.summary).toContain('not healthy: a person is needed now')
+    expect(line).toMatch(
+      /^The app is not healthy after [\d.]+s(, when the step's timeout \(\w+\) ended the checks)?: /
+    )
+    expect(result.summary).toContain('not healthy: this step fails')
+    // The step cannot know whether an automatic rollback follows: it says what holds either way.
+    expect(line).toMatch(
+      /\. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore\.$/
+    )
   }
   expect(line).toContain(reason)
-  expect(line).toMatch(/A person is needed now\.$/)
+  expect(line).not.toMatch(/a person is needed/i)
   return line
 }
+
+/** The seconds the failure line says the checks took. */
+const saidSeconds = (line: string): number => Number(/not healthy after ([\d.]+)s/.exec(line)![1])
 
 describe('mode: restore with health_url', () => {
   it('waits for the app to boot after the server is active, then is green', async () => {
@@ -172,12 +182,66 @@ describe('mode: verify (the deploy gate)', () => {
     expect(errorLine(twice)).toContain('HTTP 503')
   })
 
-  it('a hanging check is abandoned after 10 s and counts as failing', async () => {
+  it('a hanging check is abandoned at health_timeout, not 10 s later, and the line says the real time', async () => {
     const sim = await simulator({ app: { fault: 'hang' } })
     const url = sim.app(SERVER_ID).healthUrl
     const result = await verify(sim, { health_url: url, health_timeout: '2s' })
-    expectUnhealthy(result, `${url} last answered nothing within 10s (abandoned)`)
-    expect(result.durationMs).toBeLessThan(16_000)
+    const line = expectUnhealthy(result, `${url} last answered nothing within 2s (abandoned)`)
+    expect(saidSeconds(line)).toBeGreaterThanOrEqual(2)
+    expect(saidSeconds(line)).toBeLessThan(3)
+    // The step: node's start, the checks (2 s), the summary; not the 10 s of a probe on top.
+    expect(result.durationMs).toBeLessThan(7000)
+  }, 30_000)
+
+  it('a body that trickles under health_contains ends within health_timeout', async () => {
+    const sim = await simulator({ app: { fault: 'trickle' } })
+    const url = sim.app(SERVER_ID).healthUrl
+    const result = await verify(sim, {
+      health_url: url,
+      health_contains: 'healthy',
+      health_timeout: '3s'
+    })
+    const line = expectUnhealthy(
+      result,
+      `${url} last answered HTTP 200 without the health_contains text within`
+    )
+    expect(saidSeconds(line)).toBeLessThan(4)
+    expect(result.durationMs).toBeLessThan(8000)
+  }, 30_000)
+
+  it("the step's timeout bounds the checks too: a slow app ends the step within timeout", async () => {
+    const sim = await simulator({ app: { fault: 'trickle' } })
+    const url = sim.app(SERVER_ID).healthUrl
+    const result = await verify(sim, {
+      health_url: url,
+      health_contains: 'healthy',
+      health_timeout: '5m',
+      timeout: '3s'
+    })
+    const line = expectUnhealthy(
+      result,
+      `${url} last answered HTTP 200 without the health_contains`
+    )
+    expect(line).toMatch(/after [\d.]+s, when the step's timeout \(3s\) ended the checks: /)
+    expect(saidSeconds(line)).toBeLessThan(4)
+    expect(result.durationMs).toBeLessThan(8000)
+  }, 30_000)
+
+  it('poll_interval at or above health_timeout: a healthy app still passes promptly', async () => {
+    const sim = await simulator({ app: {} })
+    const url = sim.app(SERVER_ID).healthUrl
+    for (const pollInterval of ['30', '600']) {
+      const result = await verify(sim, {
+        health_url: url,
+        health_timeout: '30s',
+        poll_interval: pollInterval
+      })
+      expect(result.exitCode).toBe(0)
+      expect(result.outputs.health).toBe('healthy')
+      // Rounds at once and 1 s later (health_threshold: 2), not at poll_interval.
+      expect(result.log).toMatch(/The app is healthy: 2 rounds in a row passed, after 1(\.\d)?s\./)
+      expect(result.durationMs).toBeLessThan(10_000)
+    }
   }, 30_000)
 
   it('follows up to 5 redirects, not 6', async () => {
@@ -237,8 +301,8 @@ describe('mode: verify (the deploy gate)', () => {
   ] as const)(
     '%s stops the checks at once (app fault %s, poll_interval %j)',
     async (signal, fault, pollInterval, afterMs) => {
-      // A hanging app: the signal comes during the first probe (sent ~1 s after the start, hung
-      // for 10 s); poll_interval 30: during the first sleep.
+      // A hanging app: the signal comes during the first probe (sent at once, hung for 10 s);
+      // broken: during a sleep between rounds (poll_interval does not change their cadence).
       const sim = await simulator({ app: { fault } })
       const result = await verify(
         sim,
@@ -263,6 +327,47 @@ describe('mode: verify (the deploy gate)', () => {
     expect(result.exitCode).toBe(1)
     expect(errorLine(result)).toMatch(/^Input 'health_url' is used only with mode: restore/)
     expect(sim.requests).toEqual([])
+    expect(sim.app(SERVER_ID).requests).toEqual([])
+  })
+
+  it('the VPS.org token in health_url, in any form, is refused by line, never sent or printed', async () => {
+    const sim = await simulator({ app: {} })
+    const app = sim.app(SERVER_ID)
+    for (const line of [
+      `${app.healthUrl}?token=${encodeURIComponent(sim.token)}`,
+      `${app.healthUrl}#${Buffer.from(sim.token).toString('base64')}`,
+      app.healthUrl.replace('http://', `http://ci:${sim.token}@`)
+    ]) {
+      const result = await verify(sim, {
+        api_token: sim.token,
+        health_url: `${app.tcpUrl}\n${line}`
+      })
+      expect(result.exitCode).toBe(1)
+      expect(errorLine(result)).toMatch(/^Input 'health_url' line 2 holds the api_token /)
+      expect(app.requests).toEqual([])
+    }
+  })
+
+  it('an invalid health_url line is refused without its password; settings that can never pass are refused', async () => {
+    const sim = await simulator({ app: {} })
+    const bad = await verify(sim, { health_url: 'http://monitor:app-s3cret@[::1/health' })
+    expect(bad.exitCode).toBe(1)
+    expect(errorLine(bad)).toMatch(
+      /^Input 'health_url' line 1 must be one http:\/\/, https:\/\/ or tcp:\/\/host:port URL/
+    )
+    for (const place of [bad.log, bad.summary]) {
+      expect(place).not.toContain('app-s3cret')
+      expect(place).not.toContain('monitor')
+    }
+    const short = await verify(sim, {
+      health_url: sim.app(SERVER_ID).healthUrl,
+      health_timeout: '2s',
+      health_threshold: '3'
+    })
+    expect(short.exitCode).toBe(1)
+    expect(errorLine(short)).toBe(
+      `Input 'health_timeout' must be longer than the 2s that health_threshold: 3 needs (its rounds after the first come 1s apart): raise health_timeout or lower health_threshold, got "2s".`
+    )
     expect(sim.app(SERVER_ID).requests).toEqual([])
   })
 })

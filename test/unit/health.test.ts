@@ -1,19 +1,22 @@
-import { describe, expect, it } from 'vitest'
-import { CancelledError } from '../../src/errors.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ActionError, CancelledError } from '../../src/errors.js'
 import {
   CONFIRM_INTERVAL_MS,
   type HealthCheck,
   type HealthReport,
   type ProbeResult,
+  type Prober,
   awaitHealthy,
+  checkHealth,
+  newHealthReport,
   planHealthChecks,
   unhealthyReason
 } from '../../src/health.js'
 import type { Outcome } from '../../src/runtime.js'
 import { healthOutcome, renderHealth } from '../../src/summary.js'
-import { adaptivePolicy } from '../../src/wait.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
+import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
 
 const WEB: HealthCheck = { kind: 'http', target: 'https://shop.example.com/health' }
@@ -23,6 +26,7 @@ const DB: HealthCheck = {
   host: 'db.example.com',
   port: 5432
 }
+const START = 1_000_000
 const UP: ProbeResult = { ok: true, answer: 'HTTP 200' }
 const DOWN: ProbeResult = { ok: false, answer: 'HTTP 503' }
 
@@ -31,33 +35,46 @@ const DOWN: ProbeResult = { ok: false, answer: 'HTTP 503' }
  * sees. Returns the report and when (ms after the start) the checks ended.
  */
 async function run(
-  answer: (check: HealthCheck, atMs: number, round: number) => ProbeResult,
+  answer: (check: HealthCheck, atMs: number, round: number, limitMs: number) => ProbeResult,
   options: {
     checks?: HealthCheck[]
     threshold?: number
     timeoutMs?: number
     signal?: AbortSignal
+    /** How long each probe takes, at most the time it is given. */
+    probeMs?: number
   } = {}
-): Promise<{ report: HealthReport; endedAtMs: number; log: string }> {
-  const clock = fakeClock(0)
+): Promise<{
+  report: HealthReport
+  endedAtMs: number
+  log: string
+  probes: Array<{ atMs: number; limitMs: number; signal: AbortSignal }>
+}> {
+  // Not at 0: times are measured from the start.
+  const clock = fakeClock(START)
   const log = memoryLogger()
   const checks = options.checks ?? [WEB]
   const outcome: Outcome = { deleted: [] }
   planHealthChecks(outcome, checks)
   let round = 0
+  const probes: Array<{ atMs: number; limitMs: number; signal: AbortSignal }> = []
   const report = await awaitHealthy({
     checks,
-    probe: async (check) => answer(check, clock.now(), round++),
+    probe: async (check, signal, limitMs) => {
+      const atMs = clock.now() - START
+      probes.push({ atMs, limitMs, signal })
+      clock.advance(Math.min(options.probeMs ?? 0, limitMs))
+      return answer(check, atMs, round++, limitMs)
+    },
     threshold: options.threshold ?? 2,
     clock,
     random: () => 0.5,
-    policy: adaptivePolicy,
-    deadline: options.timeoutMs ?? 5 * 60_000,
+    deadline: START + (options.timeoutMs ?? 5 * 60_000),
     signal: options.signal ?? new AbortController().signal,
     log,
     report: outcome.health!
   })
-  return { report, endedAtMs: clock.now(), log: log.text() }
+  return { report, endedAtMs: clock.now() - START, log: log.text(), probes }
 }
 
 describe('awaitHealthy', () => {
@@ -133,6 +150,222 @@ describe('awaitHealthy', () => {
     )
     expect(error).toBeInstanceOf(CancelledError)
   })
+
+  it('sends the first round at once and confirms 1 s apart, whatever poll_interval says', async () => {
+    const { report, endedAtMs, probes, log } = await run(() => UP, { threshold: 3 })
+    expect(probes.map((p) => p.atMs)).toEqual([0, 1000, 2000])
+    expect(endedAtMs).toBe(2000)
+    expect(report).toMatchObject({ healthy: true, rounds: 3 })
+    expect(report.checks[0]).toMatchObject({
+      rounds: 3,
+      healthyAfterMs: 2000,
+      lastAnswer: 'HTTP 200'
+    })
+    expect(log).toContain('info: starting the checks (0s)')
+    expect(log).toContain('info: every check passed (1 of 3 rounds in a row) (0s)')
+    expect(log).toContain('info: every check passed (2 of 3 rounds in a row) (1s)')
+    expect(log).toContain('info: The app is healthy: 3 rounds in a row passed, after 2s.')
+  })
+
+  it('one round is enough with health_threshold: 1, said in the singular', async () => {
+    const { report, log, probes } = await run(() => UP, { threshold: 1 })
+    expect(report.healthy).toBe(true)
+    expect(probes).toHaveLength(1)
+    expect(log).toContain('The app is healthy: 1 round in a row passed, after 0s.')
+  })
+
+  it('after a failing first round, polls adaptively: 1 s, then every max(2 s, a tenth)', async () => {
+    const { probes } = await run(() => DOWN, { timeoutMs: 12_000 })
+    // 0, then 1 s, then 2 s apart (the jitter makes them at most 2% shorter).
+    expect(probes[0]!.atMs).toBe(0)
+    expect(probes[1]!.atMs).toBe(1000)
+    const gaps = probes.slice(2).map((p, i) => p.atMs - probes[i + 1]!.atMs)
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(1960)
+      expect(gap).toBeLessThanOrEqual(2000)
+    }
+  })
+
+  it('gives each probe only the time left before the deadline, and ends by it', async () => {
+    const hang = { ok: false, answer: 'nothing within (abandoned)' }
+    const { report, endedAtMs, probes } = await run(() => hang, {
+      timeoutMs: 4500,
+      probeMs: 10_000
+    })
+    expect(report.healthy).toBe(false)
+    expect(endedAtMs).toBe(4500)
+    expect(probes.map((p) => p.atMs + p.limitMs)).toEqual(probes.map(() => 4500))
+    expect(probes[0]!.limitMs).toBe(4500)
+  })
+
+  it('sends no probe without time left: the last answer stays what the app said', async () => {
+    // Rounds at 0 and 1 s (healthy once), then the deadline at 2 s leaves no time.
+    const { report, probes, log } = await run((_, __, round) => (round === 1 ? UP : DOWN), {
+      timeoutMs: 2000,
+      threshold: 3
+    })
+    expect(probes.every((p) => p.limitMs > 0)).toBe(true)
+    expect(probes.map((p) => p.atMs)).toEqual([0, 1000])
+    expect(report.checks[0]!.lastAnswer).toBe('HTTP 200')
+    expect(report.healthy).toBe(false)
+    // The log's last word is that round's: the deadline adds no status of its own.
+    expect(log.split('\n').at(-1)).toBe('info: every check passed (1 of 3 rounds in a row) (1s)')
+  })
+
+  it("hands every probe the workflow's cancellation signal", async () => {
+    const controller = new AbortController()
+    const { probes } = await run(() => UP, { signal: controller.signal, checks: [WEB, DB] })
+    expect(probes).toHaveLength(4)
+    expect(probes.every((p) => p.signal === controller.signal)).toBe(true)
+  })
+
+  it('names the first failing check of a round', async () => {
+    const { report } = await run(() => DOWN, { checks: [WEB, DB], timeoutMs: 3000 })
+    expect(report.failing!.target).toBe(WEB.target)
+  })
+
+  it('records the last failure, and whether it was in the last round', async () => {
+    const { report } = await run((_, __, round) => (round === 0 ? DOWN : UP), { threshold: 3 })
+    expect(report.failing).toEqual({
+      target: 'https://shop.example.com/health',
+      answer: 'HTTP 503',
+      lastRound: false
+    })
+    const checks = [WEB, DB]
+    const down = await run((check) => (check === DB ? DOWN : UP), { checks, timeoutMs: 3000 })
+    expect(down.report.failing).toEqual({ target: DB.target, answer: 'HTTP 503', lastRound: true })
+    expect(down.report.checks.map((c) => c.lastAnswer)).toEqual(['HTTP 200', 'HTTP 503'])
+  })
+})
+
+describe('planHealthChecks', () => {
+  it('records the checks to come as not checked, and nothing without checks', () => {
+    const outcome: Outcome = { deleted: [] }
+    planHealthChecks(outcome, [])
+    expect(outcome.health).toBeUndefined()
+    planHealthChecks(outcome, [WEB, DB])
+    expect(outcome.health).toEqual({
+      rounds: 0,
+      checks: [
+        { target: WEB.target, lastAnswer: 'not checked', rounds: 0 },
+        { target: DB.target, lastAnswer: 'not checked', rounds: 0 }
+      ]
+    })
+  })
+})
+
+describe('unhealthyReason', () => {
+  it('says when no round ended, or which check failed last and when', () => {
+    const report = newHealthReport([WEB])
+    expect(unhealthyReason(report)).toBe('no round of checks ended in time')
+    report.failing = { target: WEB.target, answer: 'HTTP 502', lastRound: true }
+    expect(unhealthyReason(report)).toBe(`${WEB.target} last answered HTTP 502`)
+    report.failing.lastRound = false
+    expect(unhealthyReason(report)).toBe(
+      `${WEB.target} last failed with HTTP 502 (too few rounds in a row passed since)`
+    )
+  })
+})
+
+describe('checkHealth', () => {
+  afterEach(closeAgents)
+
+  const APP = 'https://shop.example.com/health'
+  const verify = (inputs: Record<string, string> = {}) =>
+    setup({ mode: 'verify', server_id: '', health_url: APP, ...inputs })
+  /** A prober that answers `result`, taking `ms` of the fake clock (at most the time given). */
+  const prober =
+    (clock: { advance(ms: number): void }, result: ProbeResult, ms = 0): Prober =>
+    async (_, __, limitMs) => {
+      clock.advance(Math.min(ms, limitMs))
+      return result
+    }
+
+  it('does nothing without checks', async () => {
+    const { rt, log } = setup({ mode: 'restore', backup_id: '7' })
+    await checkHealth(rt, () => Promise.reject(new Error('probed')))
+    expect(rt.outcome.health).toBeUndefined()
+    expect(log.lines).toEqual([])
+  })
+
+  it('a healthy app: returns, with the report in the outcome, in a log group', async () => {
+    const { rt, clock, log } = verify({ health_url: `${APP}\ntcp://db.example.com:5432` })
+    const start = clock.now()
+    await checkHealth(rt, prober(clock, UP))
+    expect(clock.now() - start).toBe(CONFIRM_INTERVAL_MS)
+    expect(rt.outcome.health).toMatchObject({ healthy: true, rounds: 2 })
+    expect(log.of('group')).toEqual([
+      `Check that the app is healthy (${APP}, tcp://db.example.com:5432)`
+    ])
+  })
+
+  it('fills in the report planned before (restore), not a new one', async () => {
+    const { rt, clock } = setup({ mode: 'restore', backup_id: '7', health_url: APP })
+    planHealthChecks(rt.outcome, rt.settings.health.checks)
+    const planned = rt.outcome.health
+    await checkHealth(rt, prober(clock, UP), 'Restored')
+    expect(rt.outcome.health).toBe(planned)
+    expect(planned!.healthy).toBe(true)
+  })
+
+  it("when health_timeout ends exactly with the step, it is health_timeout's end", async () => {
+    const { rt, clock } = verify({ timeout: '1m', health_timeout: '1m' })
+    const error = await rejection(checkHealth(rt, prober(clock, DOWN, 10_000)))
+    expect(error.message).toMatch(/^The app is not healthy after 1m: /)
+  })
+
+  it('verify: fails with the real time taken and what is true whatever the job does next', async () => {
+    const { rt, clock } = verify({ health_timeout: '30s' })
+    const error = await rejection(checkHealth(rt, prober(clock, DOWN, 10_000)))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toBe(
+      `The app is not healthy after 30s: ${APP} last answered HTTP 503. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
+    )
+    expect(rt.outcome.health!.healthy).toBe(false)
+  })
+
+  it('after a restore: says the server was restored, and that nothing more is restored', async () => {
+    const { rt, clock } = setup({
+      mode: 'restore',
+      backup_id: '7',
+      health_url: APP,
+      health_timeout: '10s'
+    })
+    const error = await rejection(
+      checkHealth(rt, prober(clock, DOWN), 'Server 12345 was restored from backup 7 and is active')
+    )
+    expect(error.message).toBe(
+      `Server 12345 was restored from backup 7 and is active, but the app is not healthy after 10s: ${APP} last answered HTTP 503. This step fails and restores nothing more: the app needs attention.`
+    )
+  })
+
+  it("ends by the step's timeout when it comes first, and says so", async () => {
+    const { rt, clock } = setup({
+      mode: 'restore',
+      backup_id: '7',
+      health_url: APP,
+      health_timeout: '5m',
+      timeout: '2m'
+    })
+    clock.advance(90_000) // the restore took 1m30s of the step's 2m
+    const start = clock.now()
+    const error = await rejection(checkHealth(rt, prober(clock, DOWN, 10_000), 'Restored'))
+    expect(clock.now() - start).toBe(30_000)
+    expect(error.message).toBe(
+      `Restored, but the app is not healthy after 30s, when the step's timeout (2m) ended the checks: ${APP} last answered HTTP 503. This step fails and restores nothing more: the app needs attention.`
+    )
+  })
+
+  it('a step with no time left probes nothing', async () => {
+    const { rt, clock } = verify({ timeout: '1m', health_timeout: '5m' })
+    clock.advance(60_000)
+    const error = await rejection(
+      checkHealth(rt, () => Promise.reject(new Error('probed without time')))
+    )
+    expect(error.message).toMatch(
+      /^The app is not healthy after 0s, when the step's timeout \(1m\) ended the checks: no round of checks ended in time\./
+    )
+  })
 })
 
 describe('the job summary of the app checks', () => {
@@ -145,7 +378,7 @@ describe('the job summary of the app checks', () => {
 
   it.each([
     ['active', true, 'restored and healthy'],
-    ['active', false, 'restored but not healthy: a person is needed now'],
+    ['active', false, 'restored but not healthy: the app needs attention'],
     ['error', undefined, 'not restored'],
     [undefined, undefined, 'not restored']
   ] as const)('restore, server %s, healthy %s: %s', (status, healthy, words) => {
@@ -155,11 +388,9 @@ describe('the job summary of the app checks', () => {
     )
   })
 
-  it('verify: healthy, or not healthy with a person needed', () => {
+  it('verify: healthy, or not healthy and the step fails (no claim on what follows)', () => {
     expect(healthOutcome('verify', outcome(undefined, true))).toBe('healthy')
-    expect(healthOutcome('verify', outcome(undefined, false))).toBe(
-      'not healthy: a person is needed now'
-    )
+    expect(healthOutcome('verify', outcome(undefined, false))).toBe('not healthy: this step fails')
   })
 
   it('shows each check, its last answer, rounds and time to healthy, all escaped', () => {
