@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../src/backup.js'
 import { runDelete } from '../../src/delete.js'
 import { FleetError, serverRuntimes } from '../../src/fleet.js'
+import { awaitBackup, awaitFinal } from '../../src/follow-backup.js'
 import { renderSummary } from '../../src/summary.js'
 import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
@@ -59,12 +60,13 @@ describe('following a fleet in a large account', () => {
   })
 
   it('keeps the account’s list while it takes no more pages than there are servers', async () => {
-    const { rt, api, servers } = fleet('101, 102, 103', { pageSize: 10, accountBackups: 15 })
+    const { rt, api, servers, log } = fleet('101, 102, 103', { pageSize: 10, accountBackups: 15 })
     await runBackup(rt, servers)
     // 18 backups: 2 pages a look, for 3 servers.
     const all = looks(api)
     expect(all.every((r) => !r.url.searchParams.has('server_id'))).toBe(true)
     expect(all.length % 2).toBe(0)
+    expect(log.of('info').filter((l) => l.includes('takes more than'))).toEqual([])
   })
 
   it('backs up a fleet when the account’s list is larger than the size cap', async () => {
@@ -147,7 +149,82 @@ describe('a backup missing from one look', () => {
   })
 })
 
+describe('following one backup', () => {
+  it('follows on a backup already listed that is missing from the very first look', async () => {
+    const { rt, api, log } = setup({ mode: 'delete', backup_id: '501' })
+    const backup = api.addBackup({ id: 501, status: 'in_progress', durationMs: 60_000 })
+    let lists = 0
+    api.hook = (call, inProcess) => {
+      const reply = inProcess.handle(call)
+      if (lists++ > 0) return reply
+      return { ...reply, body: { count: 0, next: null, previous: null, results: [] } }
+    }
+    expect((await awaitFinal(rt, backup, true)).status).toBe('completed')
+    expect(log.of('info')).toContain(
+      'Backup 501 is missing from the list: looking again before taking it as deleted.'
+    )
+  })
+
+  it('says each status once, when it changes, and "not listed yet" once', async () => {
+    const { rt, api, log } = setup()
+    let lists = 0
+    api.hook = (call, inProcess) => {
+      if (call.method !== 'GET' || !inProcess.made('POST', BACKUPS).length) return undefined
+      const reply = inProcess.handle(call)
+      const page = reply.body as { results: Array<{ id: number; status: string }> }
+      lists++
+      // Looks 1-2: not listed yet; 3-4: pending; then as the API says.
+      if (lists <= 2) return { ...reply, body: { ...page, results: [] } }
+      if (lists <= 4) for (const b of page.results) b.status = 'pending'
+      return reply
+    }
+    await runBackup(rt, [rt])
+    const said = log.of('info').filter((l) => /^Backup 600: /.test(l))
+    expect(said.map((l) => l.replace(/ \(.*\)$/, ''))).toEqual([
+      'Backup 600: in_progress',
+      'Backup 600: not listed yet',
+      'Backup 600: pending',
+      'Backup 600: in_progress'
+    ])
+  })
+
+  it('fails a backup that ends failed while waited for (restore)', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '540' })
+    const backup = api.addBackup({ id: 540, status: 'in_progress', durationMs: 60_000 })
+    api.model.backup(540).outcome = 'failed'
+    const error = await rejection(awaitBackup(rt, backup))
+    expect(error.message).toBe(
+      'Backup 540 of server 12345 failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.'
+    )
+  })
+})
+
 describe('every server’s outcome', () => {
+  it.each([
+    ['failed', (api: InProcessApi) => (api.model.backup(601).outcome = 'failed')],
+    ['gone', (api: InProcessApi) => api.model.removeBackup(601)]
+  ])('names a backup that %s beside the others’ timeouts', async (what, end) => {
+    const step = setup({ server_id: '101, 102, 103', timeout: '2m' })
+    const servers = serverRuntimes(step.rt)
+    step.api.hook = (call, inProcess) => {
+      if (call.method === 'GET' && step.clock.now() - step.rt.startedAt > 10_000) {
+        if (inProcess.model.backups().some((b) => b.id === 601 && b.status === 'in_progress')) {
+          inProcess.model.backup(601).durationMs =
+            step.clock.now() - inProcess.model.backup(601).createdAt
+          end(inProcess)
+        }
+      }
+      return undefined
+    }
+    const error = await rejection(runBackup(step.rt, servers))
+    expect(error).toBeInstanceOf(FleetError)
+    expect(error.message).toMatch(
+      what === 'failed'
+        ? /^3 of 3 servers failed\. Server 101: Timed out after 2m\d*s? waiting for backup 600 of server 101 to complete; its last status was 'in_progress'; server 102: Backup 601 of server 102 failed on VPS\.org/
+        : /^3 of 3 servers failed\. Server 101: Timed out .*; server 102: Backup 601 of server 102 disappeared/
+    )
+  })
+
   it('names a refused create beside the others’ timeouts, in the error and the summary', async () => {
     const step = setup({ server_id: '101, 102, 103', timeout: '2m' })
     const servers = serverRuntimes(step.rt)
