@@ -4,6 +4,7 @@ import { runDelete } from '../../src/delete.js'
 import { FleetError, serverRuntimes } from '../../src/fleet.js'
 import { awaitBackup, awaitFinal } from '../../src/follow-backup.js'
 import { renderSummary } from '../../src/summary.js'
+import { WaitTimeoutError } from '../../src/wait.js'
 import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
@@ -200,6 +201,19 @@ describe('following one backup', () => {
 })
 
 describe('every server’s outcome', () => {
+  it('keeps one timeout line when the only other outcome is a completed backup', async () => {
+    const step = setup(
+      { server_id: '101, 102', timeout: '2m' },
+      {},
+      { 101: { backupDurationMs: 30_000 } }
+    )
+    const error = await rejection(runBackup(step.rt, serverRuntimes(step.rt)))
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect(error.message).toMatch(
+      /^Timed out after 2m\d*s? waiting for the backups of servers 101, 102 to complete; its last status was 'in_progress'$/
+    )
+  })
+
   it.each([
     ['failed', (api: InProcessApi) => (api.model.backup(601).outcome = 'failed')],
     ['gone', (api: InProcessApi) => api.model.removeBackup(601)]
