@@ -1,8 +1,8 @@
 /**
  * `npm run bench`, section 5: several servers in one step. The action follows every backup with
- * one poll loop whose look is one list of the account's manual backups (src/follow-backup.ts
- * `awaitFinals`); the naive way is one poll loop per server (`awaitFinal` per server, each listing
- * `?server_id=ID`). Both on a simulated clock, the simulator's model in-process, and the built
+ * one poll loop whose look is one list of the account's manual backups, or each server's own in a
+ * large account (src/follow-backup.ts `awaitFinals`); the naive way is one poll loop per server
+ * (`awaitFinal` per server, each listing `?server_id=ID`). Both on a simulated clock, the simulator's model in-process, and the built
  * action against the simulator over HTTP.
  */
 import { MockAgent } from 'undici'
@@ -44,6 +44,8 @@ interface FleetCase {
   durationsMs: number[]
   /** Backups per page of a list; default the whole list in one page. */
   pageSize?: number
+  /** Backups of other servers in the account (the simulator's accountBackups). */
+  accountBackups?: number
 }
 
 const same = (servers: number, ms: number): number[] => Array<number>(servers).fill(ms)
@@ -57,6 +59,15 @@ const spread = (servers: number, fromMs: number, toMs: number): number[] =>
 const ONE: FleetCase = { label: '1 server', durationsMs: same(1, T) }
 const TEN: FleetCase = { label: '10 servers', durationsMs: same(10, T) }
 const SPREAD: FleetCase = { label: '10 servers', durationsMs: spread(10, 10 * SECOND, 30 * SECOND) }
+/** A large account: 1,000 backups of other servers, 10 a page (the account's list: 101 pages). */
+const LARGE = { pageSize: 10, accountBackups: 1000 }
+const LARGE_ONE: FleetCase = { label: '1 server, 1,000 others', durationsMs: same(1, T), ...LARGE }
+const LARGE_TEN: FleetCase = {
+  label: '10 servers, 1,000 others',
+  durationsMs: same(10, T),
+  ...LARGE
+}
+const LARGE_WHERE = ' in an account of 1,000 other backups (10 a page)'
 const CASES: FleetCase[] = [
   ONE,
   { label: '3 servers', durationsMs: same(3, T) },
@@ -64,7 +75,9 @@ const CASES: FleetCase[] = [
   { label: '50 servers', durationsMs: same(50, T) },
   { label: '50 servers, 20 a page', durationsMs: same(50, T), pageSize: 20 },
   SPREAD,
-  { label: '10 servers', durationsMs: spread(10, 20 * SECOND, 5 * 60 * SECOND) }
+  { label: '10 servers', durationsMs: spread(10, 20 * SECOND, 5 * 60 * SECOND) },
+  LARGE_ONE,
+  LARGE_TEN
 ]
 
 /** 20 s, or 10–30 s for spread durations. */
@@ -81,6 +94,13 @@ const serversOf = (durationsMs: number[]): ServerSeed[] =>
     name: `node-${i + 1}`,
     backupDurationMs
   }))
+
+/** The account a case's fleet is in: its page size and other backups. */
+const worldOf = ({ pageSize, accountBackups }: FleetCase) => ({ pageSize, accountBackups })
+
+/** The fleet's backups, without the account's other servers'. */
+const ofFleet = <B extends { serverId: number }>(backups: B[], servers: ServerSeed[]): B[] =>
+  backups.filter((b) => servers.some((s) => s.id === b.serverId))
 
 /** A status request as both simulators record it: its arrival and its `server_id`, if any. */
 interface Poll {
@@ -132,7 +152,7 @@ interface SimulatedFleet extends Measured {
 async function simulateFleet(c: FleetCase, way: Way, seed: number): Promise<SimulatedFleet> {
   const clock = new EventClock(EPOCH)
   const servers = serversOf(c.durationsMs)
-  const api = new InProcessApi(clock, TOKEN, {}, { servers, pageSize: c.pageSize })
+  const api = new InProcessApi(clock, TOKEN, {}, { ...worldOf(c), servers })
   api.hook = () => {
     clock.touch()
     return undefined
@@ -168,7 +188,7 @@ async function simulateFleet(c: FleetCase, way: Way, seed: number): Promise<Simu
       .slice(lastPost + 1)
       .filter((r) => r.method === 'GET' && r.url.pathname === BACKUPS)
       .map((r) => ({ at: r.at, serverId: r.url.searchParams.get('server_id') ?? undefined }))
-    return { ...measure(api.model.backups(), polls), wallMs }
+    return { ...measure(ofFleet(api.model.backups(), servers), polls), wallMs }
   } finally {
     await agent.close()
   }
@@ -202,7 +222,7 @@ async function benchFleetSimulated(seeds: number): Promise<void> {
   emit(
     '## 5. Several servers in one step',
     '',
-    `A backup step of N servers (\`server_id: 101, 102, …\`), built as run() builds it, against the simulator's model in-process (undici's MockAgent), on a discrete-event clock (scripts/event-clock.ts: each sleep registers its wake-up time, and time moves to the earliest once every loop is waiting, so loops waiting side by side do not add their sleeps up; requests take no simulated time). **Action**: \`runBackup\`, which follows every backup with one poll loop whose look is one list of the account's manual backups (\`GET /backups/?backup_type=manual\`, all pages). **Naive**: the same creates, then one poll loop per server (\`awaitFinal\`, each listing \`?server_id=ID\`), concurrently. Both use \`adaptivePolicy\` with seeded jitter, ${seeds} seeds. Status requests: the list requests after the last create (pages counted), median / worst seed. Lateness, per backup: the first list request that saw it completed, minus its completion; median / worst of every backup of every seed. Wall time: from the step's start to the end of the wait, worst seed.`,
+    `A backup step of N servers (\`server_id: 101, 102, …\`), built as run() builds it, against the simulator's model in-process (undici's MockAgent), on a discrete-event clock (scripts/event-clock.ts: each sleep registers its wake-up time, and time moves to the earliest once every loop is waiting, so loops waiting side by side do not add their sleeps up; requests take no simulated time). **Action**: \`runBackup\`, which follows every backup with one poll loop whose look is one list of the account's manual backups (\`GET /backups/?backup_type=manual\`, all pages) while it takes no more pages than there are servers (its first page's \`count\` says), else each server's own list. The last two cases are an account of 1,000 other servers' backups, 10 a page (the account's list: 101 pages). **Naive**: the same creates, then one poll loop per server (\`awaitFinal\`, each listing \`?server_id=ID\`), concurrently. Both use \`adaptivePolicy\` with seeded jitter, ${seeds} seeds. Status requests: the list requests after the last create (pages counted), median / worst seed. Lateness, per backup: the first list request that saw it completed, minus its completion; median / worst of every backup of every seed. Wall time: from the step's start to the end of the wait, worst seed.`,
     ''
   )
   const rows: string[][] = []
@@ -249,8 +269,8 @@ const lateLine = (worstMs: number): string =>
   `- 10 servers, 20 s backups: every backup noticed within ${seconds(allowance(T))}: ${verdict(worstMs <= allowance(T), `worst ${seconds(worstMs)}`)}`
 
 /** …their status requests against one server's… */
-const requestsLine = (ten: number, one: number, detail = ''): string =>
-  `- 10 servers, 20 s backups: at most ${REQUESTS_RATIO}× the status requests of one server${detail}: ${verdict(ten <= REQUESTS_RATIO * one, `${(ten / one).toFixed(2)}×: ${ten} against ${one}`)}`
+const requestsLine = (ten: number, one: number, detail = '', where = ''): string =>
+  `- 10 servers${where}, 20 s backups: at most ${REQUESTS_RATIO}× the status requests of one server${detail}: ${verdict(ten <= REQUESTS_RATIO * one, `${(ten / one).toFixed(2)}×: ${ten} against ${one}`)}`
 
 /** …the wall time of 10 servers' backups of 10–30 s against the slowest… */
 function wallLine(wallMs: number): string {
@@ -265,13 +285,22 @@ const allowanceLine = (what: string, overMs: number[]): string => {
 }
 
 function simulatedChecks(results: Map<FleetCase, Record<Way, Runs>>, seeds: number): string[] {
-  const one = results.get(ONE)!.action
-  const ten = results.get(TEN)!.action
-  const ratios = ten.requests.map((n, i) => n / one.requests[i]!)
-  const seed = ratios.indexOf(Math.max(...ratios))
+  /** Ten servers' status requests against one's, on the worst seed. */
+  const ratio = (oneCase: FleetCase, tenCase: FleetCase, where = ''): string => {
+    const one = results.get(oneCase)!.action
+    const ten = results.get(tenCase)!.action
+    const ratios = ten.requests.map((n, i) => n / one.requests[i]!)
+    const seed = ratios.indexOf(Math.max(...ratios))
+    const detail = ` (same seed; worst: seed ${seed + 1})`
+    return requestsLine(ten.requests[seed]!, one.requests[seed]!, detail, where)
+  }
+  const large = results.get(LARGE_TEN)!.action
+  const largeOne = results.get(LARGE_ONE)!.action
   return [
-    lateLine(Math.max(...ten.lateMs)),
-    requestsLine(ten.requests[seed]!, one.requests[seed]!, ` (same seed; worst: seed ${seed + 1})`),
+    lateLine(Math.max(...results.get(TEN)!.action.lateMs)),
+    ratio(ONE, TEN),
+    ratio(LARGE_ONE, LARGE_TEN, LARGE_WHERE),
+    `- 10 servers in an account of 1,000 other backups, 20 s backups: the lateness of one server: ${verdict(Math.max(...large.lateMs) <= Math.max(...largeOne.lateMs, allowance(T)), `worst ${seconds(Math.max(...large.lateMs))} against ${seconds(Math.max(...largeOne.lateMs))}`)}`,
     wallLine(Math.max(...results.get(SPREAD)!.action.wallMs)),
     allowanceLine(
       `Every case, ${seeds} seeds`,
@@ -287,7 +316,7 @@ type RealRun = { row: string[] } & ({ run: SimulatedFleet } | { log: string })
 async function realFleetRun(c: FleetCase): Promise<RealRun> {
   progress(`5. dist/ against the simulator: ${c.label}, backups of ${takes(c.durationsMs)}`)
   const servers = serversOf(c.durationsMs)
-  const sim = await Simulator.start({ servers })
+  const sim = await Simulator.start({ ...worldOf(c), servers })
   try {
     const step = await runStep({
       with: {
@@ -302,7 +331,7 @@ async function realFleetRun(c: FleetCase): Promise<RealRun> {
       .slice(lastPost + 1)
       .filter((r) => r.method === 'GET' && r.path === BACKUPS)
       .map((r) => ({ at: r.at, serverId: r.query.server_id }))
-    const backups = sim.backups()
+    const backups = ofFleet(sim.backups(), servers)
     if (step.exitCode !== 0 || backups.length !== servers.length) {
       const row = [c.label, takes(c.durationsMs), '?', '?', '?', String(step.exitCode)]
       return { row, log: step.log }
@@ -328,12 +357,13 @@ function realChecks(runs: Map<FleetCase, RealRun>): string[] {
     'log' in r ? [`- ${c.label}, ${takes(c.durationsMs)}: the run failed:\n\n${r.log}`] : []
   )
   if (failed.length) return failed
-  const [one, ten, spreadRun] = [ONE, TEN, SPREAD].map(
+  const [one, ten, spreadRun, largeOne, largeTen] = [ONE, TEN, SPREAD, LARGE_ONE, LARGE_TEN].map(
     (c) => (runs.get(c) as { run: SimulatedFleet }).run
-  ) as [SimulatedFleet, SimulatedFleet, SimulatedFleet]
+  ) as [SimulatedFleet, SimulatedFleet, SimulatedFleet, SimulatedFleet, SimulatedFleet]
   return [
     lateLine(Math.max(...ten.lateMs)),
     requestsLine(ten.requests, one.requests),
+    requestsLine(largeTen.requests, largeOne.requests, '', LARGE_WHERE),
     wallLine(spreadRun.wallMs),
     allowanceLine('10 servers, 10–30 s backups', spreadRun.overMs)
   ]
@@ -347,7 +377,7 @@ async function benchFleetReal(): Promise<void> {
     ''
   )
   const runs = new Map<FleetCase, RealRun>()
-  for (const c of [ONE, TEN, SPREAD]) runs.set(c, await realFleetRun(c))
+  for (const c of [ONE, TEN, SPREAD, LARGE_ONE, LARGE_TEN]) runs.set(c, await realFleetRun(c))
   emit(
     ...table(
       ['servers', 'backups take', 'status requests', 'late', 'wall', 'exit code'],

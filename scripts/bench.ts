@@ -896,9 +896,12 @@ async function benchHealthReal(): Promise<void> {
  * `npm run bench -- --startup [--runs N] [--compare <dist/index.js>]`: part 3 alone (start-up),
  * printed and not written to bench/results.md, which holds only full runs; `--compare` starts
  * another build (e.g. main's) in the same interleaved runs, for before/after figures.
+ * `npm run bench -- --fleet`: part 5 alone (several servers), which replaces its section of
+ * bench/results.md, dated, and leaves the others as they were.
  */
 const args = process.argv.slice(2)
 const startupOnly = args.includes('--startup')
+const fleetOnly = args.includes('--fleet')
 const compareArg = args.indexOf('--compare')
 if (compareArg >= 0) {
   compareBundle = args[compareArg + 1]
@@ -928,7 +931,18 @@ emit(
   `- dist/index.js last built: ${distBuilt}`,
   ''
 )
-if (startupOnly) {
+if (fleetOnly) {
+  const header = emitted().length
+  await benchFleet(SEEDS)
+  emit(`(Section 5 run alone on ${new Date().toISOString()}: \`npm run bench -- --fleet\`.)`, '')
+  const file = join(ROOT, 'bench', 'results.md')
+  const results = readFileSync(file, 'utf8')
+  const start = results.indexOf('## 5. Several servers in one step')
+  const end = results.indexOf('Benchmark time:')
+  if (start < 0 || end < start) throw new Error('bench/results.md has no section 5 to replace')
+  writeFileSync(file, results.slice(0, start) + emitted().slice(header) + results.slice(end))
+  progress('--fleet: section 5 of bench/results.md replaced')
+} else if (startupOnly) {
   await benchStartup()
   emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
   progress('--startup: bench/results.md left as it was')

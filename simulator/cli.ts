@@ -24,7 +24,8 @@ import type { ServerSeed } from './types.js'
 
 const USAGE =
   'usage: cli.js [--port N] [--host HOST] [--token TOKEN] [--backup-seconds S] ' +
-  '[--restore-seconds S] [--page-size N] [--shuffle] [--servers N | ' +
+  '[--restore-seconds S] [--page-size N] [--shuffle] [--account-backups N] [--page-drift] ' +
+  '[--servers N | ' +
   '--server ID:NAME[,backup=S][,restore=S][,fail]...] ' +
   `[--app] [--app-boot-seconds S] [--app-fault ${APP_FAULTS.join('|')}]`
 
@@ -40,6 +41,8 @@ ${USAGE}
   --restore-seconds S   how long a restore runs (default 3)
   --page-size N         paginate lists, N per page (default: one page)
   --shuffle             lists in a random order
+  --account-backups N   a large account: N backups of other servers in the account's lists
+  --page-drift          a backup of another server is deleted between two page reads
   --servers N           N servers: ids 12345, 12346, ..., named web-server-01, web-server-02, ...
   --server ID:NAME[,backup=S][,restore=S][,fail]
                         a server (repeatable, instead of --servers; default one server 12345,
@@ -124,6 +127,8 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
       'restore-seconds': { type: 'string' },
       'page-size': { type: 'string' },
       shuffle: { type: 'boolean' },
+      'account-backups': { type: 'string' },
+      'page-drift': { type: 'boolean' },
       servers: { type: 'string' },
       server: { type: 'string', multiple: true },
       app: { type: 'boolean' },
@@ -136,7 +141,11 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
     host: values.host,
     token: values.token,
     shuffle: values.shuffle,
+    pageDrift: values['page-drift'],
     servers: servers(values.servers, values.server)
+  }
+  if (values['account-backups'] !== undefined) {
+    options.accountBackups = integer('account-backups', values['account-backups'], 0, 1_000_000)
   }
   if (values['backup-seconds'] !== undefined) {
     options.backupDurationMs = seconds('backup-seconds', values['backup-seconds'])

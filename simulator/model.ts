@@ -33,6 +33,9 @@ interface ServerState {
 }
 
 const MAX_MANUAL_BACKUPS = 10
+/** The account's other servers and their backups (accountBackups) start after these ids. */
+const OTHER_SERVERS = 900_000
+const OTHER_BACKUPS = 10_000_000
 const AUTOMATIC_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
 
 /** ISO-8601 UTC with whole seconds, e.g. 2025-01-16T15:45:00Z. */
@@ -91,6 +94,48 @@ export class Model {
       this.#servers.set(id, server)
       this.#rank(server, id)
     })
+    this.#seedAccount(options.accountBackups ?? 0)
+  }
+
+  /**
+   * The backups of the account's other servers (accountBackups), made before the run, one a
+   * minute. They do not move the next backup's id.
+   */
+  #seedAccount(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const serverId = OTHER_SERVERS + 1 + Math.floor(i / MAX_MANUAL_BACKUPS)
+      if (!this.#servers.has(serverId)) {
+        const name = `other-${serverId - OTHER_SERVERS}`
+        const seed = { id: serverId, name }
+        const other = { ...seed, ipAddress: '198.51.100.1', status: 'active' as const, seed }
+        this.#servers.set(serverId, { ...other, updatedAt: this.now() })
+        this.#rank(other, serverId)
+      }
+      const id = OTHER_BACKUPS + i
+      const record: BackupRecord = {
+        id,
+        serverId,
+        backupType: 'manual',
+        description: `Before maintenance of other-${serverId - OTHER_SERVERS}: `.padEnd(200, '.'),
+        createdAt: this.now() - (count - i) * 60_000,
+        durationMs: 0,
+        outcome: 'completed',
+        sizeMb: plausibleSizeMb(id)
+      }
+      this.#records.push(record)
+      this.#rank(record, id)
+    }
+  }
+
+  /**
+   * Page drift: someone deletes one of the account's other backups (accountBackups) among
+   * `records` (the pages a list has already given), so that every item after it moves up one
+   * place. False when there is none to delete.
+   */
+  dropAccountBackup(records: readonly BackupRecord[]): boolean {
+    const other = records.find((record) => record.id >= OTHER_BACKUPS)
+    if (other) this.removeBackup(other.id)
+    return other !== undefined
   }
 
   /**

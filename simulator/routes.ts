@@ -7,7 +7,7 @@
  * and the unit tests' dispatcher both call it.
  */
 import type { Model } from './model.js'
-import type { BackupType, ServerStatus } from './types.js'
+import type { BackupRecord, BackupType, ServerStatus } from './types.js'
 import {
   type ApiRequest,
   type FieldErrors,
@@ -35,6 +35,12 @@ export interface ApiOptions {
   listLagMs?: number
   /** 'accepted' (default): 202, restore runs in the background. 'sync': 200 with the server, finished. */
   restoreResponse?: 'accepted' | 'sync'
+  /**
+   * Page drift: before it answers a page after the first, one of the account's other backups
+   * (accountBackups) on the pages before it is deleted, so that the page's first item moves to
+   * the page before, which the client has already read (pageSize only).
+   */
+  pageDrift?: boolean
 }
 
 type Access = 'full' | 'read-only'
@@ -205,11 +211,22 @@ export class Api {
     const serverId = integerQuery(query, 'server_id', errors)
     const backupType = choiceQuery(query, 'backup_type', BACKUP_TYPES, errors)
     throwIfInvalid(errors)
-    const records = this.#model.listBackups({ serverId, backupType }, this.#options.listLagMs)
+    let records = this.#model.listBackups({ serverId, backupType }, this.#options.listLagMs)
+    if (this.#drifts(request, records)) {
+      records = this.#model.listBackups({ serverId, backupType }, this.#options.listLagMs)
+    }
     return this.#paginate(
       request,
       records.map((record) => this.#model.backupJson(record))
     )
+  }
+
+  /** pageDrift: a deletion on the pages before the one asked for, between two page reads. */
+  #drifts(request: ApiRequest, records: readonly BackupRecord[]): boolean {
+    const size = this.#options.pageSize
+    const page = Number(request.url.searchParams.get('page') ?? '1')
+    if (!this.#options.pageDrift || size === undefined || !(page >= 2)) return false
+    return this.#model.dropAccountBackup(records.slice(0, (page - 1) * size))
   }
 
   #createBackup(request: ApiRequest): Reply {

@@ -42,6 +42,13 @@ export interface ModelOptions {
   firstBackupId?: number
   /** Injectable clock (ms since epoch). Default Date.now. */
   now?: () => number
+  /**
+   * A large account: this many completed manual backups of the account's other servers (servers
+   * 900001, 900002, …, ten backups each; ids from 10,000,000; 200-character descriptions, so that
+   * about 10,000 make the account's list without pagination larger than 4 MiB), in every list of
+   * the account's backups. Default 0.
+   */
+  accountBackups?: number
 }
 
 export interface BackupRecord {

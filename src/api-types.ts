@@ -30,6 +30,8 @@ export interface Server {
 export interface Page<T> {
   results: T[]
   next?: string
+  /** The list's length, when the API says it (a whole number). */
+  count?: number
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -78,7 +80,13 @@ export function parsePage<T>(
     if (parsed === undefined) return undefined
     results.push(parsed)
   }
-  return value.next ? { results, next: value.next } : { results }
+  const count =
+    Number.isSafeInteger(value.count) && (value.count as number) >= 0 ? value.count : undefined
+  return {
+    results,
+    ...(value.next ? { next: value.next } : {}),
+    ...(count === undefined ? {} : { count: count as number })
+  }
 }
 
 /**

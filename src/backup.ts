@@ -52,7 +52,12 @@ export async function runBackup(step: Runtime, servers: readonly Runtime[]): Pro
         several
           ? `Wait for the backups of ${following.length} servers to complete`
           : `Wait for backup ${following[0]!.backup.id} to complete`,
-        () => awaitFinals(step, following)
+        () =>
+          awaitFinals(
+            step,
+            following,
+            created.some((c) => 'error' in c)
+          )
       )
     : []
   const settled = created.map((c): Settled<Backup> => {

@@ -8,7 +8,14 @@ import {
   parseRetryAfter,
   withoutBom
 } from './api-errors.js'
-import { type Backup, type Server, parseBackup, parsePage, parseServer } from './api-types.js'
+import {
+  type Backup,
+  type Page,
+  type Server,
+  parseBackup,
+  parsePage,
+  parseServer
+} from './api-types.js'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
@@ -105,9 +112,38 @@ export class VpsOrgClient {
    * Every backup of a server (all pages), optionally of one type. The API filters, and so does
    * this method: a backup of another server (or type) is never returned, even by an API that
    * ignores the filters, so nothing built on this list can act across servers. `undefined`: the
-   * backups of every server of the account (only to say whose a backup is).
+   * backups of every server of the account (only to say whose a backup is, or to follow several
+   * servers' backups at once).
    */
   async listBackups(serverId: number | undefined, backupType?: 'manual'): Promise<Backup[]> {
+    return (await this.list(serverId, backupType, Infinity)).backups!
+  }
+
+  /**
+   * listBackups, in at most `maxPages` requests. `backups` is undefined when the list takes more:
+   * its first page's `count` says so (then only that page is read), or a `next` is left after the
+   * last page allowed, or a page is larger than the size cap (the account's list without
+   * pagination, say). `pages`: how many the list takes, as far as known (Infinity when a page was
+   * too large, or no `count` said).
+   */
+  async listBackupsWithin(
+    serverId: number | undefined,
+    backupType: 'manual' | undefined,
+    maxPages: number
+  ): Promise<{ backups?: Backup[]; pages: number }> {
+    try {
+      return await this.list(serverId, backupType, maxPages)
+    } catch (error) {
+      if (error instanceof TooLargeError) return { pages: Infinity }
+      throw error
+    }
+  }
+
+  private async list(
+    serverId: number | undefined,
+    backupType: 'manual' | undefined,
+    maxPages: number
+  ): Promise<{ backups?: Backup[]; pages: number }> {
     const url = this.url('backups/')
     if (serverId !== undefined) url.searchParams.set('server_id', String(serverId))
     if (backupType) url.searchParams.set('backup_type', backupType)
@@ -116,11 +152,21 @@ export class VpsOrgClient {
     const seen = new Set<string>()
     let bytes = 0
     for (let next: URL | undefined = url; next;) {
+      if (seen.size >= maxPages) return { pages: Infinity }
       this.checkListing(operation, seen, next, bytes)
-      const answer = await this.retrying(() => this.exchange(operation, 'GET', next!))
+      let answer: Answer
+      try {
+        answer = await this.retrying(() => this.exchange(operation, 'GET', next!))
+      } catch (error) {
+        // A page past the end: the list got shorter since its first page (page-number pagination).
+        if (seen.size > 1 && error instanceof ApiError && error.status === 404) break
+        throw error
+      }
       bytes += answer.bytes
       const page = parsePage(answer.json, parseBackup)
       if (!page) throw this.unexpected(operation)
+      const pages = seen.size === 1 ? pagesOf(page) : undefined
+      if (pages !== undefined && pages > maxPages) return { pages }
       backups.push(
         ...page.results.filter(
           (b) =>
@@ -130,7 +176,7 @@ export class VpsOrgClient {
       )
       next = page.next ? this.sameOrigin(operation, page.next) : undefined
     }
-    return backups
+    return { backups, pages: seen.size }
   }
 
   /** Every listing ends: no page twice, and within the page and byte bounds and the deadline. */
@@ -347,7 +393,7 @@ export class VpsOrgClient {
       size += chunk.length
       if (size > this.maxBodyBytes) {
         body.destroy()
-        throw new TransportError(
+        throw new TooLargeError(
           operation,
           `the answer was larger than ${this.maxBodyBytes} bytes`,
           false,
@@ -358,4 +404,17 @@ export class VpsOrgClient {
     }
     return Buffer.concat(chunks)
   }
+}
+
+/** An answer larger than the size cap. */
+class TooLargeError extends TransportError {}
+
+/**
+ * How many pages a list takes, by its first page: `count` over the page's length when there is a
+ * `next` (page-number pagination's pages are alike), else this one. Undefined when unsaid.
+ */
+function pagesOf(page: Page<unknown>): number | undefined {
+  if (!page.next) return 1
+  if (page.count === undefined || !page.results.length) return undefined
+  return Math.ceil(page.count / page.results.length)
 }

@@ -48,10 +48,15 @@ async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
   return `backup ${backupId} already gone`
 }
 
-/** Not among the server's backups: another server's (a failure), or already gone (a warning). */
+/**
+ * Not among the server's backups: another server's (a failure), or already gone (a warning). An
+ * account's list too large to read (over the size cap) cannot say which: nothing was deleted, so
+ * it is a warning that says both.
+ */
 async function notFound(rt: Runtime, backupId: number): Promise<string> {
   const { serverId } = rt.settings
-  const elsewhere = (await rt.client.listBackups(undefined)).find((b) => b.id === backupId)
+  const { backups } = await rt.client.listBackupsWithin(undefined, undefined, Infinity)
+  const elsewhere = backups?.find((b) => b.id === backupId)
   if (elsewhere) {
     throw new ActionError(
       `Backup ${backupId} belongs to server ${elsewhere.server.id}, not to server ${serverId}: it was not deleted. Set server_id to the backup's server to delete it.`
@@ -59,7 +64,9 @@ async function notFound(rt: Runtime, backupId: number): Promise<string> {
   }
   rt.outcome.status = 'not_found'
   rt.log.warning(
-    `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
+    backups
+      ? `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
+      : `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone, or another server's (the account's list is too large to tell). Nothing was deleted.`
   )
   return `backup ${backupId} already gone`
 }

@@ -160,4 +160,77 @@ describe('a step of several servers, through dist/', () => {
     for (const server of FLEET)
       expect(line).toMatch(new RegExp(`Backup \\d+ of server ${server} is still being created`))
   })
+
+  it('follows 2 servers in an account of 300 other backups with few requests', async () => {
+    const sim = await simulator({
+      servers: SERVERS.slice(0, 2),
+      pageSize: 10,
+      accountBackups: 300,
+      backupDurationMs: 3000
+    })
+    const result = await step(sim, { server_id: '101, 102' })
+    expect(result.exitCode).toBe(0)
+    const lastPost = sim.requests.findLastIndex((r) => r.method === 'POST')
+    const looks = sim.requests
+      .slice(lastPost + 1)
+      .filter((r) => r.method === 'GET' && r.path === '/api/v1/backups/')
+    const own = looks.filter((r) => r.query.server_id === '101').length
+    // The account's first page says it takes 31: then each server's own list, one a look each.
+    expect(looks.filter((r) => r.query.server_id === undefined)).toHaveLength(1)
+    expect(looks.length).toBeLessThanOrEqual(2 * own + 1)
+  })
+
+  it('follows a backup on when page drift moves it off the pages read, and succeeds', async () => {
+    const sim = await simulator({
+      servers: SERVERS.slice(0, 2),
+      pageSize: 5,
+      accountBackups: 8,
+      pageDrift: true,
+      backupDurationMs: 3000
+    })
+    const result = await step(sim, { server_id: '101, 102' })
+    expect(result.exitCode).toBe(0)
+    // The drift did hide one of them from a look.
+    expect(result.log).toMatch(/Backup \d+ is missing from the list: looking again/)
+    expect(ids(result.outputs.statuses)).toEqual({ 101: 'completed', 102: 'completed' })
+  })
+
+  it('backs up a fleet, and deletes a backup already gone, when the account’s list is over 4 MiB', async () => {
+    const sim = await simulator({ servers: SERVERS.slice(0, 2), accountBackups: 12_000 })
+    const backup = await step(sim, { server_id: '101, 102' })
+    expect(backup.exitCode).toBe(0)
+    expect(backup.log).toContain("The account's list of backups takes more than 2 requests")
+    const gone = await step(sim, {
+      server_id: '101, 102',
+      mode: 'delete',
+      backup_id: '{"101":7,"102":8}'
+    })
+    expect(gone.exitCode).toBe(0)
+    expect(gone.log).toContain(
+      "Backup 7 is not among server 101's backups: it is already gone, or another server's"
+    )
+    expect(ids(gone.outputs.statuses)).toEqual({ 101: 'not_found', 102: 'not_found' })
+  })
+
+  it('names a refused create and the others’ timeouts in the error line, the log and the summary', async () => {
+    const sim = await simulator({ servers: SERVERS, backupDurationMs: 60_000 })
+    sim.inject({
+      method: 'POST',
+      serverId: 101,
+      fault: { kind: 'status', status: 400, body: '{"detail": "Server 101 is being migrated."}' }
+    })
+    const result = await step(sim, { ...ALL, timeout: '3s' })
+    expect(result.exitCode).toBe(1)
+    const line = errorLine(result)
+    expect(line).toMatch(
+      /^3 of 3 servers failed\. Server 101: Could not create a backup of server 101: HTTP 400: Server 101 is being migrated; server 102: Timed out after 3s waiting for backup \d+ of server 102 to complete; its last status was 'in_progress'; server 103: Timed out/
+    )
+    expect(
+      result.log.split('\n').filter((l) => l.includes('Server 101 is being migrated')).length
+    ).toBeGreaterThan(0)
+    expect(result.summary).toContain('Server 101 is being migrated')
+    expect(result.summary).toMatch(
+      /server 102: Timed out after 3s waiting for backup \d+ of server 102/
+    )
+  })
 })

@@ -30,10 +30,11 @@ export async function closeAgents(): Promise<void> {
 export function setup(
   inputs: Record<string, string> = {},
   overrides: Partial<RunContext> = {},
-  seeds: Record<number, Partial<ServerSeed>> = {}
+  seeds: Record<number, Partial<ServerSeed>> = {},
+  world: ConstructorParameters<typeof InProcessApi>[3] = {}
 ): Setup {
   const clock = fakeClock()
-  const api = new InProcessApi(clock, TOKEN, seeds)
+  const api = new InProcessApi(clock, TOKEN, seeds, world)
   const agent = new MockAgent()
   agent.disableNetConnect()
   agents.push(agent)

@@ -42,13 +42,19 @@ export class InProcessApi {
 
   /**
    * `seeds`: changes to the servers' seeds, by id (a slow or failing server of the fleet).
-   * `world`: other servers than the tests' (the benchmark's fleets), and a page size for lists.
+   * `world`: other servers than the tests' (the benchmark's fleets), a page size for lists, a large
+   * account (accountBackups other backups) and page drift (see the simulator's options).
    */
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
     token: string,
     seeds: Record<number, Partial<ServerSeed>> = {},
-    world: { servers?: ServerSeed[]; pageSize?: number } = {}
+    world: {
+      servers?: ServerSeed[]
+      pageSize?: number
+      accountBackups?: number
+      pageDrift?: boolean
+    } = {}
   ) {
     this.options = {
       now: clock.now,
@@ -64,10 +70,15 @@ export class InProcessApi {
       ).map((server) => ({ ...server, ...seeds[server.id] })),
       backupDurationMs: 3 * 60_000,
       restoreDurationMs: 2 * 60_000,
-      firstBackupId: 600
+      firstBackupId: 600,
+      accountBackups: world.accountBackups
     }
     this.model = new Model(this.options)
-    this.#api = new Api(this.model, { token, pageSize: world.pageSize })
+    this.#api = new Api(this.model, {
+      token,
+      pageSize: world.pageSize,
+      pageDrift: world.pageDrift
+    })
   }
 
   get backupDurationMs(): number {

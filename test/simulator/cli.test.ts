@@ -36,6 +36,13 @@ describe('CLI arguments', () => {
       ]
     })
     expect(parseCliArgs([])).toMatchObject({ port: 0, servers: undefined })
+    expect(parseCliArgs(['--account-backups', '1000', '--page-drift'])).toMatchObject({
+      accountBackups: 1000,
+      pageDrift: true
+    })
+    expect(() => parseCliArgs(['--account-backups=x'])).toThrow(
+      '--account-backups must be an integer from 0 to 1000000, got "x"'
+    )
   })
 
   it('runs an app per server with --app, --app-boot-seconds or --app-fault', () => {

@@ -450,6 +450,32 @@ describe('servers and restore', () => {
 })
 
 describe('list order and pagination', () => {
+  it('holds a large account: other servers’ backups in the account’s list, not in a server’s', async () => {
+    const s = await start({ pageSize: 10, accountBackups: 25 })
+    const account = await list('')
+    expect(account.count).toBe(25)
+    expect(account.results.every((b) => b.id >= 10_000_000)).toBe(true)
+    expect((await list(`?server_id=${WEB}`)).count).toBe(0)
+    // They do not move the next backup's id.
+    expect(s.addBackup({ serverId: WEB }).id).toBe(500)
+    expect((await list('?server_id=900003')).count).toBe(5)
+  })
+
+  it('drifts: before a page after the first, one of the account’s other backups before it is deleted', async () => {
+    const s = await start({ pageSize: 5, accountBackups: 8, pageDrift: true })
+    const first = await list('')
+    const second = (await call(first.next!)).json as Page
+    expect(second.count).toBe(7)
+    expect(s.backups({ includeDeleted: true }).filter((b) => b.deleted)).toHaveLength(1)
+    // The first page's last item moved onto the page already read: neither page shows it.
+    const seen = new Set([...first.results, ...second.results].map((b) => b.id))
+    expect(seen.size).toBe(7)
+    expect(second.results).toHaveLength(2)
+    // The first page itself never drifts.
+    await list('')
+    expect(s.backups({ includeDeleted: true }).filter((b) => b.deleted)).toHaveLength(1)
+  })
+
   it('pages with absolute next/previous links that keep the filters', async () => {
     const s = await start({ pageSize: 3 })
     for (let i = 0; i < 7; i++) s.addBackup({ serverId: WEB })

@@ -4,6 +4,7 @@ import { runDelete } from '../../src/delete.js'
 import {
   FleetError,
   pendingOf,
+  phase,
   serverRuntimes,
   settle,
   stepStatus,
@@ -261,5 +262,28 @@ describe('a step of several servers', () => {
     servers[2]!.log.debug('detail')
     expect(log.of('warning')).toContain('[server 102] careful')
     expect(log.of('debug')).toContain('[server 103] detail')
+  })
+
+  it('a step of one server is its own server: no per-server outcomes', () => {
+    const { rt } = setup()
+    expect(serverRuntimes(rt)).toEqual([rt])
+    expect(rt.outcome.servers).toBeUndefined()
+  })
+
+  it('gives each server a fresh outcome, and records how long its work took', async () => {
+    const { rt, servers, clock, log } = fleet()
+    for (const s of servers) expect(s.outcome).toEqual({ deleted: [] })
+    await phase(rt, servers, 'Do it', () => clock.sleep(5000))
+    const took = servers.map((s) => s.outcome.tookMs)
+    expect(took).toEqual(servers.map((s) => clock.now() - s.startedAt))
+    expect(took[0]).toBeGreaterThanOrEqual(5000)
+    expect(log.of('group')).toEqual(['Do it'])
+  })
+
+  it('the step’s status is unknown while a server has none, even beside a failure', () => {
+    const { rt, servers } = fleet()
+    servers[0]!.outcome.status = 'failed'
+    servers[2]!.outcome.status = 'completed'
+    expect(stepStatus(rt.outcome)).toBeUndefined()
   })
 })
