@@ -55,6 +55,32 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
       expect(warnings(main.log)[0]).toContain('rollback_on_failure')
     })
 
+    // The backup completed, but the step was cancelled while pruning: it failed, the deploy after
+    // it never ran, and a rollback would restore a server nothing changed.
+    it('cancelled while pruning after its backup completed arms no rollback, and says so', async () => {
+      const sim = await simulator()
+      sim.addBackup({
+        serverId: SERVER_ID,
+        createdAt: '2025-01-10T10:00:00Z',
+        description: 'Pre-deployment backup [gha:acme/shop#1111]'
+      })
+      sim.inject({ method: 'DELETE', fault: { kind: 'hang' } })
+      const main = await step(
+        sim,
+        { ...ROLLBACK, keep_backups: '1' },
+        { signals: [{ afterMs: 2500, signal: 'SIGINT' }] }
+      )
+      expect(main.exitCode).not.toBe(0)
+      expect(sim.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1)
+      expect(main.state).toEqual({ isPost: 'true' })
+      expect(main.summary).toContain('No automatic rollback: this step did not succeed')
+      expect(main.summary).not.toContain('if: failure()')
+      const post = await step(sim, ROLLBACK, { post: { state: main.state } })
+      expect(post.exitCode).toBe(0)
+      expect(sim.restores).toEqual([])
+      expect(post.log).toContain('No automatic rollback')
+    })
+
     it('whose backup failed saves no rollback id', async () => {
       const sim = await simulator()
       sim.nextBackupOutcomes.push('failed')
