@@ -40,22 +40,18 @@ export function armRollback(store: StateStore, settings: Settings, outcome: Outc
 /** A rollback was armed (valid or not: rollbackSettings says which). */
 export const hasRollback = (store: StateStore): boolean => store.get(ROLLBACK) !== ''
 
+/** What armRollback saves: `{"101":501,"102":502}`, positive integers without padding. */
+const SAVED = /^\{"[1-9]\d*":[1-9]\d*(,"[1-9]\d*":[1-9]\d*)*\}$/
+
 /** The saved servers and their backups, checked; undefined when not valid. */
 export function savedRollback(store: StateStore): Map<number, number> | undefined {
-  let saved: unknown
-  try {
-    saved = JSON.parse(store.get(ROLLBACK))
-  } catch {
-    return undefined
-  }
-  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) return undefined
-  const entries = Object.entries(saved).map(([server, backup]) => [
-    parsePositiveInteger(server),
-    typeof backup === 'number' ? parsePositiveInteger(String(backup)) : undefined
-  ])
-  if (!entries.length || entries.some(([s, b]) => s === undefined || b === undefined)) {
-    return undefined
-  }
+  const text = store.get(ROLLBACK)
+  if (!SAVED.test(text)) return undefined
+  const entries = Object.entries(JSON.parse(text) as Record<string, number>).map(
+    ([server, backup]) => [parsePositiveInteger(server), parsePositiveInteger(String(backup))]
+  )
+  // A number past 2^53 is not an id.
+  if (entries.some(([s, b]) => s === undefined || b === undefined)) return undefined
   return new Map(entries as Array<[number, number]>)
 }
 
