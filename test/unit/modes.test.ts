@@ -24,6 +24,17 @@ const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>
 
 afterEach(closeAgents)
 
+/** The API lists backup `id` with this created_at (one that is not a date-time, say). */
+const listCreatedAt = (api: InProcessApi, id: number, createdAt: string): void => {
+  api.hook = (call, fake) => {
+    const reply = fake.handle(call)
+    if (call.method !== 'GET' || call.url.pathname !== BACKUPS) return reply
+    const page = reply.body as { results: Array<{ id: number; created_at: string }> }
+    for (const b of page.results) if (b.id === id) b.created_at = createdAt
+    return reply
+  }
+}
+
 /** A backup still being made, ending `forMs` from now. */
 const addRunning = (api: InProcessApi, id: number, description: string, forMs: number): void => {
   api.addBackup({ id, description, status: 'in_progress', durationMs: forMs })
@@ -426,20 +437,15 @@ describe('runBackup', () => {
         description: own(RUN),
         createdAt: '2025-01-12T10:00:00Z'
       })
-      // Smaller ids, created later (one in another time zone), or at an unknown time.
+      // Created later with a smaller id (one in another time zone), at the same time, earlier
+      // with a larger id, or at an unknown time.
       api.addBackup({ id: 530, description: own('2'), createdAt: '2025-01-12T10:30:00+01:00' })
       api.addBackup({ id: 534, description: own('7'), createdAt: '2025-01-12T09:30:00-01:00' })
       api.addBackup({ id: 531, description: own('3'), createdAt: '2025-01-13T10:00:00Z' })
       api.addBackup({ id: 532, description: own('4'), createdAt: '2025-01-12T10:00:00Z' })
       api.addBackup({ id: 560, description: own('5'), createdAt: '2025-01-11T10:00:00Z' })
       api.addBackup({ id: 533, description: own('6') })
-      api.hook = (call, fake) => {
-        const reply = fake.handle(call)
-        if (call.method !== 'GET') return reply
-        const page = reply.body as { results: Array<{ id: number; created_at: string }> }
-        for (const b of page.results) if (b.id === 533) b.created_at = 'unknown'
-        return reply
-      }
+      listCreatedAt(api, 533, 'unknown')
       await prune(rt, mine)
       // 530 was created at 09:30Z (534 at 10:30Z), 532 at the same time as 550 with a smaller
       // id: those are older.
@@ -786,13 +792,7 @@ describe('runRestore', () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
     api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z', description: own() })
     api.addBackup({ id: 590, createdAt: '2025-01-16T05:00:00Z', description: own() })
-    api.hook = (call, fake) => {
-      const reply = fake.handle(call)
-      if (call.method !== 'GET' || !call.url.pathname.endsWith('/backups/')) return reply
-      const page = reply.body as { results: Array<{ id: number; created_at: string }> }
-      for (const b of page.results) if (b.id === 590) b.created_at = '2026'
-      return reply
-    }
+    listCreatedAt(api, 590, '2026')
     await runRestore(rt, [rt], ['latest'])
     expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 510 }])
   })
