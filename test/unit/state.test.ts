@@ -145,6 +145,7 @@ describe('savedRollback', () => {
     '{"12345":1e400}',
     '{"12345":99999999999999999999}',
     '{"99999999999999999999":501}',
+    '{"12345":501,"102":99999999999999999999}',
     'x{"12345":501}',
     '{"12345":501}x',
     '{"12345":501,}',
@@ -209,6 +210,12 @@ describe('rollbackSettings: the post step’s rules', () => {
       '{"101":501,"102":502}',
       { server_id: '101' },
       'the saved backups (101: 501, 102: 502) are not those of server_id 101'
+    ],
+    [
+      'for as many servers, but not the same',
+      '{"101":501,"102":502}',
+      { server_id: '101, 103' },
+      'the saved backups (101: 501, 102: 502) are not those of server_id 101, 103'
     ],
     [
       'in a step that is not a backup step',
