@@ -36,6 +36,11 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
         isPost: 'true',
         rollback_backup_ids: `{"${SERVER_ID}":${id}}`
       })
+      // The post step restores: the summary offers no rollback step, which would restore twice.
+      expect(main.summary).toContain(
+        `this action's post step restores server ${SERVER_ID} from backup ${id}`
+      )
+      expect(main.summary).not.toContain('mode: restore')
     })
 
     it('without rollback_on_failure saves no rollback id', async () => {
