@@ -15,6 +15,8 @@ const TERMINAL = new Set(['error', 'stopped', 'suspended'])
  * server still `active`, is followed until it has been seen `restoring` and then `active`; a
  * server never seen restoring within this time (nor the timeout) is taken for one whose restore
  * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
+ * After a restore request whose answer was lost, the server is watched as long for a queued
+ * restore to start before the request is sent again (awaitStart).
  */
 const START_GRACE_MS = 60_000
 
