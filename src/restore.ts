@@ -151,6 +151,10 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
             `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`
           )
         }
+        // The timeout cut the watch short: a queued restore may still start.
+        if (rt.clock.now() >= rt.deadline) {
+          throw unknownOutcome(rt, backup, lost, 'the timeout came before the grace had passed')
+        }
       }
       while (server.status === RESTORING) {
         await awaitOtherRestore(rt)

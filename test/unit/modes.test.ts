@@ -712,6 +712,24 @@ describe('runRestore', () => {
     expect(rt.outcome.restored).toBe(true)
   })
 
+  it('after a lost answer, a watch cut short by the timeout sends nothing again: outcome unknown', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501', timeout: '30s' })
+    api.addBackup({ id: 501 })
+    api.hook = (call) => {
+      if (call.method === 'POST') throw connectionReset()
+      return undefined
+    }
+    const start = clock.now()
+    const error = await rejection(runRestore(rt, [rt], [501]))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain(
+      'and the timeout came before the grace had passed: whether server 12345 is being restored from backup 501 is unknown.'
+    )
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(clock.now() - start).toBeLessThanOrEqual(30_000)
+    expect(rt.outcome.pending).toContain('may be queued or running')
+  })
+
   it('with wait: false, returns once the restore is accepted', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501 })
