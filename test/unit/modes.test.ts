@@ -1159,7 +1159,11 @@ describe('a fleet whose first server fails', () => {
   }
 
   it('restore: every other server is restored, and each server’s outcome is reported', async () => {
-    const { rt, api } = setup({ mode: 'restore', server_id: '101, 102, 103', backup_id: 'latest' })
+    const { rt, api, log } = setup({
+      mode: 'restore',
+      server_id: '101, 102, 103',
+      backup_id: 'latest'
+    })
     const servers = serverRuntimes(rt)
     for (const [i, serverId] of [101, 102, 103].entries()) api.addBackup({ id: i + 1, serverId })
     refuseFirst(api, 'POST')
@@ -1168,6 +1172,7 @@ describe('a fleet whose first server fails', () => {
       /^1 of 3 servers failed\. Server 101: .*Not allowed.*; server 102: restored from backup 2; server 103: restored from backup 3\.$/
     )
     expect(servers.map((s) => s.outcome.restored)).toEqual([undefined, true, true])
+    expect(log.of('group')).toEqual(['Find the backups of 3 servers', 'Restore 3 servers'])
     expect(servers.map((s) => s.outcome.status)).toEqual([undefined, 'active', 'active'])
     expect([...rt.outcome.servers!.keys()]).toEqual([101, 102, 103])
   })
