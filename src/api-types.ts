@@ -97,7 +97,30 @@ export function isFinal(backup: Backup): boolean {
   return backup.status === 'completed' || backup.status === 'failed'
 }
 
-/** Newest first: by created_at, then by id (ids grow with time). */
+/** An ISO 8601 date-time with its offset, as the API writes created_at. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** When the backup was created (ms since the epoch); NaN when created_at is not a date-time. */
+const createdAt = (backup: Backup): number =>
+  DATE_TIME.test(backup.created_at) ? Date.parse(backup.created_at) : NaN
+
+/**
+ * `a` was created before `b`: by created_at; the ids tell only between backups created in the
+ * same millisecond. A backup whose created_at (or `b`'s) is not a date-time is not known to be
+ * older: false.
+ */
+export function isOlder(a: Backup, b: Backup): boolean {
+  const [ta, tb] = [createdAt(a), createdAt(b)]
+  return ta < tb || (ta === tb && a.id < b.id)
+}
+
+/**
+ * Newest first: by created_at, ids only between backups created in the same millisecond; the
+ * backups whose created_at is not a date-time last (none of them can be shown to be the newest).
+ */
 export function newestFirst(a: Backup, b: Backup): number {
-  return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id
+  const [ta, tb] = [createdAt(a), createdAt(b)]
+  const undated = Number(Number.isNaN(ta)) - Number(Number.isNaN(tb))
+  if (undated !== 0) return undated
+  return (Number.isNaN(ta) ? 0 : tb - ta) || b.id - a.id
 }

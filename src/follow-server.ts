@@ -15,6 +15,8 @@ const TERMINAL = new Set(['error', 'stopped', 'suspended'])
  * server still `active`, is followed until it has been seen `restoring` and then `active`; a
  * server never seen restoring within this time (nor the timeout) is taken for one whose restore
  * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
+ * After a restore request whose answer was lost, the server is watched as long for a queued
+ * restore to start before the request is sent again (awaitStart).
  */
 const START_GRACE_MS = 60_000
 
@@ -55,6 +57,26 @@ export function awaitOtherRestore(rt: Runtime): Promise<Server> {
     `the restore already running on server ${serverId} to end`,
     RESTORING,
     (current) => current.status !== RESTORING
+  )
+}
+
+/**
+ * After a restore request whose answer was lost, on a server untouched since (still `status`): an
+ * API that accepted the request may have queued the restore, so before the request is sent again
+ * the server is watched for it to start, until START_GRACE_MS after the request (or the timeout).
+ * Returns the server as last seen: at once when its status is no longer `status` (`restoring`:
+ * the request was carried out); else when the grace ends. A queued restore that starts later than
+ * that is not seen: the API then refuses the second request while it waits (409), or, if it
+ * queues that one too, the server is restored twice (RELIABILITY.md).
+ */
+export function awaitStart(rt: Runtime, status: string, requestedAt: number): Promise<Server> {
+  const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
+  return followServer(
+    rt,
+    `server ${rt.settings.serverId} to start a restore whose request's answer was lost`,
+    status,
+    (server) => server.status !== status || rt.clock.now() >= graceEnds,
+    requestedAt
   )
 }
 

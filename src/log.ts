@@ -1,4 +1,4 @@
-import { neutralise } from './untrusted.js'
+import { type Scrub, neutralise } from './untrusted.js'
 
 /** Where the core writes its log. Production: @actions/core; tests: an array. */
 export interface Logger {
@@ -10,15 +10,17 @@ export interface Logger {
 }
 
 /**
- * `inner`, with every message and group name neutralised on its way (see neutralise()): the log
- * messages carry the server's text, and none of it may become a workflow command. The action logs
- * only through this.
+ * `inner`, with every message and group name scrubbed of the step's secrets (`scrub`: server and
+ * network error text can quote one, in any encoding) and neutralised on its way (see
+ * neutralise()): the log messages carry the server's text, and none of it may become a workflow
+ * command. The action logs only through this.
  */
-export function neutralising(inner: Logger): Logger {
+export function neutralising(inner: Logger, scrub: Scrub = (text) => text): Logger {
+  const safe = (text: string): string => neutralise(scrub(text))
   return {
-    debug: (message) => inner.debug(neutralise(message)),
-    info: (message) => inner.info(neutralise(message)),
-    warning: (message) => inner.warning(neutralise(message)),
-    group: (name, fn) => inner.group(neutralise(name), fn)
+    debug: (message) => inner.debug(safe(message)),
+    info: (message) => inner.info(safe(message)),
+    warning: (message) => inner.warning(safe(message)),
+    group: (name, fn) => inner.group(safe(name), fn)
   }
 }

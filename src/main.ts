@@ -25,27 +25,36 @@ import { resolveRunBackups } from './run-backup.js'
 import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
-import { neutralise } from './untrusted.js'
+import { type Scrub, neutralise, scrubberOf } from './untrusted.js'
 import { WaitTimeoutError } from './wait.js'
-
-/** The step's log: @actions/core, every message neutralised (server text is in them). */
-const log: Logger = neutralising({
-  debug: core.debug,
-  info: core.info,
-  warning: core.warning,
-  group: core.group
-})
 
 /** How the action reads an input: as written (parseInputs trims what it needs to). */
 const read: InputReader = (name) => core.getInput(name, { trimWhitespace: false })
 
+/** The runner's state, between the main step and the post step. */
+const store: state.StateStore = { get: core.getState, save: core.saveState }
+
+/**
+ * Removes every secret input, in every encoding, from what the step writes: the log, the failure
+ * line, the job summary and the outputs. Set by run() before anything is written.
+ */
+let scrub: Scrub = (text) => text
+
+/** The step's log: @actions/core, every message scrubbed and neutralised (server text is in them). */
+const log: Logger = neutralising(
+  { debug: core.debug, info: core.info, warning: core.warning, group: core.group },
+  (text) => scrub(text)
+)
+
 /** The action's entry point, for the main step and the post step alike. */
 export async function run(): Promise<void> {
-  const post = state.isPost()
-  if (!post) state.markMainStarted()
-  for (const secret of secretInputs(read)) core.setSecret(secret)
-  if (post && !state.hasRollback()) {
-    log.info('No automatic rollback: rollback_on_failure was not set, or no backup completed.')
+  const post = state.isPost(store)
+  if (!post) state.markMainStarted(store)
+  const secrets = secretInputs(read)
+  for (const secret of secrets) core.setSecret(secret)
+  scrub = scrubberOf(secrets)
+  if (post && !state.hasRollback(store)) {
+    log.info(state.NOT_ARMED)
     return
   }
   const controller = new AbortController()
@@ -60,10 +69,11 @@ export async function run(): Promise<void> {
   let settings: Settings | undefined
   let dispatcher: Dispatcher | undefined
   let failure: unknown
+  let armed = false
   try {
     const context = readContext()
     settings = parseInputs(read, context)
-    if (post) settings = rollbackSettings(settings)
+    if (post) settings = state.rollbackSettings(store, settings, log.warning)
     dispatcher = dispatcherFor(process.env)
     const rt = createRuntime({
       settings,
@@ -77,6 +87,8 @@ export async function run(): Promise<void> {
       outcome
     })
     await execute(rt, settings.target, dispatcher)
+    // The last act of a backup step that succeeded: nothing after it can fail the step.
+    if (!post) armed = state.armRollback(store, settings, outcome)
   } catch (error) {
     failure = error
   } finally {
@@ -84,7 +96,7 @@ export async function run(): Promise<void> {
     await dispatcher?.destroy()
   }
   const elapsedMs = clock.now() - startedAt
-  if (settings) await report({ settings, outcome, elapsedMs, automatic: post, failure })
+  if (settings) await report({ settings, outcome, elapsedMs, automatic: post, armed, failure })
   else await writeSummary({ outcome, elapsedMs: 0, actionRef: '', error: reason(failure, outcome) })
   if (failure !== undefined) fail(failure, outcome)
 }
@@ -136,18 +148,16 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
 }
 
 /**
- * Once every backup has completed: the rollback state (rollback_on_failure), then the outputs, then
- * the best-effort prune of each server (keep_backups). Nothing is saved or pruned unless every
- * server's backup completed: the newest restore point of the whole fleet may be an older run's.
+ * Once every backup has completed: the outputs, then the best-effort prune of each server
+ * (keep_backups). Nothing is pruned unless every server's backup completed: the newest restore
+ * point of the whole fleet may be an older run's. The automatic rollback is armed after this, by
+ * run(), once the step has succeeded.
  */
 async function afterBackup(rt: Runtime, servers: readonly Runtime[]): Promise<void> {
   const { settings } = rt
-  const backups = servers.map((s) => s.outcome.backup)
-  const completed = backups.every((b) => b?.status === 'completed')
-  if (settings.rollbackOnFailure) {
-    if (completed) {
-      state.saveRollback(new Map(servers.map((s) => [s.settings.serverId, s.outcome.backup!.id])))
-    } else rt.log.warning('rollback_on_failure needs a completed backup: set wait: true.')
+  const completed = servers.every((s) => s.outcome.backup?.status === 'completed')
+  if (settings.rollbackOnFailure && !completed) {
+    rt.log.warning('rollback_on_failure needs a completed backup: set wait: true.')
   }
   if (!completed || settings.keepBackups === 0) return
   // The backups are safe and said so before the best-effort prune.
@@ -182,33 +192,6 @@ function restoredFrom(servers: readonly Runtime[], backups: readonly Backup[]): 
   return `Servers ${each.join(', ')} were restored and are active`
 }
 
-/**
- * The post step restores from the backups the main step saved, and always waits; only when that
- * main step was a backup step with rollback_on_failure: true of these very servers.
- */
-function rollbackSettings(settings: Settings): Settings {
-  const saved = state.savedRollback()
-  const refuse = (why: string): ActionError =>
-    new ActionError(`No automatic rollback: ${why}. Nothing was restored.`)
-  if (saved === undefined) throw refuse('the saved rollback backup ids are not valid')
-  if (settings.target.mode !== 'backup' || !settings.rollbackOnFailure) {
-    throw refuse('this step is not a backup step with rollback_on_failure: true')
-  }
-  const { serverIds } = settings
-  const backups = [...saved].map(([server, backup]) => `${server}: ${backup}`).join(', ')
-  if (saved.size !== serverIds.length || serverIds.some((id) => !saved.has(id))) {
-    throw refuse(
-      `the saved backups (${backups}) are not those of server_id ${serverIds.join(', ')}`
-    )
-  }
-  const each = serverIds.map((id) => `server ${id} from backup ${saved.get(id)!}`).join(', ')
-  log.warning(
-    `The job failed: automatic rollback (rollback_on_failure) restores ${each}, taken before the deploy.`
-  )
-  const backupId = serverIds.length === 1 ? saved.get(serverIds[0]!)! : saved
-  return { ...settings, target: { mode: 'restore', backupId }, wait: true }
-}
-
 /** How a step ended, for report(). */
 interface Ending {
   settings: Settings
@@ -216,12 +199,15 @@ interface Ending {
   elapsedMs: number
   /** The post step's automatic rollback. */
   automatic: boolean
+  /** The step armed the post step's automatic rollback. */
+  armed: boolean
   /** What failed the step; undefined when it succeeded. */
   failure: unknown
 }
 
 /** Outputs and the job summary, each written once, whatever ended the step. */
-async function report({ settings, outcome, elapsedMs, automatic, failure }: Ending): Promise<void> {
+async function report(ending: Ending): Promise<void> {
+  const { settings, outcome, elapsedMs, automatic, armed, failure } = ending
   const env = process.env
   if (!automatic && !outcome.outputsWritten) writeOutputs(settings, outcome)
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
@@ -236,14 +222,15 @@ async function report({ settings, outcome, elapsedMs, automatic, failure }: Endi
     apiUrl: settings.apiUrl,
     // Steps without an id get a generated one (`__owner_repo`) that `steps.` cannot name.
     stepId: env.GITHUB_ACTION?.startsWith('__') ? undefined : env.GITHUB_ACTION,
-    error: failure === undefined ? undefined : reason(failure, outcome)
+    error: failure === undefined ? undefined : reason(failure, outcome),
+    rollback: settings.rollbackOnFailure && !automatic ? (armed ? 'armed' : 'not armed') : undefined
   })
 }
 
 async function writeSummary(summary: Report): Promise<void> {
   try {
     const { renderSummary } = await import('./summary.js')
-    await core.summary.addRaw(renderSummary(summary)).write()
+    await core.summary.addRaw(renderSummary({ ...summary, scrub })).write()
   } catch (error) {
     log.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
@@ -254,7 +241,7 @@ function writeOutputs(settings: Settings, outcome: Outcome): void {
   for (const [name, value] of Object.entries(
     stepOutputs(outcome, settings.target, settings.serverIds, log.warning)
   )) {
-    core.setOutput(name, value)
+    core.setOutput(name, scrub(value))
   }
   outcome.outputsWritten = true
 }
@@ -281,5 +268,5 @@ function message(error: unknown, outcome: Outcome): string {
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */
 function fail(error: unknown, outcome: Outcome): void {
   if (!(error instanceof ActionError) && error instanceof Error) log.debug(error.stack ?? '')
-  core.setFailed(neutralise(message(error, outcome)))
+  core.setFailed(neutralise(scrub(message(error, outcome))))
 }

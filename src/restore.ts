@@ -1,8 +1,16 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
+import { isOwnRepository, parseTag } from './description.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
 import { awaitBackup } from './follow-backup.js'
-import { ACTIVE, RESTORING, awaitOtherRestore, awaitRestore, see } from './follow-server.js'
+import {
+  ACTIVE,
+  RESTORING,
+  awaitOtherRestore,
+  awaitRestore,
+  awaitStart,
+  see
+} from './follow-server.js'
 import { phase, valuesOf } from './fleet.js'
 import type { Runtime } from './runtime.js'
 import { sendOnce } from './send-once.js'
@@ -15,7 +23,8 @@ interface Evidence {
 }
 
 /**
- * mode: restore. Restores each server from one of its own backups (an id, or `latest`) and waits
+ * mode: restore. Restores each server from one of its own backups (an id, or `latest`: the newest
+ * completed backup this action made for this repository, see findBackup) and waits
  * until it is `active` again. Every server's backup is found, and every refusal made, before any
  * restore request: a fleet is never half restored because one server had no such backup. The
  * restores then run at once; one that fails does not stop the others, which are followed to their
@@ -71,19 +80,27 @@ async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
   return backup
 }
 
-/** The backup, among the server's own: by id, or the newest completed one for `latest`. */
+/**
+ * The backup, among the server's own: by id; or for `latest`, the newest completed backup this
+ * action made for this repository (its description's tag). Not the server's newest backup: an
+ * automatic daily backup, or another repository's, taken after a bad deploy holds the broken state.
+ */
 async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> {
   const { serverId } = rt.settings
   // listBackups returns this server's backups only, so another server's is never restored here.
   const backups = await rt.client.listBackups(serverId)
   const backup =
     ref === 'latest'
-      ? backups.filter((b) => b.status === 'completed').sort(newestFirst)[0]
+      ? backups
+          .filter(
+            (b) => b.status === 'completed' && isOwnRepository(parseTag(b.description), rt.context)
+          )
+          .sort(newestFirst)[0]
       : backups.find((b) => b.id === ref)
   if (!backup) {
     throw new ActionError(
       ref === 'latest'
-        ? `Server ${serverId} has no completed backup to restore (backup_id: latest); no restore was requested.`
+        ? `Server ${serverId} has no completed backup made by this action for ${rt.context.repository} (backup_id: latest restores only those, never an automatic backup or another repository's); no restore was requested.`
         : `Backup ${ref} is not one of server ${serverId}'s backups (it does not exist, or belongs to another server); no restore was requested.`
     )
   }
@@ -102,21 +119,29 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
  * Sends the restore request once in effect (sendOnce). A server already restoring is waited out
  * first; a 409 (busy) is waited out within the timeout. When an answer is lost (5xx, network),
  * the server is read again: `restoring` is evidence that the request was carried out; a server
- * untouched since (same status, same `updated_at`) cannot have run a restore, so the request is
- * sent again (a queued one would make the API answer 409); anything else leaves the outcome
- * unknown: a failure that says so, rather than a second restore or a claimed one.
+ * untouched since (same status, same `updated_at`) has not run a restore yet, but the API may
+ * have queued one: it is watched for START_GRACE_MS after the request (awaitStart) and the
+ * request is sent again only if none starts (a queued one would make the API answer 409);
+ * anything else leaves the outcome unknown: a failure that says so, rather than a second restore
+ * or a claimed one. An answer of 200 naming another server is no evidence of this restore: the
+ * server is followed instead.
  */
 function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
   const { client, settings, log } = rt
   /** The server as last read before an attempt, and before the first whose answer was lost. */
   let last: Server
   let before: Server | undefined
+  /** When the latest request was sent. */
+  let sentAt = rt.clock.now()
   return sendOnce(rt, {
     pending: `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
     reconcile: async ({ lost }) => {
       let server = await client.getServer(settings.serverId)
       if (lost) {
         before ??= last
+        if (server.status === before.status && server.updated_at === before.updated_at) {
+          server = await awaitStart(rt, server.status, sentAt)
+        }
         if (server.status === RESTORING) return { value: carriedOut(rt, server) }
         if (server.status !== before.status || server.updated_at !== before.updated_at) {
           throw unknownOutcome(
@@ -125,6 +150,10 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
             lost,
             `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`
           )
+        }
+        // The timeout cut the watch short: a queued restore may still start.
+        if (rt.clock.now() >= rt.deadline) {
+          throw unknownOutcome(rt, backup, lost, 'the timeout came before the grace had passed')
         }
       }
       while (server.status === RESTORING) {
@@ -135,10 +164,16 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
       return undefined
     },
     send: async () => {
-      const answer = await client.restore(settings.serverId, backup.id)
+      sentAt = rt.clock.now()
+      const { server } = await client.restore(settings.serverId, backup.id)
       log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
-      return answer.server
-        ? { server: answer.server, begun: true }
+      if (server && server.id !== settings.serverId) {
+        log.warning(
+          `The API answered the restore of server ${settings.serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${settings.serverId} is followed instead.`
+        )
+      }
+      return server?.id === settings.serverId
+        ? { server, begun: true }
         : { server: { ...last, status: RESTORING }, begun: false }
     },
     onBusy: ({ lost }) => {

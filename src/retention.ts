@@ -1,4 +1,4 @@
-import { type Backup, isFinal, newestFirst } from './api-types.js'
+import { type Backup, isFinal, isOlder, newestFirst } from './api-types.js'
 import { deleteOne } from './delete.js'
 import { isOwnRepository, parseTag } from './description.js'
 import { CancelledError, ApiError } from './errors.js'
@@ -45,13 +45,14 @@ export async function deleteBackups(rt: Runtime, backups: Backup[], why: string)
 
 /**
  * keep_backups: after a completed backup, keep the newest N of our own, the new one included.
- * Only backups older than the step's own are candidates: a newer one is a concurrent run's, or on
- * a re-run of an old run the newest restore point, and is never this step's to delete.
+ * Only backups created before the step's own (isOlder: by created_at, never by id alone) are
+ * candidates: a newer one is a concurrent run's, or on a re-run of an old run the newest restore
+ * point, and is never this step's to delete; nor is one whose creation time is unknown.
  */
 export async function prune(rt: Runtime, own: Backup): Promise<void> {
   const { keepBackups, serverId } = rt.settings
   const backups = await rt.client.listBackups(serverId, 'manual')
-  const older = ownFinal(backups, rt).filter((b) => newestFirst(b, own) > 0)
+  const older = ownFinal(backups, rt).filter((b) => isOlder(b, own))
   // A failed backup is no restore point: it never takes one of the N places.
   const excess = [
     ...older.filter((b) => b.status === 'completed').slice(keepBackups - 1),

@@ -2,7 +2,7 @@ import { formatDuration } from './duration.js'
 import { DEFAULT_API_URL, type Mode } from './inputs.js'
 import { byServer, pendingOf, perServer, stepStatus } from './fleet.js'
 import type { Outcome } from './runtime.js'
-import { oneLine } from './untrusted.js'
+import { type Scrub, oneLine } from './untrusted.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
@@ -22,18 +22,25 @@ export interface Report {
   apiUrl?: string
   /** The step's `id`, when the user gave one: the snippet then reads its `backup_id` output. */
   stepId?: string
+  /**
+   * A backup step with rollback_on_failure: whether it armed the post step's automatic rollback
+   * (it does only when it succeeded). Undefined without rollback_on_failure.
+   */
+  rollback?: 'armed' | 'not armed'
+  /** Removes the step's secrets from every value shown (untrusted.ts scrubberOf). */
+  scrub?: Scrub
 }
 
 /** The most characters of one value the summary shows. */
 const MAX_VALUE = 1000
 
 /**
- * Escapes text for the HTML blocks the job summary is made of: on one line (a blank line would
- * end the block and let Markdown through), at most MAX_VALUE characters, and no character that
- * is markup or Markdown.
+ * Escapes text for the HTML blocks the job summary is made of: scrubbed of the step's secrets, on
+ * one line (a blank line would end the block and let Markdown through), at most MAX_VALUE
+ * characters, and no character that is markup or Markdown.
  */
-export function escapeHtml(text: string): string {
-  const chars = [...oneLine(text)]
+export function escapeHtml(text: string, scrub: Scrub = (t) => t): string {
+  const chars = [...oneLine(scrub(text))]
   const line =
     chars.length > MAX_VALUE ? `${chars.slice(0, MAX_VALUE - 1).join('')}…` : chars.join('')
   return line.replace(/[&<>"'`|*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -48,10 +55,11 @@ const TITLES: Record<Mode, string> = {
 
 /** The job summary, written once when the step ends. Every value from outside is escaped. */
 export function renderSummary(report: Report): string {
-  const { outcome, mode, serverIds = [] } = report
+  const { outcome, mode, serverIds = [], scrub } = report
+  const escape = (text: string): string => escapeHtml(text, scrub)
   // The inputs could not be read: the failure is all there is to show.
   if (!mode) {
-    return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escapeHtml(report.error ?? '')}</p>\n`
+    return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escape(report.error ?? '')}</p>\n`
   }
   const servers = perServer(outcome, serverIds)
   const pending = pendingOf(outcome)
@@ -67,24 +75,24 @@ export function renderSummary(report: Report): string {
   const rows = several ? fleetRows(report, status) : serverRows(report, servers[0]!)
   for (const [name, value] of rows) {
     if (value !== undefined && value !== null && value !== '') {
-      lines.push(`<tr><th align="left">${name}</th><td>${escapeHtml(String(value))}</td></tr>`)
+      lines.push(`<tr><th align="left">${name}</th><td>${escape(String(value))}</td></tr>`)
     }
   }
   if (outcome.run) {
     const { id, url } = outcome.run
     lines.push(
-      `<tr><th align="left">Workflow run</th><td><a href="${escapeHtml(url)}">${id}</a></td></tr>`
+      `<tr><th align="left">Workflow run</th><td><a href="${escape(url)}">${id}</a></td></tr>`
     )
   }
   lines.push('</table>', '')
   if (several) lines.push(...serverTable(report, servers))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
-  if (report.error) lines.push(`<p><strong>Failed:</strong> ${escapeHtml(report.error)}</p>`, '')
+  if (report.error) lines.push(`<p><strong>Failed:</strong> ${escape(report.error)}</p>`, '')
   if (outcome.skipped) {
-    lines.push(`<p><strong>Skipped:</strong> ${escapeHtml(outcome.skipped)}</p>`, '')
+    lines.push(`<p><strong>Skipped:</strong> ${escape(outcome.skipped)}</p>`, '')
   }
-  if (pending) lines.push(`<p><strong>Still running:</strong> ${escapeHtml(pending)}</p>`, '')
-  lines.push(...renderHealth(mode, outcome))
+  if (pending) lines.push(`<p><strong>Still running:</strong> ${escape(pending)}</p>`, '')
+  lines.push(...renderHealth(mode, outcome, scrub))
   if (mode === 'backup') lines.push(...backupsNote(report, servers))
   return lines.join('\n')
 }
@@ -136,7 +144,9 @@ function serverTable(report: Report, servers: ReadonlyArray<[number, Outcome]>):
       o.backup?.size_mb == null ? '' : `${o.backup.size_mb} MB`,
       o.tookMs === undefined ? '' : formatDuration(o.tookMs)
     ]
-    lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    lines.push(
+      `<tr>${cells.map((cell) => `<td>${escapeHtml(cell, report.scrub)}</td>`).join('')}</tr>`
+    )
   }
   lines.push('</table>', '')
   return lines
@@ -152,11 +162,21 @@ function backupsNote(report: Report, servers: ReadonlyArray<[number, Outcome]>):
       o.backup?.status === 'completed' ? [[id, o.backup.id]] : []
     )
   )
-  if (completed.size === servers.length) return rollbackSnippet(report, completed)
+  if (completed.size === servers.length) {
+    if (report.rollback === 'armed') return automaticRollback(completed)
+    const unarmed =
+      report.rollback === 'not armed'
+        ? [
+            '<p>No automatic rollback: this step did not succeed, so its post step restores nothing.</p>',
+            ''
+          ]
+        : []
+    return [...unarmed, ...rollbackSnippet(report, completed)]
+  }
   if (!completed.size) return []
   const each = [...completed].map(([id, backup]) => `server ${id}: backup ${backup}`).join(', ')
   return [
-    `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`)}</p>`,
+    `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`, report.scrub)}</p>`,
     '',
     '```yaml',
     ...actionStep(report, [...completed.keys()], 'delete', `'${byServer(completed)}'`),
@@ -182,13 +202,13 @@ export function healthOutcome(mode: Mode, outcome: Outcome): string {
 }
 
 /** The app checks: each check's target (no user-info), last answer, rounds, time to healthy. */
-export function renderHealth(mode: Mode, outcome: Outcome): string[] {
+export function renderHealth(mode: Mode, outcome: Outcome, scrub?: Scrub): string[] {
   const { health } = outcome
   if (!health) return []
   const lines = [
     '### App health',
     '',
-    `**Outcome:** ${escapeHtml(healthOutcome(mode, outcome))}`,
+    `**Outcome:** ${escapeHtml(healthOutcome(mode, outcome), scrub)}`,
     '',
     '<table>',
     '<tr><th align="left">Check</th><th align="left">Last answer</th><th align="left">Rounds</th><th align="left">Healthy after</th></tr>'
@@ -200,7 +220,7 @@ export function renderHealth(mode: Mode, outcome: Outcome): string[] {
       String(check.rounds),
       check.healthyAfterMs === undefined ? 'not healthy' : formatDuration(check.healthyAfterMs)
     ]
-    lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell, scrub)}</td>`).join('')}</tr>`)
   }
   lines.push('</table>', '')
   return lines
@@ -214,13 +234,13 @@ function actionStep(
   backupId: string,
   uses = `- uses: ${report.actionRef}`
 ): string[] {
-  const { apiUrl } = report
+  const { apiUrl, scrub = (t: string) => t } = report
   return [
     uses,
     '  with:',
     '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
     ...(apiUrl && apiUrl !== DEFAULT_API_URL
-      ? [`    api_url: ${apiUrl.replace(/[^\w.:/%@~+-]/g, '')}`]
+      ? [`    api_url: ${scrub(apiUrl).replace(/[^\w.:/%@~+-]/g, '')}`]
       : []),
     `    server_id: ${servers.join(', ')}`,
     `    mode: ${mode}`,
@@ -229,12 +249,28 @@ function actionStep(
 }
 
 /**
+ * rollback_on_failure armed the post step: it restores the servers when a later step of the job
+ * fails. No rollback step is offered: following it would restore them twice.
+ */
+function automaticRollback(backups: ReadonlyMap<number, number>): string[] {
+  const one = backups.size === 1
+  const each = [...backups].map(([server, backup]) => `server ${server} from backup ${backup}`)
+  return [
+    `### Roll back to ${one ? 'this backup' : 'these backups'}`,
+    '',
+    `<p>Automatic (rollback_on_failure): if a later step of this job fails, this action's post step restores ${each.join(', ')} and waits until ${one ? 'it is' : 'they are'} active. Add no rollback step of your own for this job: it would restore a second time.</p>`,
+    ''
+  ]
+}
+
+/**
  * The step that restores the servers to the state before the deploy, ready to paste: after the
- * deploy in this job, reading this step's output, when the step has an id; else with the ids.
+ * deploy in this job, reading this step's output, when the step has an id and succeeded (a step
+ * that failed has no outcome 'success' to test); else with the ids.
  */
 function rollbackSnippet(report: Report, backups: ReadonlyMap<number, number>): string[] {
   const { stepId } = report
-  const step = stepId && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
+  const step = stepId && !report.error && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
   const servers = [...backups.keys()]
   const one = servers.length === 1
   const output = one ? 'backup_id' : 'backup_ids'

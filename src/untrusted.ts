@@ -139,10 +139,12 @@ function formsPattern(secret: string): RegExp {
  */
 export function scrubber(secret: string): Scrub {
   if (!secret) return (text) => text
-  // Built for the first text to scrub (an answer), not before the step's first request.
+  // Built for the first text to scrub, not when the step starts.
   let pattern: RegExp | undefined
   return (text) => {
     const forms = (pattern ??= formsPattern(secret))
+    // Printable ASCII without `%`, `&` or a backslash has nothing to decode: one pass, no Unicode tables.
+    if (PLAIN.test(text)) return text.replace(forms, '***')
     let found = false
     const masked = canonical(text, (stage) =>
       stage.replace(forms, () => {
@@ -152,6 +154,18 @@ export function scrubber(secret: string): Scrub {
     )
     return found ? masked : text
   }
+}
+
+/** Text that decodeOnce leaves as it is. */
+const PLAIN = /^[\x20-\x24\x27-\x5b\x5d-\x7e]*$/
+
+/**
+ * scrubber() for every secret of `secrets` (the step's secret inputs), applied in turn; each
+ * builds its pattern when it first scrubs a text, not when the step starts.
+ */
+export function scrubberOf(secrets: readonly string[]): Scrub {
+  const scrubs = secrets.map(scrubber)
+  return (text) => scrubs.reduce((current, scrub) => scrub(current), text)
 }
 
 /** Deeper than any object the action reads: what is nested deeper is dropped (null). */

@@ -411,7 +411,9 @@ describe('restore answered ambiguously: never a second restore while the first m
     expect(s.server(SERVER_ID).status).toBe('active')
   })
 
-  it('a 503 on the restore request (not carried out): sent again once the server is seen idle', async () => {
+  // The API may have accepted and queued the restore: the server is watched for it to start for
+  // the 60 s grace an accepted restore gets, and only then is the request sent again.
+  it('a 503 on the restore request (not carried out): sent again once the server is seen idle for the grace', async () => {
     const s = await sim()
     const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
     s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'status', status: 503, body: '' } })
@@ -420,7 +422,9 @@ describe('restore answered ambiguously: never a second restore while the first m
     expect(restorePosts(s)).toBe(2)
     expect(s.restores).toHaveLength(1)
     expect(result.log).toMatch(/HTTP 503: Service Unavailable; checking the server again in/)
-  })
+    const posts = s.requests.filter((r) => r.method === 'POST' && r.path === RESTORE)
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(60_000)
+  }, 120_000)
 
   // A restore that has already ended when the server is read again (the backoff is 0.5 to 1 s; a
   // small server restores fast) shows `active` again, with a moved `updated_at`: that may be this

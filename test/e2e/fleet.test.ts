@@ -4,6 +4,8 @@ import { errorLine, simulator, step } from './fixture.js'
 
 /** Three servers: two web nodes and a database, as one deploy touches them. */
 const FLEET = [101, 102, 103]
+/** A description as this action writes it for acme/shop (backup_id: latest takes only those). */
+const OURS = 'Pre-deployment backup [gha:acme/shop#1111]'
 const SERVERS = [
   { id: 101, name: 'web-1' },
   { id: 102, name: 'web-2' },
@@ -92,9 +94,10 @@ describe('a step of several servers, through dist/', () => {
   it('restores each server from its own newest completed backup with latest', async () => {
     const sim = await simulator({ servers: SERVERS })
     const old = FLEET.map(
-      (serverId) => sim.addBackup({ serverId, createdAt: '2025-01-09T10:00:00Z' }).id
+      (serverId) =>
+        sim.addBackup({ serverId, createdAt: '2025-01-09T10:00:00Z', description: OURS }).id
     )
-    const newest = FLEET.map((serverId) => sim.addBackup({ serverId }).id)
+    const newest = FLEET.map((serverId) => sim.addBackup({ serverId, description: OURS }).id)
     const result = await step(sim, { ...ALL, mode: 'restore', backup_id: 'latest' })
     expect(result.exitCode).toBe(0)
     expect(Object.values(ids(result.outputs.backup_ids))).toEqual(newest)
@@ -132,7 +135,7 @@ describe('a step of several servers, through dist/', () => {
   it('pauses every server’s requests when one gets a 429 with Retry-After', async () => {
     // Restores that outlast the pause, so that each is seen under way after it.
     const sim = await simulator({ servers: SERVERS, restoreDurationMs: 6000 })
-    for (const serverId of FLEET) sim.addBackup({ serverId })
+    for (const serverId of FLEET) sim.addBackup({ serverId, description: OURS })
     // The restores run at once, each following its own server; one read of server 102 is throttled.
     sim.inject({
       method: 'GET',

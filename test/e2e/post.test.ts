@@ -36,6 +36,11 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
         isPost: 'true',
         rollback_backup_ids: `{"${SERVER_ID}":${id}}`
       })
+      // The post step restores: the summary offers no rollback step, which would restore twice.
+      expect(main.summary).toContain(
+        `this action's post step restores server ${SERVER_ID} from backup ${id}`
+      )
+      expect(main.summary).not.toContain('mode: restore')
     })
 
     it('without rollback_on_failure saves no rollback id', async () => {
@@ -53,6 +58,32 @@ describe('automatic rollback: the post step, run as the runner runs it', () => {
       expect(main.state).toEqual({ isPost: 'true' })
       expect(warnings(main.log)).toHaveLength(1)
       expect(warnings(main.log)[0]).toContain('rollback_on_failure')
+    })
+
+    // The backup completed, but the step was cancelled while pruning: it failed, the deploy after
+    // it never ran, and a rollback would restore a server nothing changed.
+    it('cancelled while pruning after its backup completed arms no rollback, and says so', async () => {
+      const sim = await simulator()
+      sim.addBackup({
+        serverId: SERVER_ID,
+        createdAt: '2025-01-10T10:00:00Z',
+        description: 'Pre-deployment backup [gha:acme/shop#1111]'
+      })
+      sim.inject({ method: 'DELETE', fault: { kind: 'hang' } })
+      const main = await step(
+        sim,
+        { ...ROLLBACK, keep_backups: '1' },
+        { signals: [{ afterMs: 2500, signal: 'SIGINT' }] }
+      )
+      expect(main.exitCode).not.toBe(0)
+      expect(sim.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1)
+      expect(main.state).toEqual({ isPost: 'true' })
+      expect(main.summary).toContain('No automatic rollback: this step did not succeed')
+      expect(main.summary).not.toContain('if: failure()')
+      const post = await step(sim, ROLLBACK, { post: { state: main.state } })
+      expect(post.exitCode).toBe(0)
+      expect(sim.restores).toEqual([])
+      expect(post.log).toContain('No automatic rollback')
     })
 
     it('whose backup failed saves no rollback id', async () => {

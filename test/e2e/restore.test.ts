@@ -157,10 +157,21 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
         id: number,
         createdAt: string,
         extra: Partial<Parameters<Simulator['addBackup']>[0]> = {}
-      ) => sim.addBackup({ id, serverId: SERVER_ID, createdAt, description: `b${id}`, ...extra })
+      ) =>
+        sim.addBackup({
+          id,
+          serverId: SERVER_ID,
+          createdAt,
+          description: `b${id} [gha:acme/shop#1111]`,
+          ...extra
+        })
       // Ids deliberately do not follow creation time: the highest id is not the newest.
       seed(900, '2025-01-12T10:00:00Z')
-      seed(901, '2025-01-14T03:00:00Z', { backupType: 'automatic' })
+      // Newer than the one to restore, but not this action's for this repository: an automatic
+      // daily backup taken after a bad deploy, and another repository's step.
+      seed(901, '2025-01-14T23:00:00Z', { backupType: 'automatic', description: 'Daily' })
+      seed(904, '2025-01-14T22:00:00Z', { description: 'b904 [gha:acme/other#1111]' })
+      seed(905, '2025-01-14T21:00:00Z', { description: 'by hand' })
       const newest = seed(610, '2025-01-14T10:30:00Z')
       seed(902, '2025-01-13T03:00:00Z', { backupType: 'automatic' })
       seed(611, '2025-01-15T09:00:00Z', { status: 'failed' })
@@ -191,8 +202,16 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
 
     it('skips a newer backup of another server even when the API ignores the server_id filter', async () => {
       const sim = await simulator({ servers: TWO_SERVERS, restoreDurationMs: VISIBLE_RESTORE_MS })
-      const ours = sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-01-10T10:00:00Z' })
-      sim.addBackup({ serverId: OTHER_SERVER, createdAt: '2025-01-16T00:00:00Z' })
+      const ours = sim.addBackup({
+        serverId: SERVER_ID,
+        createdAt: '2025-01-10T10:00:00Z',
+        description: 'b [gha:acme/shop#1111]'
+      })
+      sim.addBackup({
+        serverId: OTHER_SERVER,
+        createdAt: '2025-01-16T00:00:00Z',
+        description: 'b [gha:acme/shop#1111]'
+      })
       await listEveryServersBackups(sim)
       const result = await step(sim, { mode: 'restore', backup_id: 'latest' })
       expect(result.exitCode).toBe(0)
@@ -202,16 +221,18 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
       expect(result.outputs.backup_id).toBe(String(ours.id))
     })
 
-    it('fails with no restore request when the server has no completed backup', async () => {
+    it('fails with no restore request when the server has no completed backup of this action', async () => {
       const sim = await simulator({ servers: TWO_SERVERS })
       sim.addBackup({ serverId: SERVER_ID, status: 'failed', createdAt: '2025-01-14T10:30:00Z' })
+      sim.addBackup({ serverId: SERVER_ID, backupType: 'automatic', description: 'Daily' })
       sim.addBackup({ serverId: SERVER_ID, status: 'in_progress', durationMs: 60_000 })
       sim.addBackup({ serverId: OTHER_SERVER, createdAt: '2025-01-14T10:00:00Z' })
       const result = await step(sim, { mode: 'restore', backup_id: 'latest' })
       expect(result.exitCode).toBe(1)
       const line = errorLine(result)
-      expect(line).toContain(`Server ${SERVER_ID}`)
-      expect(line).toContain('latest')
+      expect(line).toContain(
+        `Server ${SERVER_ID} has no completed backup made by this action for acme/shop (backup_id: latest restores only those`
+      )
       expect(sim.countRequests('POST', /restore/)).toBe(0)
       expect(sim.restores).toEqual([])
     })

@@ -3,7 +3,10 @@
  * ended, no text twice, "Restored from" only after a restore, a summary even for bad inputs, and a
  * rollback snippet the user can paste as it is.
  */
+import { createServer } from 'node:http'
 import { describe, expect, it } from 'vitest'
+import { canonical } from '../../src/untrusted.js'
+import { listenLocally } from '../helpers/local-server.js'
 import { SERVER_ID, simulator, step } from './fixture.js'
 
 /** The summary's text as a reader sees it (HTML entities decoded). */
@@ -97,5 +100,33 @@ describe('job summary', () => {
     const yaml = /```yaml\n([\s\S]*?)```/.exec(result.summary)?.[1]
     expect(yaml).toContain(`backup_id: ${result.outputs.backup_id}\n`)
     expect(yaml).not.toContain('steps.')
+  })
+
+  // health_url's password is a secret input: it is scrubbed from every place the step writes,
+  // here from the check's target, whose query repeats it (percent-encoded).
+  it('shows no secret input anywhere: health_url’s password in the check’s target', async () => {
+    const password = 'Hunter2-health-pass'
+    const app = await listenLocally(
+      createServer((_, res) => {
+        res.writeHead(503)
+        res.end()
+      })
+    )
+    try {
+      const sim = await simulator()
+      const healthUrl = app.url.replace('http://', `http://monitor:${password}@`)
+      const result = await step(sim, {
+        mode: 'verify',
+        health_url: `${healthUrl}/health?key=${encodeURIComponent(password)}`,
+        health_timeout: '2s'
+      })
+      expect(result.exitCode).toBe(1)
+      for (const place of [result.log, result.summary, JSON.stringify(result.outputs)]) {
+        expect(canonical(place).toLowerCase()).not.toContain(password.toLowerCase())
+      }
+      expect(decode(result.summary)).toContain('/health?key=***')
+    } finally {
+      await app.close()
+    }
   })
 })

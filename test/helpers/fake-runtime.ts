@@ -18,6 +18,8 @@ export interface Setup {
   api: InProcessApi
   clock: FakeClock
   log: MemoryLogger
+  /** Cancels the step, as a SIGINT does (aborts its signal). */
+  cancel(): void
 }
 
 const agents: MockAgent[] = []
@@ -58,5 +60,5 @@ export function setup(
     log,
     dispatcher: agent
   })
-  return { rt, api, clock, log }
+  return { rt, api, clock, log, cancel: () => controller.abort() }
 }

@@ -25,6 +25,8 @@ import type { InProcessApi } from '../helpers/vpsorg.js'
 afterEach(closeAgents)
 
 const FLEET = [101, 102, 103]
+/** A description as this action writes it for this repository (backup_id: latest takes only those). */
+const OURS = 'Pre-deployment backup [gha:acme/shop#1111]'
 
 /** A step on the fleet's three servers, and each server's Runtime. */
 function fleet(
@@ -107,20 +109,22 @@ describe('a step of several servers', () => {
 
   it('refuses every restore when one server has no such backup: never half a fleet', async () => {
     const { rt, api, servers } = fleet({ mode: 'restore', backup_id: 'latest' })
-    api.addBackup({ id: 1, serverId: 101 })
-    api.addBackup({ id: 3, serverId: 103 })
+    api.addBackup({ id: 1, serverId: 101, description: OURS })
+    api.addBackup({ id: 3, serverId: 103, description: OURS })
     const error = await rejection(runRestore(rt, servers, ['latest', 'latest', 'latest']))
-    expect(error.message).toContain('Server 102: Server 102 has no completed backup to restore')
+    expect(error.message).toContain(
+      'Server 102: Server 102 has no completed backup made by this action for acme/shop'
+    )
     expect(error.message).toContain('server 101: backup 1 found; no restore was requested')
     expect(restores(api)).toEqual([])
   })
 
   it('restores each server from its own newest completed backup with latest', async () => {
     const { rt, api, servers } = fleet({ mode: 'restore', backup_id: 'latest' })
-    api.addBackup({ id: 1, serverId: 101, createdAt: '2025-01-09T10:00:00Z' })
-    api.addBackup({ id: 4, serverId: 101 })
-    api.addBackup({ id: 2, serverId: 102 })
-    api.addBackup({ id: 3, serverId: 103 })
+    api.addBackup({ id: 1, serverId: 101, createdAt: '2025-01-09T10:00:00Z', description: OURS })
+    api.addBackup({ id: 4, serverId: 101, description: OURS })
+    api.addBackup({ id: 2, serverId: 102, description: OURS })
+    api.addBackup({ id: 3, serverId: 103, description: OURS })
     const backups = await runRestore(rt, servers, ['latest', 'latest', 'latest'])
     expect(backups.map((b) => b.id)).toEqual([4, 2, 3])
   })

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../src/backup.js'
 import { runDelete } from '../../src/delete.js'
-import { ActionError, ApiError } from '../../src/errors.js'
+import { ActionError, ApiError, CancelledError } from '../../src/errors.js'
+import { pendingOf, serverRuntimes } from '../../src/fleet.js'
 import { runRestore } from '../../src/restore.js'
 import { prune, pruneAfter } from '../../src/retention.js'
 import type { Runtime } from '../../src/runtime.js'
@@ -22,6 +23,17 @@ const earlier = (attempt = 1, step = STEP, nonce = 'aaaaaaa1') =>
   `Pre-deployment backup [gha:acme/shop#${RUN}/${attempt}/${step}/${nonce}]`
 
 afterEach(closeAgents)
+
+/** The API lists backup `id` with this created_at (one that is not a date-time, say). */
+const listCreatedAt = (api: InProcessApi, id: number, createdAt: string): void => {
+  api.hook = (call, fake) => {
+    const reply = fake.handle(call)
+    if (call.method !== 'GET' || call.url.pathname !== BACKUPS) return reply
+    const page = reply.body as { results: Array<{ id: number; created_at: string }> }
+    for (const b of page.results) if (b.id === id) b.created_at = createdAt
+    return reply
+  }
+}
 
 /** A backup still being made, ending `forMs` from now. */
 const addRunning = (api: InProcessApi, id: number, description: string, forMs: number): void => {
@@ -416,6 +428,30 @@ describe('runBackup', () => {
       expect(api.deletedIds()).toEqual([540])
     })
 
+    // "Older" is "created earlier": on a re-run the step's backup (reused) can have a higher id
+    // than one created after it, and an id says nothing of a backup whose time is not a date.
+    it('compares creation times, not ids: never deletes a backup created after the step’s', async () => {
+      const { rt, api } = setup({ keep_backups: '1' })
+      const mine = api.addBackup({
+        id: 550,
+        description: own(RUN),
+        createdAt: '2025-01-12T10:00:00Z'
+      })
+      // Created later with a smaller id (one in another time zone), at the same time, earlier
+      // with a larger id, or at an unknown time.
+      api.addBackup({ id: 530, description: own('2'), createdAt: '2025-01-12T10:30:00+01:00' })
+      api.addBackup({ id: 534, description: own('7'), createdAt: '2025-01-12T09:30:00-01:00' })
+      api.addBackup({ id: 531, description: own('3'), createdAt: '2025-01-13T10:00:00Z' })
+      api.addBackup({ id: 532, description: own('4'), createdAt: '2025-01-12T10:00:00Z' })
+      api.addBackup({ id: 560, description: own('5'), createdAt: '2025-01-11T10:00:00Z' })
+      api.addBackup({ id: 533, description: own('6') })
+      listCreatedAt(api, 533, 'unknown')
+      await prune(rt, mine)
+      // 530 was created at 09:30Z (534 at 10:30Z), 532 at the same time as 550 with a smaller
+      // id: those are older.
+      expect([...api.deletedIds()].sort()).toEqual([530, 532, 560])
+    })
+
     it('a prune that fails is a warning, not a failure of the step', async () => {
       const { rt, api, log } = setup({ keep_backups: '1' })
       api.addBackup({ id: 501, description: own('1') })
@@ -567,6 +603,133 @@ describe('runRestore', () => {
     expect(clock.now() - start).toBeLessThanOrEqual(api.restoreDurationMs * 1.1 + 2000)
   })
 
+  it('backup_id: N restores exactly backup N, wherever the API lists it', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '503' })
+    for (const id of [501, 502, 503, 504, 505]) {
+      api.addBackup({ id, createdAt: `2025-01-1${id - 500}T10:00:00Z`, description: own() })
+    }
+    // The API lists them in an order of its own: 503 neither first nor last, nor newest.
+    api.hook = (call, fake) => {
+      const reply = fake.handle(call)
+      if (call.method === 'GET' && call.url.pathname === BACKUPS) {
+        const page = reply.body as { results: Array<{ id: number }> }
+        const order = [502, 505, 503, 501, 504]
+        page.results.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
+      }
+      return reply
+    }
+    await runRestore(rt, [rt], [503])
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 503 }])
+    expect(rt.outcome.backup?.id).toBe(503)
+    expect(rt.outcome.restored).toBe(true)
+  })
+
+  it('a backup that fails while the restore waits for it stops the restore: no request at all', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540', timeout: '30m' })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: 4 * 60_000 })
+    api.model.backup(540).outcome = 'failed'
+    const start = clock.now()
+    const error = await rejection(runRestore(rt, [rt], [540]))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain('Backup 540 of server 12345 failed on VPS.org')
+    expect(api.requests.filter((r) => r.method === 'POST')).toEqual([])
+    // Stopped when the failure was seen, not at the timeout.
+    expect(clock.now() - start).toBeLessThan(5 * 60_000)
+    expect(rt.outcome.pending).toBeUndefined()
+  })
+
+  it('a cancellation while the restore request is in flight never says nothing is left running', async () => {
+    const { rt, api, cancel } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (call, fake) => {
+      if (call.method !== 'POST') return undefined
+      fake.handle(call)
+      cancel()
+      throw connectionReset()
+    }
+    const error = await rejection(runRestore(rt, [rt], [501]))
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(pendingOf(rt.outcome)).toBe(
+      'Server 12345 is being restored from backup 501 on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.'
+    )
+  })
+
+  it('a 200 naming another server is no evidence: the server is followed, and the answer logged', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    answerPosts(api, {
+      status: 200,
+      body: { id: 999, name: 'someone-else', status: 'active', updated_at: '2025-01-15T10:20:00Z' }
+    })
+    const start = clock.now()
+    await runRestore(rt, [rt], [501])
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(rt.outcome.restored).toBe(true)
+    expect(rt.outcome.server?.id).toBe(12345)
+    // Done when this server's restore ended, not when the answer came.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(api.restoreDurationMs)
+    expect(log.of('warning')).toEqual([
+      "The API answered the restore of server 12345 with server 999 ('active'): that is no evidence of this restore, so server 12345 is followed instead."
+    ])
+  })
+
+  it('after a lost answer on an untouched server, a restore the API queued is watched for, not sent again', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    // Accepted and queued: it starts 40 s after the request, well after the answer was lost.
+    api.options.restoreQueueMs = 40_000
+    api.hook = (call, fake) => {
+      if (call.method !== 'POST') return undefined
+      fake.handle(call)
+      throw connectionReset()
+    }
+    const start = clock.now()
+    await runRestore(rt, [rt], [501])
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(api.model.restores).toHaveLength(1)
+    expect(rt.outcome.restored).toBe(true)
+    expect(clock.now() - start).toBeGreaterThanOrEqual(40_000 + api.restoreDurationMs)
+    expect(log.of('info')).toContain(
+      'Server 12345 is restoring: the request was carried out although its answer was lost, so it is not sent again.'
+    )
+  })
+
+  it('after a lost answer on an untouched server, sends again only once the grace has passed', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    // The first request never reached the API.
+    api.hook = (call, fake) => {
+      if (call.method === 'POST' && fake.made('POST', RESTORE).length === 1) throw connectionReset()
+      return undefined
+    }
+    await runRestore(rt, [rt], [501])
+    const posts = api.made('POST', RESTORE)
+    expect(posts).toHaveLength(2)
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(60_000)
+    expect(posts[1]!.at - posts[0]!.at).toBeLessThan(70_000)
+    expect(api.model.restores).toHaveLength(1)
+    expect(rt.outcome.restored).toBe(true)
+  })
+
+  it('after a lost answer, a watch cut short by the timeout sends nothing again: outcome unknown', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501', timeout: '30s' })
+    api.addBackup({ id: 501 })
+    api.hook = (call) => {
+      if (call.method === 'POST') throw connectionReset()
+      return undefined
+    }
+    const start = clock.now()
+    const error = await rejection(runRestore(rt, [rt], [501]))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toContain(
+      'and the timeout came before the grace had passed: whether server 12345 is being restored from backup 501 is unknown.'
+    )
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(clock.now() - start).toBeLessThanOrEqual(30_000)
+    expect(rt.outcome.pending).toContain('may be queued or running')
+  })
+
   it('with wait: false, returns once the restore is accepted', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501 })
@@ -601,24 +764,29 @@ describe('runRestore', () => {
   it('latest: picks the newest completed backup of this server, whatever the list order', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
     api.ignoreServerFilter = true
-    api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z' })
-    api.addBackup({ id: 530, status: 'failed', createdAt: '2025-01-15T10:00:00Z' })
-    api.addBackup({ id: 519, createdAt: '2025-01-14T10:00:00Z' })
+    const ours = { description: own() }
+    api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z', ...ours })
+    api.addBackup({ id: 530, status: 'failed', createdAt: '2025-01-15T10:00:00Z', ...ours })
+    api.addBackup({ id: 519, createdAt: '2025-01-14T10:00:00Z', ...ours })
     // Running for another minute: the server is busy (409) until it ends, as the simulator says.
     api.addBackup({
       id: 540,
       status: 'in_progress',
       createdAt: '2025-01-16T15:00:00Z',
-      durationMs: 60_000
+      durationMs: 60_000,
+      ...ours
     })
-    api.addBackup({ id: 520, createdAt: '2025-01-14T10:00:00Z' })
+    api.addBackup({ id: 520, createdAt: '2025-01-14T10:00:00Z', ...ours })
     api.addBackup({
       id: 600,
       serverId: 999,
-      createdAt: '2025-01-16T12:00:00Z'
+      createdAt: '2025-01-16T12:00:00Z',
+      ...ours
     })
     api.addBackup({ id: 525, backupType: 'automatic', createdAt: '2025-01-14T03:00:00Z' })
-    api.addBackup({ id: 505, createdAt: '2025-01-13T23:59:59Z' })
+    api.addBackup({ id: 505, createdAt: '2025-01-13T23:59:59Z', ...ours })
+    // Created at the same time as 520: the ids tell only then.
+    api.addBackup({ id: 517, createdAt: '2025-01-14T10:00:00Z', ...ours })
     await runRestore(rt, [rt], ['latest'])
     const asked = api.made('POST', RESTORE).map((r) => r.body)
     expect(asked.length).toBeGreaterThan(0)
@@ -626,20 +794,37 @@ describe('runRestore', () => {
     expect(rt.outcome.backup?.id).toBe(520)
   })
 
-  it('latest: an automatic backup counts when it is the newest', async () => {
+  // A rollback tool's latest: an automatic daily backup, or anyone else's, taken after a bad
+  // deploy holds the broken state.
+  it('latest: only a backup this action made for this repository, even when others are newer', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
-    api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z' })
+    api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z', description: own() })
     api.addBackup({ id: 525, backupType: 'automatic', createdAt: '2025-01-16T03:00:00Z' })
+    api.addBackup({ id: 526, createdAt: '2025-01-16T04:00:00Z', description: foreign() })
+    api.addBackup({ id: 527, createdAt: '2025-01-16T05:00:00Z', description: 'by hand' })
     await runRestore(rt, [rt], ['latest'])
-    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 525 }])
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 510 }])
   })
 
-  it('latest: fails without any restore request when no backup has completed', async () => {
+  it('latest: a backup whose creation time is not a date is never taken for the newest', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
-    api.addBackup({ id: 530, status: 'failed' })
-    api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
+    api.addBackup({ id: 510, createdAt: '2025-01-10T10:00:00Z', description: own() })
+    api.addBackup({ id: 590, createdAt: '2025-01-16T05:00:00Z', description: own() })
+    listCreatedAt(api, 590, '2026')
+    await runRestore(rt, [rt], ['latest'])
+    expect(api.made('POST', RESTORE).map((r) => r.body)).toEqual([{ backup_id: 510 }])
+  })
+
+  it('latest: fails without any restore request when no backup of this action has completed', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: 'latest' })
+    api.addBackup({ id: 530, status: 'failed', description: own() })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9, description: own() })
+    api.addBackup({ id: 550, backupType: 'automatic' })
+    api.addBackup({ id: 551, description: foreign() })
     const error = await rejection(runRestore(rt, [rt], ['latest']))
-    expect(error.message).toContain('no completed backup')
+    expect(error.message).toBe(
+      "Server 12345 has no completed backup made by this action for acme/shop (backup_id: latest restores only those, never an automatic backup or another repository's); no restore was requested."
+    )
     expect(api.made('POST', RESTORE)).toEqual([])
   })
 
@@ -846,6 +1031,22 @@ describe('runRestore', () => {
 })
 
 describe('runDelete', () => {
+  it('never deletes another server’s backup, though the named server has backups of its own', async () => {
+    const { rt, api } = setup({ mode: 'delete', backup_id: '777' })
+    // A careless API that lists every server's backups, whatever server_id says.
+    api.ignoreServerFilter = true
+    api.addBackup({ id: 501 })
+    api.addBackup({ id: 502 })
+    api.addBackup({ id: 777, serverId: 999 })
+    const error = await rejection(runDelete(rt, [rt], [777]))
+    expect(error).toBeInstanceOf(ActionError)
+    expect(error.message).toBe(
+      "Backup 777 belongs to server 999, not to server 12345: it was not deleted. Set server_id to the backup's server to delete it."
+    )
+    expect(api.requests.filter((r) => r.method === 'DELETE')).toEqual([])
+    expect(api.model.backups().map((b) => b.id)).toEqual([501, 502, 777])
+  })
+
   it('deletes a backup of the server', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '501' })
     api.addBackup({ id: 501 })
@@ -946,6 +1147,54 @@ describe('runDelete', () => {
     await runDelete(rt, [rt], [501])
     expect(pending).toContain('delete backup 501')
     expect(rt.outcome.pending).toBeUndefined()
+  })
+})
+
+describe('a fleet whose first server fails', () => {
+  const refuseFirst = (api: InProcessApi, method: string): void => {
+    api.hook = (call) =>
+      call.method === method && call.url.pathname.includes('101')
+        ? { status: 403, body: { detail: 'Not allowed.' } }
+        : undefined
+  }
+
+  it('restore: every other server is restored, and each server’s outcome is reported', async () => {
+    const { rt, api, log } = setup({
+      mode: 'restore',
+      server_id: '101, 102, 103',
+      backup_id: 'latest'
+    })
+    const servers = serverRuntimes(rt)
+    for (const [i, serverId] of [101, 102, 103].entries()) api.addBackup({ id: i + 1, serverId })
+    refuseFirst(api, 'POST')
+    const error = await rejection(runRestore(rt, servers, [1, 2, 3]))
+    expect(error.message).toMatch(
+      /^1 of 3 servers failed\. Server 101: .*Not allowed.*; server 102: restored from backup 2; server 103: restored from backup 3\.$/
+    )
+    expect(servers.map((s) => s.outcome.restored)).toEqual([undefined, true, true])
+    expect(log.of('group')).toEqual(['Find the backups of 3 servers', 'Restore 3 servers'])
+    expect(servers.map((s) => s.outcome.status)).toEqual([undefined, 'active', 'active'])
+    expect([...rt.outcome.servers!.keys()]).toEqual([101, 102, 103])
+  })
+
+  it('delete: every other server’s backup is deleted, and each server’s outcome is reported', async () => {
+    const { rt, api } = setup({
+      mode: 'delete',
+      server_id: '101, 102, 103',
+      backup_id: '{"101":1,"102":2,"103":3}'
+    })
+    const servers = serverRuntimes(rt)
+    for (const [i, serverId] of [101, 102, 103].entries()) api.addBackup({ id: i + 1, serverId })
+    api.hook = (call) =>
+      call.method === 'DELETE' && call.url.pathname.endsWith('/1/')
+        ? { status: 403, body: { detail: 'Not allowed.' } }
+        : undefined
+    const error = await rejection(runDelete(rt, servers, [1, 2, 3]))
+    expect(error.message).toMatch(
+      /^1 of 3 servers failed\. Server 101: .*Not allowed; server 102: backup 2 deleted; server 103: backup 3 deleted\.$/
+    )
+    expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'deleted', 'deleted'])
+    expect(api.deletedIds().sort()).toEqual([1, 2, 3])
   })
 })
 

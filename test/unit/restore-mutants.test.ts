@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatDuration } from '../../src/duration.js'
 import { ActionError, ApiError } from '../../src/errors.js'
+import { isOlder, newestFirst } from '../../src/api-types.js'
 import { runRestore } from '../../src/restore.js'
 import { overrideFields } from '../../simulator/faults.js'
 import { RESTORE, SERVER } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
-import { answerPosts, connectionReset } from '../helpers/vpsorg.js'
+import { backup } from '../helpers/backup.js'
+import { type InProcessApi, answerPosts, connectionReset } from '../helpers/vpsorg.js'
 
 /** Tests that kill the surviving mutants of src/restore.ts (docs/mutation.md). */
 
@@ -76,7 +78,7 @@ describe('runRestore, choosing the backup', () => {
 
 describe('runRestore, the answer to the request', () => {
   it('a 200 with the server active, wait: false: restored, nothing left running', async () => {
-    const { rt, api } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501', wait: 'false' })
     api.addBackup({ id: 501 })
     api.hook = (request, fake) =>
       request.method === 'POST'
@@ -86,6 +88,8 @@ describe('runRestore, the answer to the request', () => {
     expect(rt.outcome.restored).toBe(true)
     expect(rt.outcome.pending).toBeUndefined()
     expect(rt.outcome.status).toBe('active')
+    // This server's own answer is evidence: no warning that it is not.
+    expect(log.of('warning')).toEqual([])
   })
 
   it('a refusal (400) fails at once: one request, nothing left running, no retry', async () => {
@@ -243,5 +247,82 @@ describe('runRestore, following the server', () => {
     expect(log.of('info')).toContain(
       'Server 12345 is active and was not seen restoring within 1m of the request: the restore ran between two looks.'
     )
+  })
+})
+
+describe('after a lost answer, the watch for a queued restore', () => {
+  const lose = (api: InProcessApi): void => {
+    api.hook = (call, fake) => {
+      if (call.method !== 'POST') return undefined
+      fake.handle(call)
+      throw connectionReset()
+    }
+  }
+
+  it('ends as soon as the restore is seen under way: one that ends within the grace is restored', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    // Queued 20 s, then 10 s of restoring: over before the 60 s grace ends.
+    api.options.restoreQueueMs = 20_000
+    api.restoreDurationMs = 10_000
+    lose(api)
+    await runRestore(rt, [rt], [501])
+    expect(api.made('POST', RESTORE)).toHaveLength(1)
+    expect(rt.outcome.restored).toBe(true)
+  })
+
+  it('is not waited for when updated_at has moved: the outcome is unknown at once', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    api.hook = (call, fake) => {
+      if (call.method !== 'POST') return undefined
+      fake.model.touchServers()
+      throw connectionReset()
+    }
+    const start = clock.now()
+    const error = await rejection(runRestore(rt, [rt], [501]))
+    expect(error.message).toContain('is unknown')
+    expect(clock.now() - start).toBeLessThan(10_000)
+  })
+})
+
+describe('newestFirst and isOlder: by creation time, ids only for the same millisecond', () => {
+  const at = (id: number, createdAt: string) => backup(id, { created_at: createdAt })
+
+  it('reads the date-times the API writes: without seconds, with a fraction, with an offset', () => {
+    const base = at(1, '2025-01-10T10:00:30Z')
+    for (const later of [
+      '2025-01-10T10:01Z',
+      '2025-01-10T10:00:30.123456Z',
+      '2025-01-10T10:30:00+00:15',
+      '2025-01-10T09:30:00-01:00'
+    ]) {
+      expect(isOlder(base, at(0, later))).toBe(true)
+      expect(isOlder(at(0, later), base)).toBe(false)
+      expect([base, at(0, later)].sort(newestFirst).map((b) => b.id)).toEqual([0, 1])
+    }
+  })
+
+  it('newer first whatever the ids; ids only between backups of the same time', () => {
+    const newerSmallId = at(3, '2025-01-11T10:00:00Z')
+    const olderBigId = at(9, '2025-01-10T10:00:00Z')
+    expect(Math.sign(newestFirst(newerSmallId, olderBigId))).toBe(-1)
+    expect(Math.sign(newestFirst(olderBigId, newerSmallId))).toBe(1)
+    const same = (id: number) => at(id, '2025-01-10T10:00:00Z')
+    expect(Math.sign(newestFirst(same(5), same(3)))).toBe(-1)
+    expect(Math.sign(newestFirst(same(3), same(5)))).toBe(1)
+    expect(isOlder(same(3), same(5))).toBe(true)
+    expect(isOlder(same(5), same(3))).toBe(false)
+  })
+
+  it('backups of an unknown time last, by id among themselves; never older', () => {
+    const undated = (id: number) => at(id, '2026')
+    const dated = at(1, '2025-01-10T10:00:00Z')
+    expect(Math.sign(newestFirst(undated(9), dated))).toBe(1)
+    expect(Math.sign(newestFirst(dated, undated(9)))).toBe(-1)
+    expect(Math.sign(newestFirst(undated(5), undated(3)))).toBe(-1)
+    expect(Math.sign(newestFirst(undated(3), undated(5)))).toBe(1)
+    expect(isOlder(undated(1), dated)).toBe(false)
+    expect(isOlder(dated, undated(9))).toBe(false)
   })
 })

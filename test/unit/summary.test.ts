@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
+import { canonical, scrubberOf } from '../../src/untrusted.js'
 import { backup } from '../helpers/backup.js'
 
 function report(overrides: Partial<Report> = {}): Report {
@@ -225,6 +226,75 @@ describe('renderSummary', () => {
     expect(yaml).toContain('    api_url: http://127.0.0.1:8080/api/v1\n')
     expect(yaml).toContain('backup_id: ${{ steps.backup.outputs.backup_id }}')
     expect(markdown).toContain('`backup_id: 502`')
+  })
+
+  describe('with rollback_on_failure', () => {
+    it('armed: says the post step restores automatically, and offers no rollback step', () => {
+      const markdown = renderSummary(report({ stepId: 'backup', rollback: 'armed' }))
+      expect(snippet(markdown)).toBeUndefined()
+      expect(markdown).not.toContain('mode: restore')
+      expect(markdown).toContain(
+        "<p>Automatic (rollback_on_failure): if a later step of this job fails, this action's post step restores server 12345 from backup 502 and waits until it is active. Add no rollback step of your own for this job: it would restore a second time.</p>"
+      )
+    })
+
+    it('armed, several servers: names each server with its backup', () => {
+      const servers = new Map([
+        [101, { backup: backup(501, { server: { id: 101, name: 'web-1' } }), deleted: [] }],
+        [102, { backup: backup(502, { server: { id: 102, name: 'web-2' } }), deleted: [] }]
+      ])
+      const markdown = renderSummary(
+        report({ serverIds: [101, 102], outcome: { deleted: [], servers }, rollback: 'armed' })
+      )
+      expect(snippet(markdown)).toBeUndefined()
+      expect(markdown).toContain(
+        'restores server 101 from backup 501, server 102 from backup 502 and waits until they are active'
+      )
+    })
+
+    it('not armed (the step failed after its backup completed): says so, offers the ids', () => {
+      const markdown = renderSummary(
+        report({ stepId: 'backup', rollback: 'not armed', error: 'The workflow was cancelled.' })
+      )
+      expect(markdown).toContain('No automatic rollback: this step did not succeed')
+      expect(markdown).not.toContain('Automatic (rollback_on_failure)')
+      const yaml = snippet(markdown)
+      expect(yaml).not.toContain('steps.')
+      expect(yaml).toContain('backup_id: 502')
+    })
+  })
+
+  it('a step that failed after its backup completed offers no step reading its outputs', () => {
+    const markdown = renderSummary(report({ stepId: 'backup', error: 'Cancelled.' }))
+    expect(markdown).not.toContain('No automatic rollback')
+    const yaml = snippet(markdown)
+    expect(yaml).not.toContain('steps.backup')
+    expect(yaml).toContain('backup_id: 502')
+  })
+
+  it('scrubs the step’s secrets from every value it shows, in any encoding', () => {
+    const secret = 'hunter2-health-password'
+    const scrub = scrubberOf([secret, 'ghp_other_token_value'])
+    const markdown = renderSummary(
+      report({
+        scrub,
+        apiUrl: `https://proxy.example/${secret}/api/v1`,
+        error: `TLS: certificate names ${Buffer.from(secret).toString('base64')} and ${encodeURIComponent(secret)}`,
+        outcome: {
+          backup: backup(502, { description: `about ${secret.toUpperCase()}` }),
+          status: 'completed',
+          deleted: [],
+          pending: `ghp_other_token_value is running`,
+          health: {
+            rounds: 1,
+            checks: [{ target: 'https://app.example/', lastAnswer: `200 ${secret}`, rounds: 1 }]
+          }
+        }
+      })
+    )
+    expect(canonical(markdown).toLowerCase()).not.toContain(secret)
+    expect(markdown).not.toContain('ghp_other_token_value')
+    expect(markdown).toContain('&#42;&#42;&#42; is running')
   })
 
   it('leaves the default api_url out, and an id that is not a step id', () => {
