@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Backup } from '../../src/api-types.js'
 import { type ActionsContext, readContext } from '../../src/context.js'
-import { type JobStep, stepStarted } from '../../src/github.js'
+import { type Job, type JobStep, stepStarted } from '../../src/github.js'
 import { findRunBackup } from '../../src/run-backup.js'
 import { backup } from '../helpers/backup.js'
 import { context } from '../helpers/run-context.js'
@@ -60,6 +60,8 @@ const step = (
   startedAt: startedAt ?? null
 })
 const AT = '2026-11-27T10:00:00Z'
+/** A job of attempt `attempt` with these steps. */
+const job = (steps: JobStep[], attempt = 1, name = 'deploy'): Job => ({ name, attempt, steps })
 
 describe('stepStarted', () => {
   it.each([
@@ -68,7 +70,9 @@ describe('stepStarted', () => {
     ['failed', step('Deploy', 'completed', 'failure', AT)],
     ['cancelled while running', step('Deploy', 'completed', 'cancelled', AT)]
   ])('a step %s had started', (_, deploy) => {
-    expect(stepStarted([step('Back up', 'completed', 'success', AT), deploy], 'Deploy')).toBe(true)
+    expect(
+      stepStarted([job([step('Back up', 'completed', 'success', AT), deploy])], 'Deploy')
+    ).toBe(true)
   })
 
   it.each([
@@ -78,15 +82,15 @@ describe('stepStarted', () => {
     ['of another name', step('Deploy staging', 'completed', 'success', AT)],
     ['named in another case', step('deploy', 'completed', 'success', AT)]
   ])('a step %s had not', (_, deploy) => {
-    expect(stepStarted([deploy], 'Deploy')).toBe(false)
+    expect(stepStarted([job([deploy])], 'Deploy')).toBe(false)
   })
 
   it('any job: one started step of that name is enough', () => {
-    const steps = [
-      step('Deploy', 'completed', 'skipped', AT),
-      step('Deploy', 'completed', 'failure', AT)
+    const jobs = [
+      job([step('Deploy', 'completed', 'skipped', AT)]),
+      job([step('Deploy', 'completed', 'failure', AT)], 1, 'other')
     ]
-    expect(stepStarted(steps, 'Deploy')).toBe(true)
+    expect(stepStarted(jobs, 'Deploy')).toBe(true)
   })
 })
 
