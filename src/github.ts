@@ -314,7 +314,7 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
     )
   }
   const message = isObject(response.data) ? text(response.data.message) : null
-  const detail = `HTTP ${status}${message ? `: ${oneLine(message)}` : ''}`
+  const detail = `HTTP ${status}${message ? `: ${oneLine(message).replace(/\.$/, '')}` : ''}`
   const headers = new Headers(response.headers ?? {})
   if (isRateLimit(status, headers, message ?? '')) {
     const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN)
