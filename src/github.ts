@@ -270,7 +270,7 @@ export function guardedFetch(options: GitHubOptions): Fetch {
 
   return async (url, init) => {
     const target = new URL(url)
-    const operation = `read ${target.pathname} from the GitHub API`
+    const operation = `read ${scrub(target.pathname)} from the GitHub API`
     if (target.origin !== origin) {
       throw new TransportError(
         operation,
