@@ -244,7 +244,10 @@ export function guardedFetch(options: GitHubOptions): Fetch {
       }
       const body = await read(operation, response)
       const headers = new Headers([...response.headers].filter(([name]) => KEPT_HEADERS.test(name)))
-      const answer = new Response(body, { status, headers })
+      const answer = new Response(status === 204 || status === 205 ? null : body, {
+        status,
+        headers
+      })
       // Octokit's pagination reads the answer's URL.
       Object.defineProperty(answer, 'url', { value: url })
       if (status < 400) return answer

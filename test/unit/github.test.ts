@@ -135,6 +135,16 @@ describe('gitHubReader: what it reads', () => {
     ])
   })
 
+  it.each([204, 205])('an empty answer (%i) is not the run', async (status) => {
+    const fake = await github()
+    fake.answerNext({ status })
+    const error = await rejection(reader(reading(fake.url)).getRun(555))
+    expect(error.message).toBe(
+      'The GitHub API answered the request for run 555 with something that is not that run; nothing was restored.'
+    )
+    expect(fake.requests).toHaveLength(1)
+  })
+
   it(`stops after ${MAX_PAGES} pages of jobs: the run reader's page cap fails the read`, async () => {
     const many = Array.from({ length: MAX_PAGES + 1 }, (_, i) => job(`j${i}`, ['Deploy']))
     const fake = await github({ runs: [{ ...RUN, jobs: many }], pageSize: 1 })
