@@ -76,7 +76,7 @@ export interface GitHubOptions {
  */
 export const MAX_PAGES = 30
 /** The largest answer read: a page of 100 jobs with their steps is well under 1 MB. */
-export const MAX_BODY_BYTES = 8 * 1024 * 1024
+const MAX_BODY_BYTES = 8 * 1024 * 1024
 /** What the GitHub token needs, named in every refusal. */
 export const PERMISSION = '`actions: read`'
 /** GitHub asks a client over a secondary rate limit without Retry-After to wait a minute. */
@@ -123,7 +123,7 @@ function toJob(job: Record<string, unknown>): Job {
  * A step had started: it is running, or it has finished after running. A skipped step did not
  * run; one cancelled without a start time was cancelled before it was reached.
  */
-export const hasStarted = (step: JobStep): boolean =>
+const hasStarted = (step: JobStep): boolean =>
   step.status === 'in_progress' ||
   (step.status === 'completed' &&
     step.conclusion !== 'skipped' &&
@@ -182,7 +182,7 @@ const KEPT_HEADERS = /^(link|content-type|retry-after|x-ratelimit-[a-z]+)$/
  * answer read within `maxBodyBytes` and the request's share of the deadline, scrubbed of the
  * token; 5xx, network failures and rate limits retried within the deadline.
  */
-export function guardedFetch(options: GitHubOptions): Fetch {
+function guardedFetch(options: GitHubOptions): Fetch {
   const { clock, signal, deadline, log } = options
   const origin = new URL(options.apiUrl).origin
   const scrub = scrubber(options.token)
