@@ -40,6 +40,8 @@ export interface FakeJob {
 export interface FakeAnswer {
   status: number
   body?: unknown
+  /** The body as it is, instead of `body` as JSON. */
+  raw?: string
   headers?: Record<string, string>
 }
 
@@ -124,6 +126,10 @@ export class FakeGitHub {
       return send(401, { message: 'Bad credentials', status: '401' })
     }
     const queued = this.#queued.shift()
+    if (queued?.raw !== undefined) {
+      res.writeHead(queued.status, queued.headers)
+      return void res.end(queued.raw)
+    }
     if (queued) return send(queued.status, queued.body ?? {}, queued.headers)
     if (this.#options.refuse === 403) {
       return send(403, { message: 'Resource not accessible by integration', status: '403' })

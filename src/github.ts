@@ -110,12 +110,14 @@ function toJob(job: Record<string, unknown>): Job {
   return {
     name: text(job.name) ?? '',
     attempt: Number.isSafeInteger(attempt) && (attempt as number) > 0 ? (attempt as number) : 1,
-    steps: (Array.isArray(job.steps) ? job.steps : []).filter(isObject).map((step) => ({
-      name: text(step.name) ?? '',
-      status: text(step.status) ?? 'unknown',
-      conclusion: text(step.conclusion),
-      startedAt: text(step.started_at)
-    }))
+    steps: Array.isArray(job.steps)
+      ? job.steps.filter(isObject).map((step) => ({
+          name: text(step.name) ?? '',
+          status: text(step.status) ?? 'unknown',
+          conclusion: text(step.conclusion),
+          startedAt: text(step.started_at)
+        }))
+      : []
   }
 }
 
@@ -129,8 +131,8 @@ const hasStarted = (step: JobStep): boolean =>
     step.conclusion !== 'skipped' &&
     !(step.conclusion === 'cancelled' && !step.startedAt))
 
-/** A step named exactly `name` (case-sensitive) had started in one of `jobs`. */
-export function stepStarted(jobs: readonly Job[], name: string): boolean {
+/** A step named exactly `name` (case-sensitive) had started in one of `jobs`; none if no name. */
+export function stepStarted(jobs: readonly Job[], name: string | undefined): boolean {
   return jobs.some((job) => job.steps.some((step) => step.name === name && hasStarted(step)))
 }
 
@@ -145,20 +147,27 @@ export function stepNames(jobs: readonly Job[], max = 20): string {
 }
 
 /** GitHub's rate limit: a 429, or a 403 with no requests left or a secondary-limit message. */
-function isRateLimit(status: number, headers: Headers, message: string): boolean {
+function isRateLimit(status: number, headers: Headers, text: string): boolean {
   return (
     status === 429 ||
-    (status === 403 &&
-      (headers.get('x-ratelimit-remaining') === '0' || /rate limit/i.test(message)))
+    (status === 403 && (headers.get('x-ratelimit-remaining') === '0' || /rate limit/i.test(text)))
   )
+}
+
+/** When the rate limit resets (x-ratelimit-reset, epoch seconds), if GitHub gave a usable time. */
+function resetAt(headers: Headers): number | undefined {
+  const reset = Number(headers.get('x-ratelimit-reset'))
+  // Before 1 January 5138: a time any Date can show.
+  return Number.isInteger(reset) && reset > 0 && reset < 1e11 ? reset * 1000 : undefined
 }
 
 /** How long a rate limit asks to wait: Retry-After, else until x-ratelimit-reset, else a minute. */
 function rateLimitWait(headers: Headers, now: number): number {
-  const retryAfter = parseRetryAfter(headers.get('retry-after') ?? undefined, now)
-  if (retryAfter !== undefined) return retryAfter
-  const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN)
-  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : SECONDARY_WAIT_MS
+  const reset = resetAt(headers)
+  return (
+    parseRetryAfter(headers.get('retry-after') ?? undefined, now) ??
+    (reset === undefined ? SECONDARY_WAIT_MS : Math.max(0, reset - now))
+  )
 }
 
 /** An answer worth another request (5xx, rate limit), kept to give Octokit if none comes. */
@@ -174,8 +183,14 @@ class RetryableAnswer extends ApiError {
   }
 }
 
-/** The headers Octokit reads (pages, type, limits); the rest (e.g. `deprecation`) stay out. */
-const KEPT_HEADERS = /^(link|content-type|retry-after|x-ratelimit-[a-z]+)$/
+/** The headers Octokit and the retries read; the rest (e.g. `deprecation`, which Octokit logs) stay out. */
+const KEPT_HEADERS = new Set([
+  'link',
+  'content-type',
+  'retry-after',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset'
+])
 
 /**
  * The fetch Octokit is given: every request to the API's origin only, no redirect followed, each
@@ -243,22 +258,24 @@ function guardedFetch(options: GitHubOptions): Fetch {
         )
       }
       const body = await read(operation, response)
-      const headers = new Headers([...response.headers].filter(([name]) => KEPT_HEADERS.test(name)))
+      const headers = new Headers([...response.headers].filter(([name]) => KEPT_HEADERS.has(name)))
       const answer = new Response(status === 204 || status === 205 ? null : body, {
         status,
         headers
       })
       // Octokit's pagination reads the answer's URL.
       Object.defineProperty(answer, 'url', { value: url })
-      if (status < 400) return answer
-      const message = errorMessage(body, STATUS_CODES[status] ?? '')
-      if (isRateLimit(status, headers, message)) {
-        const wait = rateLimitWait(headers, clock.now())
-        throw new RetryableAnswer(operation, status, message, wait, answer)
-      }
+      const again = (wait: number | undefined): RetryableAnswer =>
+        new RetryableAnswer(
+          operation,
+          status,
+          errorMessage(body, STATUS_CODES[status] ?? ''),
+          wait,
+          answer
+        )
+      if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()))
       if ([500, 502, 503, 504].includes(status)) {
-        const wait = parseRetryAfter(headers.get('retry-after') ?? undefined, clock.now())
-        throw new RetryableAnswer(operation, status, message, wait, answer)
+        throw again(parseRetryAfter(headers.get('retry-after') ?? undefined, clock.now()))
       }
       return answer
     } catch (error) {
@@ -304,25 +321,22 @@ function guardedFetch(options: GitHubOptions): Fetch {
 function failure(error: unknown, what: string, options: GitHubOptions): Error {
   if (options.signal.aborted) return new CancelledError()
   const cause = isObject(error) ? error.cause : undefined
-  if (cause instanceof CancelledError) return cause
   if (cause instanceof TransportError) return new ActionError(`Could not ${what}: ${cause.reason}.`)
   const { status, response } = (isObject(error) ? error : {}) as {
     status?: unknown
     response?: { data?: unknown; headers?: Record<string, string> }
   }
   if (typeof status !== 'number' || response === undefined) {
-    const reason = error instanceof Error ? oneLine(error.message) : 'no answer'
     return new ActionError(
-      `Could not ${what}: the GitHub API at ${options.apiUrl} did not answer (${reason}).`
+      `Could not ${what}: ${oneLine(error instanceof Error ? error.message : String(error))}.`
     )
   }
   const message = isObject(response.data) ? text(response.data.message) : null
   const detail = `HTTP ${status}${message ? `: ${oneLine(message).replace(/\.$/, '')}` : ''}`
-  const headers = new Headers(response.headers ?? {})
+  const headers = new Headers(response.headers)
   if (isRateLimit(status, headers, message ?? '')) {
-    const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN)
-    const until =
-      Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : ''
+    const reset = resetAt(headers)
+    const until = reset === undefined ? '' : ` until ${new Date(reset).toISOString()}`
     return new ActionError(
       `Could not ${what}: ${detail}. GitHub's API rate limit for github_token is reached${until} (not a missing permission): run the rollback again once it resets.`
     )

@@ -98,7 +98,6 @@ export function deployVerdict(jobs: readonly Job[], ref: RunRef, run: string): V
   const attempt = Math.max(...attempts)
   const unless = ref.unlessStepStarted
   if (
-    unless !== undefined &&
     stepStarted(
       jobs.filter((job) => job.attempt === attempt),
       unless

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CancelledError } from '../../src/errors.js'
 import {
   type Fetch,
@@ -102,13 +102,49 @@ describe('gitHubReader: what it reads', () => {
     expect(r.clock.sleeps).toEqual([])
   })
 
-  it('refuses an answer that is not the run asked for', async () => {
+  it.each([
+    ['another run', { id: 556, repository: { full_name: 'acme/shop' } }],
+    ['no repository', { id: 555, repository: 'acme/shop' }],
+    ['a repository without a name', { id: 555, repository: { full_name: 7 } }],
+    ['a list', [{ id: 555, repository: { full_name: 'acme/shop' } }]]
+  ])('refuses an answer that is not the run asked for: %s', async (_, body) => {
     const fake = await github()
-    fake.answerNext({ status: 200, body: { id: 556, repository: { full_name: 'acme/shop' } } })
+    fake.answerNext({ status: 200, body })
     const error = await rejection(reader(reading(fake.url)).getRun(555))
     expect(error.message).toBe(
       'The GitHub API answered the request for run 555 with something that is not that run; nothing was restored.'
     )
+  })
+
+  it('jobs that are not a list are none; an answer without them fails the read', async () => {
+    const fake = await github()
+    fake.answerNext({ status: 200, body: { total_count: 1, jobs: { id: 1 } } })
+    expect(await reader(reading(fake.url)).listJobs(555)).toEqual([])
+    fake.answerNext({ status: 200, body: { total_count: 0 } })
+    const error = await rejection(reader(reading(fake.url)).listJobs(555))
+    expect(error.message).toMatch(
+      /^Could not list the jobs of run 555 of acme\/shop from the GitHub API: /
+    )
+  })
+
+  it("keeps GitHub's deprecation notices out of the log (Octokit would print them)", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      const fake = await github()
+      fake.answerNext({
+        status: 200,
+        body: { id: 555, repository: { full_name: 'acme/shop' } },
+        headers: {
+          deprecation: 'true',
+          sunset: '##[error]x',
+          link: '<https://x>; rel="deprecation"'
+        }
+      })
+      await reader(reading(fake.url)).getRun(555)
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
   })
 
   it('takes what is missing or of the wrong type as unknown, not as started', async () => {
@@ -119,7 +155,12 @@ describe('gitHubReader: what it reads', () => {
         status: 200,
         body: {
           total_count: 2,
-          jobs: [{ run_attempt: 0, steps: [{ name: 5 }, 'x'] }, { run_attempt: 'two' }, 'y']
+          jobs: [
+            { run_attempt: 0, steps: [{ name: 5 }, 'x'] },
+            { run_attempt: 'two', steps: 'none' },
+            'y',
+            []
+          ]
         }
       }
     )
@@ -171,15 +212,29 @@ describe('gitHubReader: the token goes only to GITHUB_API_URL', () => {
     expect(elsewhere.requests).toEqual([])
   })
 
-  it('a redirect is not followed', async () => {
+  it.each([300, 302, 304, 399])('a redirect (%i) is not followed', async (status) => {
     const elsewhere = await github()
     const fake = await github()
-    fake.answerNext({ status: 302, headers: { location: `${elsewhere.url}/x` } })
+    fake.answerNext({ status, raw: '', headers: { location: `${elsewhere.url}/x` } })
     const error = await rejection(reader(reading(fake.url)).getRun(555))
     expect(error.message).toBe(
-      `Could not read run 555 of acme/shop from the GitHub API: the API answered HTTP 302, a redirect; redirects are not followed, so that github_token is only sent to ${fake.url}.`
+      `Could not read run 555 of acme/shop from the GitHub API: the API answered HTTP ${status}, a redirect; redirects are not followed, so that github_token is only sent to ${fake.url}.`
     )
     expect(elsewhere.requests).toEqual([])
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('a next-page link that is no URL fails the read', async () => {
+    const fake = await github()
+    fake.answerNext({
+      status: 200,
+      body: { total_count: 2, jobs: [] },
+      headers: { link: '<http://[bad>; rel="next"' }
+    })
+    const error = await rejection(reader(reading(fake.url)).listJobs(555))
+    expect(error.message).toBe(
+      'Could not list the jobs of run 555 of acme/shop from the GitHub API: Invalid URL.'
+    )
   })
 
   it('scrubs the token from everything GitHub sends, in any encoding, before anyone reads it', async () => {
@@ -221,6 +276,20 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     expect(r.clock.sleeps).toEqual([750])
     expect(r.log.of('info')).toEqual([
       'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error; retrying in 0.8s (attempt 2 of 5)'
+    ])
+  })
+
+  it('an empty or HTML 502 is named by its status, the token scrubbed from the page', async () => {
+    const fake = await github()
+    fake.answerNext(
+      { status: 502, raw: '' },
+      { status: 502, raw: `<html><title>Bad gateway ${TOKEN}</title></html>` }
+    )
+    const r = reading(fake.url)
+    await reader(r).getRun(555)
+    expect(r.log.of('info').map((line) => line.replace(/; retrying.*/, ''))).toEqual([
+      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Bad Gateway',
+      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Bad Gateway (an HTML page titled "Bad gateway ***", likely from a proxy or load balancer)'
     ])
   })
 
@@ -273,6 +342,23 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     expect(calls).toBe(2)
   })
 
+  it('each request gets at most a third of the time left', async () => {
+    const hang: Fetch = (_url, init) =>
+      new Promise((_resolve, reject) => {
+        init.signal!.addEventListener('abort', () => {
+          r.clock.advance(3000)
+          reject(init.signal!.reason as Error)
+        })
+      })
+    const r = reading('https://api.github.com', { fetch: hang })
+    r.options.deadline = r.clock.now() + 6000
+    const error = await rejection(reader(r).getRun(555))
+    expect(r.log.of('info')[0]).toMatch(/: no answer within 2s; retrying in/)
+    expect(error.message).toBe(
+      'Could not read run 555 of acme/shop from the GitHub API: no answer within 1s.'
+    )
+  })
+
   it('a cancelled workflow ends the read as a cancellation', async () => {
     const hang: Fetch = (_url, init) =>
       new Promise((_resolve, reject) => {
@@ -283,6 +369,7 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     const read = reader(r).getRun(555)
     r.controller.abort()
     expect(await rejection(read)).toBeInstanceOf(CancelledError)
+    expect(r.log.lines).toEqual([])
   })
 
   it('waits for a primary rate limit to reset (x-ratelimit-reset), then reads', async () => {
@@ -333,6 +420,50 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     expect(fake.requests).toHaveLength(1)
   })
 
+  it.each(['Infinity', '1e20', '-5', 'soon', '100000000000'])(
+    'a reset time GitHub cannot mean (%s): waits a minute, names none',
+    async (reset) => {
+      const fake = await github()
+      const r = reading(fake.url)
+      r.options.deadline = r.clock.now() + 90_000
+      const limited = {
+        status: 403,
+        body: { message: 'Forbidden' },
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }
+      }
+      fake.answerNext(limited, limited)
+      const error = await rejection(reader(r).getRun(555))
+      expect(r.clock.sleeps).toEqual([60_000])
+      expect(error.message).toBe(
+        "Could not read run 555 of acme/shop from the GitHub API: HTTP 403: Forbidden. GitHub's API rate limit for github_token is reached (not a missing permission): run the rollback again once it resets."
+      )
+    }
+  )
+
+  it('a secondary rate limit past the deadline is named as one', async () => {
+    const fake = await github()
+    const r = reading(fake.url)
+    fake.answerNext({
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit' },
+      headers: { 'retry-after': '3600' }
+    })
+    const error = await rejection(reader(r).getRun(555))
+    expect(error.message).toContain("GitHub's API rate limit for github_token is reached (not")
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('x-ratelimit-remaining: 0 on another status is no rate limit', async () => {
+    const fake = await github()
+    fake.answerNext({
+      status: 404,
+      body: { message: 'Not Found' },
+      headers: { 'x-ratelimit-remaining': '0' }
+    })
+    const error = await rejection(reader(reading(fake.url)).getRun(555))
+    expect(error.message).toContain('github_token needs `actions: read`')
+  })
+
   it('a 429 without a reset time is named a rate limit too', async () => {
     const fake = await github()
     const r = reading(fake.url, {})
@@ -352,14 +483,15 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     ],
     [404, 'Not Found', 'github_token needs `actions: read`'],
     [401, 'Bad credentials', 'github_token was refused.'],
-    [422, 'Unprocessable', '']
+    [422, 'Validation failed. Try again.', ''],
+    [400, 'Bad request', '']
   ])('HTTP %i is not retried: one line naming what to do', async (status, message, advice) => {
     const fake = await github()
     fake.answerNext({ status, body: { message } })
     const r = reading(fake.url)
     const error = await rejection(reader(r).listJobs(555))
     expect(error.message).toContain(
-      `Could not list the jobs of run 555 of acme/shop from the GitHub API: HTTP ${status}: ${message}.${advice ? ` ${advice}` : ''}`
+      `Could not list the jobs of run 555 of acme/shop from the GitHub API: HTTP ${status}: ${message.replace(/\.$/, '')}.${advice ? ` ${advice}` : ''}`
     )
     expect(fake.requests).toHaveLength(1)
     expect(r.clock.sleeps).toEqual([])
@@ -378,6 +510,7 @@ describe('oneLine and stepNames: GitHub text for one log line', () => {
   it('neutralises workflow commands and controls, folds white space, bounds the length', () => {
     expect(oneLine('  ::error::x\n##[group]y\u202e  ')).toBe(': :error::x ## [group]y')
     expect(oneLine('x'.repeat(300))).toHaveLength(200)
+    expect(oneLine('a  \t b')).toBe('a b')
   })
 
   it('lists each name once, quoted, at most 20, each at most 60 characters', () => {
@@ -391,6 +524,10 @@ describe('oneLine and stepNames: GitHub text for one log line', () => {
       `'${'y'.repeat(60)}'`
     )
     expect(stepNames([])).toBe('none')
+    const twenty = [
+      { name: 'd', attempt: 1, steps: Array.from({ length: 20 }, (_, i) => stepOf(`t${i}`)) }
+    ]
+    expect(stepNames(twenty)).toMatch(/'t19'$/)
   })
 })
 

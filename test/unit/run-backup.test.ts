@@ -79,7 +79,8 @@ describe('stepStarted', () => {
     ['running', step('Deploy', 'in_progress', null, AT)],
     ['finished', step('Deploy', 'completed', 'success', AT)],
     ['failed', step('Deploy', 'completed', 'failure', AT)],
-    ['cancelled while running', step('Deploy', 'completed', 'cancelled', AT)]
+    ['cancelled while running', step('Deploy', 'completed', 'cancelled', AT)],
+    ['finished, without a start time', step('Deploy', 'completed', 'success')]
   ])('a step %s had started', (_, deploy) => {
     expect(
       stepStarted([job([step('Back up', 'completed', 'success', AT), deploy])], 'Deploy')
@@ -219,6 +220,10 @@ const verdict = (jobs: Job[], unless?: string) =>
 describe('deployVerdict: did the run change the server?', () => {
   it('the deploy step started: changed, by that attempt', () => {
     expect(verdict([job([ran('Back up'), ran('Deploy')])])).toEqual({ changed: true, attempt: 1 })
+    expect(verdict([job([ran('Lint')], 1, 'lint'), job([ran('Deploy')])])).toEqual({
+      changed: true,
+      attempt: 1
+    })
   })
 
   it('a re-run: the latest attempt that started the deploy counts, not only the latest attempt', () => {
@@ -492,5 +497,118 @@ describe('resolveRunBackups: a run superseded by a newer one is not restored', (
       createdAt: '2025-01-10T10:05:00Z'
     })
     expect(await resolve()).toEqual([700])
+  })
+})
+
+describe('resolveRunBackups: what it says and links', () => {
+  const own = { id: 700, description: 'x [gha:acme/shop#555]', createdAt: '2025-01-10T10:00:00Z' }
+
+  it('links to the run GitHub names, logs in a group, and says what it found', async () => {
+    const { api, resolve, rt, log } = await conditional()
+    api.addBackup(own)
+    expect(await resolve()).toEqual([700])
+    expect(rt.outcome.run).toEqual({
+      id: 555,
+      url: 'https://github.com/acme/shop/actions/runs/555'
+    })
+    expect(log.lines.filter((line) => line.level !== 'debug')).toEqual([
+      { level: 'group', message: 'Read run 555 from GitHub' },
+      {
+        level: 'info',
+        message: "Run 555 had started 'Deploy' (attempt 1): the server may have been changed."
+      },
+      { level: 'info', message: 'Run 555 made backup 700 of server 12345.' }
+    ])
+  })
+
+  it('without only_if_step_started: links to the run the context implies, reads no GitHub', async () => {
+    const { api, resolve, rt, fake } = await conditional({}, { only_if_step_started: '' })
+    api.addBackup(own)
+    await resolve()
+    expect(rt.outcome.run).toEqual({
+      id: 555,
+      url: 'https://github.com/acme/shop/actions/runs/555'
+    })
+    expect(fake.requests).toEqual([])
+  })
+
+  it.each([
+    ['cancelled', 'was cancelled'],
+    ['failure', 'ended (failure)'],
+    [null, 'ended (no conclusion)']
+  ])('never started, run %s: skipped, says so, asks VPS.org nothing', async (conclusion, ended) => {
+    const jobs: FakeJob[] = [{ name: 'deploy', steps: [] }]
+    const { api, resolve, rt, log } = await conditional({ runs: [deployRun({ conclusion, jobs })] })
+    api.addBackup(own)
+    expect(await resolve()).toBeUndefined()
+    const why = `Run 555 ${ended} before 'Deploy' started: the server was never changed; nothing was restored.`
+    expect(rt.outcome).toMatchObject({ status: 'skipped', skipped: why })
+    expect(log.of('info')).toEqual([why])
+    expect(api.requests).toEqual([])
+  })
+
+  it('a run of another repository is refused', async () => {
+    const { resolve, rt } = await conditional({
+      runs: [deployRun({ repository: 'evil/other', servedUnder: 'acme/shop' })]
+    })
+    const error = await rejection(resolve())
+    expect(error.message).toBe(
+      'Run 555 belongs to evil/other, not acme/shop: only a run of this repository can be rolled back; nothing was restored.'
+    )
+    expect(rt.outcome.status).toBeUndefined()
+  })
+
+  it('a page link GitHub gives that is not https is not linked to', async () => {
+    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
+    fakes.push(fake)
+    fake.answerNext({
+      status: 200,
+      body: {
+        id: 555,
+        html_url: 'javascript:alert(1)',
+        status: 'completed',
+        conclusion: 'cancelled',
+        repository: { full_name: 'acme/shop' }
+      }
+    })
+    const step = setup(
+      {
+        mode: 'restore',
+        backup_id: 'run:555',
+        only_if_step_started: 'Deploy',
+        github_token: GITHUB_TOKEN
+      },
+      { apiUrl: fake.url, serverUrl: 'https://ghes.example' }
+    )
+    ;(step.rt.dispatcher as MockAgent).enableNetConnect(/^127\.0\.0\.1:/)
+    step.api.addBackup(own)
+    await resolveRunBackups(
+      step.rt,
+      [step.rt],
+      { runId: 555, onlyIfStepStarted: 'Deploy' },
+      'restore'
+    )
+    expect(step.rt.outcome.run!.url).toBe('https://ghes.example/acme/shop/actions/runs/555')
+  })
+
+  it('a fleet with a server the run did not back up: one line naming every server', async () => {
+    const { api, resolve, log } = await conditional({}, { server_id: '101, 102' })
+    api.addBackup({ ...own, id: 1010, serverId: 101 })
+    const error = await rejection(resolve())
+    expect(error.message).toBe(
+      '1 of 2 servers failed. Server 102: Run 555 made no completed backup of server 102; no restore was requested; server 101: backup 1010.'
+    )
+    expect(log.of('group')).toEqual(['Read run 555 from GitHub', "Find run 555's backups"])
+  })
+
+  it('delete: warns about a server the run did not back up', async () => {
+    const step = setup({ mode: 'delete', backup_id: 'run:555' })
+    expect(await resolveRunBackups(step.rt, [step.rt], { runId: 555 }, 'delete')).toEqual([
+      undefined
+    ])
+    expect(step.log.of('warning')).toEqual([
+      'Run 555 made no completed backup of server 12345: nothing was deleted.'
+    ])
+    expect(step.rt.outcome.status).toBe('not_found')
   })
 })
