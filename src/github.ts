@@ -322,11 +322,12 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
   if (options.signal.aborted) return new CancelledError()
   const cause = isObject(error) ? error.cause : undefined
   if (cause instanceof TransportError) return new ActionError(`Could not ${what}: ${cause.reason}.`)
+  // Octokit's RequestError: an answer's status and response, or a request that got none.
   const { status, response } = (isObject(error) ? error : {}) as {
-    status?: unknown
+    status: number
     response?: { data?: unknown; headers?: Record<string, string> }
   }
-  if (typeof status !== 'number' || response === undefined) {
+  if (response === undefined) {
     return new ActionError(
       `Could not ${what}: ${oneLine(error instanceof Error ? error.message : String(error))}.`
     )
@@ -385,7 +386,7 @@ export function gitHubReader(options: GitHubOptions): GitHubReader {
           if (++pages > MAX_PAGES) {
             throw new ActionError(`Could not ${what}: more than ${MAX_PAGES} pages of jobs.`)
           }
-          jobs.push(...(Array.isArray(page.data) ? page.data : []).filter(isObject).map(toJob))
+          if (Array.isArray(page.data)) jobs.push(...page.data.filter(isObject).map(toJob))
         }
       } catch (error) {
         throw error instanceof ActionError ? error : failure(error, what, options)

@@ -55,7 +55,7 @@ export function newerRunBackup(
   context: RunContext
 ): { backup: Backup; tag: Tag } | undefined {
   const since = Date.parse(own.created_at)
-  const runId = parseTag(own.description)?.runId
+  const runId = parseTag(own.description)!.runId
   return ownTagged(backups, context)
     .filter(
       ({ backup, tag }) =>

@@ -106,7 +106,8 @@ describe('gitHubReader: what it reads', () => {
     ['another run', { id: 556, repository: { full_name: 'acme/shop' } }],
     ['no repository', { id: 555, repository: 'acme/shop' }],
     ['a repository without a name', { id: 555, repository: { full_name: 7 } }],
-    ['a list', [{ id: 555, repository: { full_name: 'acme/shop' } }]]
+    ['a list', [{ id: 555, repository: { full_name: 'acme/shop' } }]],
+    ['null', null]
   ])('refuses an answer that is not the run asked for: %s', async (_, body) => {
     const fake = await github()
     fake.answerNext({ status: 200, body })
@@ -159,7 +160,8 @@ describe('gitHubReader: what it reads', () => {
             { run_attempt: 0, steps: [{ name: 5 }, 'x'] },
             { run_attempt: 'two', steps: 'none' },
             'y',
-            []
+            [],
+            null
           ]
         }
       }
@@ -204,12 +206,14 @@ describe('gitHubReader: the token goes only to GITHUB_API_URL', () => {
       pageSize: 1,
       linkTo: elsewhere.url.replace('127.0.0.1', 'localhost')
     })
-    const error = await rejection(reader(reading(fake.url)).listJobs(555))
+    const r = reading(fake.url)
+    const error = await rejection(reader(r).listJobs(555))
     expect(error.message).toBe(
       `Could not list the jobs of run 555 of acme/shop from the GitHub API: the API pointed to another origin (${elsewhere.url.replace('127.0.0.1', 'localhost')}); github_token is only sent to ${fake.url}.`
     )
     expect(fake.requests).toHaveLength(1)
     expect(elsewhere.requests).toEqual([])
+    expect(r.clock.sleeps).toEqual([])
   })
 
   it.each([300, 302, 304, 399])('a redirect (%i) is not followed', async (status) => {
@@ -253,6 +257,14 @@ describe('gitHubReader: the token goes only to GITHUB_API_URL', () => {
     expect(error.message).toBe(
       'Could not read run 555 of acme/shop from the GitHub API: HTTP 422: bad token ***.'
     )
+  })
+
+  it('reads an answer of exactly the size cap', async () => {
+    const fake = await github()
+    const raw = JSON.stringify({ id: 555, repository: { full_name: 'acme/shop' } })
+    fake.answerNext({ status: 200, raw, headers: { 'content-type': 'application/json' } })
+    const r = reading(fake.url, { maxBodyBytes: Buffer.byteLength(raw) })
+    expect((await reader(r).getRun(555)).id).toBe(555)
   })
 
   it('caps the size of an answer', async () => {

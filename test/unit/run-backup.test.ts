@@ -521,6 +521,29 @@ describe('resolveRunBackups: what it says and links', () => {
     ])
   })
 
+  it('links to the run page GitHub gives, not the one the context implies', async () => {
+    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
+    fakes.push(fake)
+    const step = setup(
+      {
+        mode: 'restore',
+        backup_id: 'run:555',
+        only_if_step_started: 'Deploy',
+        github_token: GITHUB_TOKEN
+      },
+      { apiUrl: fake.url, serverUrl: 'https://ghes.example' }
+    )
+    ;(step.rt.dispatcher as MockAgent).enableNetConnect(/^127\.0\.0\.1:/)
+    step.api.addBackup(own)
+    await resolveRunBackups(
+      step.rt,
+      [step.rt],
+      { runId: 555, onlyIfStepStarted: 'Deploy' },
+      'restore'
+    )
+    expect(step.rt.outcome.run!.url).toBe('https://github.com/acme/shop/actions/runs/555')
+  })
+
   it('without only_if_step_started: links to the run the context implies, reads no GitHub', async () => {
     const { api, resolve, rt, fake } = await conditional({}, { only_if_step_started: '' })
     api.addBackup(own)
@@ -599,6 +622,37 @@ describe('resolveRunBackups: what it says and links', () => {
       '1 of 2 servers failed. Server 102: Run 555 made no completed backup of server 102; no restore was requested; server 101: backup 1010.'
     )
     expect(log.of('group')).toEqual(['Read run 555 from GitHub', "Find run 555's backups"])
+  })
+
+  it('a fleet with two servers superseded names both', async () => {
+    const { api, resolve, rt } = await conditional({}, { server_id: '101, 102' })
+    for (const serverId of [101, 102]) {
+      api.addBackup({ ...own, id: serverId * 10, serverId })
+      api.addBackup({
+        id: serverId * 10 + 1,
+        serverId,
+        description: 'y [gha:acme/shop#556]',
+        createdAt: '2025-01-10T10:05:00Z'
+      })
+    }
+    expect(await resolve()).toBeUndefined()
+    expect(rt.outcome.skipped).toContain(
+      "server 101: run 556's backup 1011 (completed), after run 555's backup 1010; server 102: run 556's backup 1021"
+    )
+  })
+
+  it("a fleet delete: a server without that run's backup is named none when another fails", async () => {
+    const step = setup({ mode: 'delete', backup_id: 'run:555', server_id: '101, 102' })
+    step.api.hook = (call) =>
+      call.url.searchParams.get('server_id') === '102'
+        ? { status: 400, body: { detail: 'No.' } }
+        : undefined
+    const error = await rejection(
+      resolveRunBackups(step.rt, serverRuntimes(step.rt), { runId: 555 }, 'delete')
+    )
+    expect(error.message).toBe(
+      '1 of 2 servers failed. Server 102: Could not list the backups of server 102: HTTP 400: No; server 101: none.'
+    )
   })
 
   it('delete: warns about a server the run did not back up', async () => {
