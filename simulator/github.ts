@@ -6,11 +6,16 @@
  *   GET /repos/{owner}/{repo}/actions/runs/{run_id}        -> the run, or 404 (as GitHub: a run
  *                                                             of another repository is not found)
  *   GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs   -> {total_count, jobs}, paginated with
- *                                                             `per_page`/`page` and a Link header
+ *                                                             `per_page`/`page` and a Link header;
+ *                                                             `filter=latest` (GitHub's default):
+ *                                                             the latest attempt's jobs only,
+ *                                                             `filter=all`: every attempt's
  *
  * Every request is recorded with all its headers. A request without the token answers 401;
  * `refuse` answers every request with 403 or 404, as GitHub does for a token without
- * `actions: read`.
+ * `actions: read`. Faults for the tests: `answerNext` queues answers (a 502, a rate limit) given
+ * before the real ones, `linkTo` points the jobs' next-page link at another origin, `padBytes`
+ * makes every jobs page that much larger.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -26,7 +31,18 @@ export interface FakeStep {
 
 export interface FakeJob {
   name: string
+  /** The run attempt the job ran in; default 1. */
+  attempt?: number
   steps: FakeStep[]
+}
+
+/** An answer given instead of the real one (see answerNext). */
+export interface FakeAnswer {
+  status: number
+  body?: unknown
+  /** The body as it is, instead of `body` as JSON. */
+  raw?: string
+  headers?: Record<string, string>
 }
 
 export interface FakeRun {
@@ -47,6 +63,10 @@ export interface FakeGitHubOptions {
   pageSize?: number
   /** Answer every request with this status, as for a token without `actions: read`. */
   refuse?: 403 | 404
+  /** The jobs' next-page link points to this origin instead (e.g. `https://evil.example`). */
+  linkTo?: string
+  /** Every jobs page carries this many more bytes (a `padding` string). */
+  padBytes?: number
 }
 
 export interface GitHubRequest {
@@ -60,6 +80,7 @@ export class FakeGitHub {
   readonly requests: GitHubRequest[] = []
   readonly #http = createServer((req, res) => this.#onRequest(req, res))
   readonly #options: FakeGitHubOptions
+  readonly #queued: FakeAnswer[] = []
 
   private constructor(options: FakeGitHubOptions) {
     this.#options = options
@@ -74,6 +95,11 @@ export class FakeGitHub {
   /** The API base, for GITHUB_API_URL. */
   get url(): string {
     return `http://127.0.0.1:${(this.#http.address() as AddressInfo).port}`
+  }
+
+  /** The next requests (after the token check) get these answers, in order, then the real ones. */
+  answerNext(...answers: FakeAnswer[]): void {
+    this.#queued.push(...answers)
   }
 
   async close(): Promise<void> {
@@ -99,6 +125,12 @@ export class FakeGitHub {
     if (auth !== `token ${this.#options.token}` && auth !== `Bearer ${this.#options.token}`) {
       return send(401, { message: 'Bad credentials', status: '401' })
     }
+    const queued = this.#queued.shift()
+    if (queued?.raw !== undefined) {
+      res.writeHead(queued.status, queued.headers)
+      return void res.end(queued.raw)
+    }
+    if (queued) return send(queued.status, queued.body ?? {}, queued.headers)
     if (this.#options.refuse === 403) {
       return send(403, { message: 'Resource not accessible by integration', status: '403' })
     }
@@ -137,22 +169,29 @@ export class FakeGitHub {
       this.#options.pageSize ?? 100
     )
     const page = Number(url.searchParams.get('page') ?? 1)
-    const jobs = run.jobs.slice((page - 1) * perPage, page * perPage)
+    const latest = Math.max(1, ...run.jobs.map((job) => job.attempt ?? 1))
+    const listed =
+      url.searchParams.get('filter') === 'all'
+        ? run.jobs
+        : run.jobs.filter((job) => (job.attempt ?? 1) === latest)
+    const jobs = listed.slice((page - 1) * perPage, page * perPage)
     const headers: Record<string, string> = {}
-    if (page * perPage < run.jobs.length) {
-      const next = new URL(url)
+    if (page * perPage < listed.length) {
+      const next = new URL(url.pathname + url.search, this.#options.linkTo ?? url.origin)
       next.searchParams.set('page', String(page + 1))
       headers.link = `<${next.href}>; rel="next"`
     }
     const body = {
-      total_count: run.jobs.length,
+      total_count: listed.length,
       jobs: jobs.map((job, i) => ({
         id: run.id * 1000 + (page - 1) * perPage + i,
         run_id: run.id,
+        run_attempt: job.attempt ?? 1,
         name: job.name,
         html_url: `${htmlUrl}/job/${i}`,
         steps: job.steps.map((step, number) => ({ number: number + 1, ...step }))
-      }))
+      })),
+      ...(this.#options.padBytes ? { padding: 'x'.repeat(this.#options.padBytes) } : {})
     }
     return { body, headers }
   }

@@ -12,6 +12,8 @@ export interface RunRef {
   runId: number
   /** restore only: restore only if a step of this name had started in that run. */
   onlyIfStepStarted?: string
+  /** With onlyIfStepStarted: restore nothing if this step (the run's own rollback) had started too. */
+  unlessStepStarted?: string
 }
 
 /**
@@ -79,6 +81,7 @@ export const INPUTS = [
   'mode',
   'backup_id',
   'only_if_step_started',
+  'unless_step_started',
   'github_token',
   'description',
   'wait',
@@ -459,12 +462,15 @@ function backupMap(text: string, servers: readonly number[]): BackupMap {
 const RUN_PREFIX = 'run:'
 const ONLY_IF = 'only_if_step_started'
 
-/** The step name, undefined when the input is not set; refused when blank or not one line. */
-function stepName(read: InputReader): string | undefined {
-  const text = read('only_if_step_started')
+const UNLESS = 'unless_step_started'
+
+/** A step name input, undefined when not set; refused when blank or not one line. */
+function stepName(read: InputReader, name: typeof ONLY_IF | typeof UNLESS): string | undefined {
+  const text = read(name)
   if (text === '') return undefined
   if (!text.trim() || /\p{Cc}/u.test(text)) {
-    throw new InputError(ONLY_IF, 'must be the name of the deploy step, on one line', text)
+    const which = name === ONLY_IF ? 'the deploy step' : "the run's own rollback step"
+    throw new InputError(name, `must be the name of ${which}, on one line`, text)
   }
   return text.trim()
 }
@@ -475,10 +481,19 @@ function target(
   githubToken: string,
   servers: readonly number[]
 ): Target {
-  const step = stepName(read)
+  const step = stepName(read, ONLY_IF)
+  const unless = stepName(read, UNLESS)
   const text = mode === 'backup' || mode === 'verify' ? '' : read('backup_id')
-  if (step !== undefined && !(mode === 'restore' && text.startsWith(RUN_PREFIX))) {
-    throw new InputError(ONLY_IF, `is only for mode: restore with backup_id: run:<run_id>`)
+  for (const [name, value] of [
+    [ONLY_IF, step],
+    [UNLESS, unless]
+  ] as const) {
+    if (value !== undefined && !(mode === 'restore' && text.startsWith(RUN_PREFIX))) {
+      throw new InputError(name, `is only for mode: restore with backup_id: run:<run_id>`)
+    }
+  }
+  if (unless !== undefined && step === undefined) {
+    throw new InputError(UNLESS, `needs ${ONLY_IF}: it names the run's own rollback step`)
   }
   if (step !== undefined && !githubToken) {
     throw new InputError(
@@ -500,7 +515,8 @@ function target(
     if (runId === undefined) {
       throw new InputError('backup_id', 'must be run:<run_id> with a positive whole number', text)
     }
-    return { mode, backupId: step === undefined ? { runId } : { runId, onlyIfStepStarted: step } }
+    if (step === undefined) return { mode, backupId: { runId } }
+    return { mode, backupId: { runId, onlyIfStepStarted: step, unlessStepStarted: unless } }
   }
   if (text.trim().startsWith('{')) return { mode, backupId: backupMap(text, servers) }
   const backupId = parsePositiveInteger(text)

@@ -48,6 +48,8 @@ export interface Runtime {
   random: () => number
   signal: AbortSignal
   log: Logger
+  /** How requests leave the runner (the proxy agent): the GitHub API reads use it too. */
+  dispatcher: Dispatcher
   policy: PollPolicy
   startedAt: number
   deadline: number
@@ -98,6 +100,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     random,
     signal,
     log,
+    dispatcher,
     policy: settings.pollIntervalMs ? fixedPolicy(settings.pollIntervalMs) : adaptivePolicy,
     startedAt,
     deadline,

@@ -19,7 +19,10 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()))
 })
 
-async function github(runs: FakeRun[], options: { refuse?: 403 | 404 } = {}): Promise<FakeGitHub> {
+async function github(
+  runs: FakeRun[],
+  options: { refuse?: 403 | 404; linkTo?: string } = {}
+): Promise<FakeGitHub> {
   // Two jobs a page: a run of three jobs takes two pages.
   const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs, pageSize: 2, ...options })
   fakes.push(fake)
@@ -27,14 +30,17 @@ async function github(runs: FakeRun[], options: { refuse?: 403 | 404 } = {}): Pr
 }
 
 const started = { status: 'completed', started_at: '2026-11-27T10:00:00Z' }
-/** A cancelled deploy run of acme/shop whose last job's `Deploy` step is `deploy`. */
+/**
+ * A cancelled deploy run of acme/shop whose last job's `Deploy` step is `deploy`; without one, the
+ * deploy job never started (GitHub lists no steps for it).
+ */
 function deployRun(deploy: FakeJob['steps'][number] | undefined, extra: Partial<FakeRun> = {}) {
   const jobs: FakeJob[] = [
     { name: 'lint', steps: [{ name: 'Lint', ...started, conclusion: 'success' }] },
     { name: 'test', steps: [{ name: 'Test', ...started, conclusion: 'success' }] },
     {
       name: 'deploy',
-      steps: [{ name: 'Back up', ...started, conclusion: 'success' }, ...(deploy ? [deploy] : [])]
+      steps: deploy ? [{ name: 'Back up', ...started, conclusion: 'success' }, deploy] : []
     }
   ]
   return {
@@ -99,11 +105,11 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
     expect(result.exitCode).toBe(0)
     expect(sim.restores).toEqual([expect.objectContaining({ serverId: SERVER_ID, backupId: id })])
     expect(result.outputs).toMatchObject({ backup_id: String(id), status: 'active' })
-    // The run, then both pages of its jobs (the Deploy step is in the third job).
-    expect(fake.requests.map((r) => [r.path, r.query.page])).toEqual([
-      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}`, undefined],
-      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}/jobs`, undefined],
-      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}/jobs`, '2']
+    // The run, then both pages of the jobs of all its attempts (Deploy is in the third job).
+    expect(fake.requests.map((r) => [r.path, r.query.page, r.query.filter])).toEqual([
+      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}`, undefined, undefined],
+      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}/jobs`, undefined, 'all'],
+      [`/repos/acme/shop/actions/runs/${DEPLOY_RUN}/jobs`, '2', 'all']
     ])
     expect(result.summary).toContain(
       `<a href="https://github.com/acme/shop/actions/runs/${DEPLOY_RUN}">${DEPLOY_RUN}</a>`
@@ -113,7 +119,7 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
 
   it.each([
     ['was skipped', { name: 'Deploy', status: 'completed', conclusion: 'skipped' }],
-    ['was never reached', undefined],
+    ['was in a job that never started', undefined],
     [
       'was cancelled before it started',
       { name: 'Deploy', status: 'completed', conclusion: 'cancelled', started_at: null }
@@ -200,6 +206,143 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
     for (const request of sim.requests)
       expect(JSON.stringify(request)).not.toContain(LOCAL_GITHUB_TOKEN)
     expect(result.log + result.summary).not.toContain(LOCAL_GITHUB_TOKEN)
+  })
+})
+
+describe('run:<run_id> with only_if_step_started: what the run and the server say since', () => {
+  const deployStarted = { name: 'Deploy', ...started, conclusion: 'cancelled' }
+
+  it('a newer run has backed the server up since: skipped, naming that run and its backup', async () => {
+    const sim = await simulator()
+    const fake = await github([deployRun(deployStarted)])
+    const id = deployBackup(sim)
+    const newer = sim.addBackup({
+      serverId: SERVER_ID,
+      createdAt: '2026-11-27T10:20:00Z',
+      description: `Pre-deployment backup [gha:acme/shop#${DEPLOY_RUN + 1}/1/d45f646c/0a1b2c3d]`
+    }).id
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('skipped')
+    expect(result.log).toContain(
+      `A newer run of acme/shop has backed up since run ${DEPLOY_RUN}: server ${SERVER_ID}: run ${DEPLOY_RUN + 1}'s backup ${newer} (completed), after run ${DEPLOY_RUN}'s backup ${id}. Restoring run ${DEPLOY_RUN}'s backup would undo a newer deploy, so nothing was restored.`
+    )
+    expect(restorePosts(sim)).toBe(0)
+    expectTokensApart(sim, fake, result)
+  })
+
+  it('a step name that matches no step of the run fails, listing the names it has', async () => {
+    const sim = await simulator()
+    const fake = await github([deployRun(deployStarted)])
+    deployBackup(sim)
+    const result = await rollback(sim, fake, { only_if_step_started: 'deploy' })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Run ${DEPLOY_RUN} has no step named 'deploy' (only_if_step_started matches a step's name exactly, case-sensitive); its steps are 'Lint', 'Test', 'Back up', 'Deploy'. Nothing was restored.`
+    )
+    expect(restorePosts(sim)).toBe(0)
+  })
+
+  it('a re-run: attempt 1 started the deploy, attempt 2 did not: restores', async () => {
+    const sim = await simulator()
+    const first = deployRun(deployStarted).jobs.map((job) => ({ ...job, attempt: 1 }))
+    const second = deployRun({
+      name: 'Deploy',
+      status: 'completed',
+      conclusion: 'skipped'
+    }).jobs.map((job) => ({ ...job, attempt: 2 }))
+    const fake = await github([deployRun(undefined, { jobs: [...first, ...second] })])
+    const id = deployBackup(sim)
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(0)
+    expect(result.log).toContain(`Run ${DEPLOY_RUN} had started 'Deploy' (attempt 1)`)
+    expect(sim.restores).toEqual([expect.objectContaining({ backupId: id })])
+  })
+
+  it('a run that rolled itself back (unless_step_started): skipped, restored once only', async () => {
+    const sim = await simulator()
+    const run = deployRun(
+      { name: 'Deploy', ...started, conclusion: 'failure' },
+      { conclusion: 'failure' }
+    )
+    run.jobs[2]!.steps.push({ name: 'Roll back', ...started, conclusion: 'success' })
+    const fake = await github([run])
+    deployBackup(sim)
+    const result = await rollback(sim, fake, { unless_step_started: 'Roll back' })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('skipped')
+    expect(result.log).toContain(
+      `Run ${DEPLOY_RUN} ended (failure) after 'Deploy' had started (attempt 1), and so had its own 'Roll back': the run rolled the server back itself; nothing was restored.`
+    )
+    expect(restorePosts(sim)).toBe(0)
+  })
+
+  it('a next-page link to another origin: an error, not a request; nothing restored', async () => {
+    const sim = await simulator()
+    const elsewhere = await github([])
+    const other = elsewhere.url.replace('127.0.0.1', 'localhost')
+    const fake = await github([deployRun(deployStarted)], { linkTo: other })
+    deployBackup(sim)
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not list the jobs of run ${DEPLOY_RUN} of acme/shop from the GitHub API: the API pointed to another origin (${other}); github_token is only sent to ${fake.url}.`
+    )
+    expect(elsewhere.requests).toEqual([])
+    expect(restorePosts(sim)).toBe(0)
+  })
+
+  it('GitHub answers 502 once: the read is retried and the rollback goes on', async () => {
+    const sim = await simulator()
+    const fake = await github([deployRun(deployStarted)])
+    fake.answerNext({ status: 502, body: { message: 'Server Error' } })
+    const id = deployBackup(sim)
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(0)
+    expect(result.log).toMatch(
+      new RegExp(
+        `Could not read /repos/acme/shop/actions/runs/${DEPLOY_RUN} from the GitHub API: HTTP 502: Server Error; retrying in [\\d.]+s \\(attempt 2 of 5\\)`
+      )
+    )
+    expect(sim.restores).toEqual([expect.objectContaining({ backupId: id })])
+  })
+
+  it('a rate limit (403, no requests left until after the timeout) is named as one; nothing restored', async () => {
+    const sim = await simulator()
+    const fake = await github([deployRun(deployStarted)])
+    const reset = Math.floor(Date.now() / 1000) + 3 * 3600
+    fake.answerNext({
+      status: 403,
+      body: { message: 'API rate limit exceeded for installation ID 1.' },
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }
+    })
+    deployBackup(sim)
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(1)
+    const line = errorLine(result)
+    expect(line).toContain(
+      `HTTP 403: API rate limit exceeded for installation ID 1. GitHub's API rate limit for github_token is reached until ${new Date(reset * 1000).toISOString()} (not a missing permission)`
+    )
+    expect(line).not.toContain('actions: read')
+    expect(fake.requests).toHaveLength(1)
+    expect(restorePosts(sim)).toBe(0)
+  })
+
+  it('a huge answer is cut off at the size cap; nothing restored', async () => {
+    const sim = await simulator()
+    const fake = await FakeGitHub.start({
+      token: GITHUB_TOKEN,
+      runs: [deployRun(deployStarted)],
+      padBytes: 9 * 1024 * 1024
+    })
+    fakes.push(fake)
+    deployBackup(sim)
+    const result = await rollback(sim, fake)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not list the jobs of run ${DEPLOY_RUN} of acme/shop from the GitHub API: the answer was larger than ${8 * 1024 * 1024} bytes.`
+    )
+    expect(restorePosts(sim)).toBe(0)
   })
 })
 

@@ -704,6 +704,45 @@ describe('parseInputs: only_if_step_started and github_token', () => {
     expect(message).toContain('actions: read')
   })
 
+  it('unless_step_started: with only_if_step_started, trimmed', () => {
+    const settings = parse({
+      mode: 'restore',
+      backup_id: 'run:55',
+      only_if_step_started: 'Deploy',
+      unless_step_started: ' Roll back ',
+      github_token: GITHUB_TOKEN
+    })
+    expect(settings.target).toEqual({
+      mode: 'restore',
+      backupId: { runId: 55, onlyIfStepStarted: 'Deploy', unlessStepStarted: 'Roll back' }
+    })
+  })
+
+  it.each([
+    [
+      { mode: 'restore', backup_id: '42' },
+      'is only for mode: restore with backup_id: run:<run_id>'
+    ],
+    [
+      { mode: 'delete', backup_id: 'run:55' },
+      'is only for mode: restore with backup_id: run:<run_id>'
+    ],
+    [{ mode: 'restore', backup_id: 'run:55' }, 'needs only_if_step_started'],
+    [
+      {
+        mode: 'restore',
+        backup_id: 'run:55',
+        only_if_step_started: 'Deploy',
+        unless_step_started: ' '
+      },
+      "must be the name of the run's own rollback step, on one line"
+    ]
+  ])('unless_step_started is refused: %j', (values, message) => {
+    expect(
+      inputError({ unless_step_started: 'Roll back', ...values }, 'unless_step_started')
+    ).toContain(`Input 'unless_step_started' ${message}`)
+  })
+
   it('never repeats the GitHub token, whatever input it was given to', () => {
     const message = inputError(
       { mode: 'restore', backup_id: `run:${GITHUB_TOKEN}`, github_token: GITHUB_TOKEN },
