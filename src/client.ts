@@ -317,7 +317,7 @@ export class VpsOrgClient {
         String(headers['retry-after'] ?? ''),
         this.options.clock.now()
       )
-      this.gate.answered(status, retryAfter)
+      this.gate.answered(status, retryAfter, this.options.deadline)
       const message = errorMessage(this.scrub(text), STATUS_CODES[status] ?? '')
       throw new ApiError(operation, status, this.scrub(message), retryAfter)
     }

@@ -30,9 +30,10 @@ export type Release = () => void
  * every other request that gets one does. The request that got the answer is retried by its
  * caller as before; the gate only holds the others.
  *
- * Waiting never outlives the caller: a cancellation throws CancelledError at once, and a pause
+ * Waiting never outlives the caller: a cancellation throws CancelledError at once, a pause
  * that ends past the caller's deadline throws PausedError at once (the request is not sent)
- * rather than wait past it. A request waiting out a pause holds no slot, so a slot is only ever
+ * rather than wait past it, and a request handed a slot after its deadline is not sent either
+ * (PausedError; a queued request starts only within its deadline). A request waiting out a pause holds no slot, so a slot is only ever
  * waited for while other requests are in flight (each within its own request timeout). A request
  * alone never waits: one at a time, the gate is open.
  */
@@ -56,7 +57,15 @@ export class RequestGate {
     if (signal.aborted) throw new CancelledError(true)
     for (;;) {
       await this.waitOutPause(operation, signal, deadline)
-      await this.slot(signal)
+      const queued = await this.slot(signal)
+      if (queued && this.clock.now() > deadline) {
+        // Its deadline passed while it waited for a slot: the slot goes on, the request is not sent.
+        this.release()
+        throw new PausedError(
+          operation,
+          `not sent: the timeout passed while it waited for one of the ${this.maxInFlight} requests in flight to end`
+        )
+      }
       if (!this.current()) return () => this.release()
       // A pause began (or was extended) while this request waited: wait it out without a slot.
       this.release()
@@ -65,24 +74,31 @@ export class RequestGate {
 
   /**
    * An answer of the API: a 429, or a 503 with a Retry-After, pauses every request for
-   * `retryAfterMs` from now (unless a pause already ends later). Logs one line when a pause starts.
+   * `retryAfterMs` from now (unless a pause already ends later). Logs one line when a pause starts,
+   * which says when the pause outlasts `deadline` (the deadline of the request that got it).
    */
-  answered(status: number, retryAfterMs: number | undefined): void {
+  answered(status: number, retryAfterMs: number | undefined, deadline: number): void {
     if (retryAfterMs === undefined || retryAfterMs <= 0) return
     if (status !== 429 && status !== 503) return
-    const until = this.clock.now() + retryAfterMs
+    const now = this.clock.now()
+    const until = now + retryAfterMs
     const running = this.current()
     if (running && running.until >= until) return
     this.pause = { until, status }
-    const line = `VPS.org answered HTTP ${status} (${STATUS_CODES[status]}): every request waits ${formatDuration(retryAfterMs)} (Retry-After).`
+    const wait =
+      until > deadline
+        ? `it asks every request to wait ${formatDuration(retryAfterMs)} (Retry-After), longer than the ${formatDuration(Math.max(0, deadline - now))} left before the timeout`
+        : `every request waits ${formatDuration(retryAfterMs)} (Retry-After)`
+    const line = `VPS.org answered HTTP ${status} (${STATUS_CODES[status]}): ${wait}.`
     if (running) this.log.debug(`${line} (the pause is extended)`)
     else this.log.info(line)
   }
 
-  private async slot(signal: AbortSignal): Promise<void> {
+  /** Takes a slot, waiting for one if need be: true when it had to wait. */
+  private async slot(signal: AbortSignal): Promise<boolean> {
     if (this.inFlight < this.maxInFlight) {
       this.inFlight++
-      return
+      return false
     }
     await new Promise<void>((resolve, reject) => {
       const granted = (): void => {
@@ -96,6 +112,7 @@ export class RequestGate {
       this.queue.push(granted)
       signal.addEventListener('abort', cancelled, { once: true })
     })
+    return true
   }
 
   /** The slot goes to the first request waiting for one, if any (so inFlight stays the same). */
