@@ -318,7 +318,7 @@ export class VpsOrgClient {
         this.options.clock.now()
       )
       this.gate.answered(status, retryAfter, this.options.deadline)
-      const message = errorMessage(this.scrub(text), STATUS_CODES[status] ?? '')
+      const message = errorMessage(this.scrub(text), status)
       throw new ApiError(operation, status, this.scrub(message), retryAfter)
     }
     const answer = { status, headers, bytes: raw.length }

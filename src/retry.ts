@@ -1,3 +1,4 @@
+import { sentence } from './api-errors.js'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ApiError, TransportError } from './errors.js'
@@ -21,14 +22,17 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void
 }
 
-/** The log line before a retry: `…: HTTP 503: Down; retrying in 1s (attempt 2 of 5)`. */
+/**
+ * The log line before a retry, what failed as a sentence of its own (a server's message may end
+ * one): `…: HTTP 503: Down. Retrying in 1s (attempt 2 of 5)`.
+ */
 export function retryLine(
   failure: string,
   delayMs: number,
   failures: number,
   maxAttempts: number = API_BACKOFF.maxAttempts
 ): string {
-  return `${failure}; retrying in ${formatDuration(delayMs)} (attempt ${failures + 1} of ${maxAttempts})`
+  return `${sentence(failure)} Retrying in ${formatDuration(delayMs)} (attempt ${failures + 1} of ${maxAttempts})`
 }
 
 /** 429, 500 and the gateway errors are transient; so is a connection or body failure. */

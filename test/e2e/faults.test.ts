@@ -37,7 +37,7 @@ function expectOneBackup(s: Simulator, result: StepResult): number {
 
 /** The delays, in seconds, of the retries the log announces. */
 function retryDelays(result: StepResult): number[] {
-  return [...result.log.matchAll(/retrying in ([\d.]+)s \(attempt \d of 5\)/g)].map((m) =>
+  return [...result.log.matchAll(/Retrying in ([\d.]+)s \(attempt \d of 5\)/g)].map((m) =>
     Number(m[1])
   )
 }
@@ -72,7 +72,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
-    expect(result.log).toMatch(/HTTP 503: Service Unavailable; retrying in/)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable\. Retrying in/)
   })
 
   it('drop (not created): the retry creates it, once', async () => {
@@ -81,7 +81,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(2)
-    expect(result.log).toMatch(/Could not create a backup .*network error.*; retrying in/)
+    expect(result.log).toMatch(/Could not create a backup .*network error.*\. Retrying in/)
     expect(result.log).not.toContain('adopting backup')
   })
 
@@ -92,7 +92,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   it('hang-after (created, never answered): the request times out, is retried, the backup adopted', async () => {
     const s = await faulted('POST', BACKUPS, { kind: 'hang-after' })
     const result = await run(s, { timeout: '8s' })
-    expect(result.log).toMatch(/Could not create a backup .*no answer within .*; retrying in/)
+    expect(result.log).toMatch(/Could not create a backup .*no answer within .*\. Retrying in/)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
@@ -112,7 +112,7 @@ describe('429 Too Many Requests', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second.; retrying in 1s (attempt 2 of 5)`
+      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second. Retrying in 1s (attempt 2 of 5)`
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at - s.requests[throttled]!.at).toBeGreaterThanOrEqual(1000)
@@ -132,7 +132,7 @@ describe('429 Too Many Requests', () => {
     const [delay] = retryDelays(result)
     expect(delay).toBeLessThanOrEqual(3.5) // it waits until the date, not longer
     expect(result.log).toMatch(
-      /HTTP 429: Too Many Requests; retrying in [\d.]+s \(attempt 2 of 5\)/
+      /HTTP 429: Too Many Requests\. Retrying in [\d.]+s \(attempt 2 of 5\)/
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at).toBeGreaterThanOrEqual(date.getTime())
@@ -172,7 +172,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `HTTP ${status}: ${title} (an HTML page titled "${status} ${title}", likely from a proxy or load balancer); retrying in`
+      `HTTP ${status}: ${title} (an HTML page titled "${status} ${title}", likely from a proxy or load balancer). Retrying in`
     )
   })
 
@@ -181,7 +181,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).toContain(`HTTP ${status}: ${title}; retrying in`)
+    expect(result.log).toContain(`HTTP ${status}: ${title}. Retrying in`)
     expect(backupPosts(s)).toBe(2)
   })
 
@@ -231,13 +231,13 @@ describe('transport faults', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).toMatch(/Could not list the backups .*network error.*; retrying in/)
+    expect(result.log).toMatch(/Could not list the backups .*network error.*\. Retrying in/)
   })
 
   it('a hung list within a short overall timeout: times out, retried, succeeds', async () => {
     const s = await faulted('GET', BACKUPS, { kind: 'hang' })
     const result = await run(s, { timeout: '8s' })
-    expect(result.log).toMatch(/Could not list the backups .*no answer within .*; retrying in/)
+    expect(result.log).toMatch(/Could not list the backups .*no answer within .*\. Retrying in/)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.durationMs).toBeLessThan(10_000)
@@ -265,7 +265,7 @@ describe('transport faults', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
   })
 
   it('a slow answer (2 s delay): waited for, not retried', async () => {
@@ -273,7 +273,7 @@ describe('transport faults', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
   })
 
   it('invalid JSON in a 200 on the list: retried, one backup', async () => {
@@ -282,7 +282,7 @@ describe('transport faults', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `Could not list the backups of server ${SERVER_ID}: HTTP 200 with a body that is not JSON; retrying in`
+      `Could not list the backups of server ${SERVER_ID}: HTTP 200 with a body that is not JSON. Retrying in`
     )
   })
 
@@ -326,7 +326,7 @@ describe('client errors are never retried', () => {
     expect(result.exitCode).toBe(1)
     expect(s.countRequests(method, path)).toBe(1)
     expect(errorLine(result)).toContain(text)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
     expect(s.backups()).toHaveLength(0)
   })
 
@@ -419,7 +419,7 @@ describe('restore answered ambiguously: never a second restore while the first m
     expect(result.exitCode).toBe(0)
     expect(restorePosts(s)).toBe(2)
     expect(s.restores).toHaveLength(1)
-    expect(result.log).toMatch(/HTTP 503: Service Unavailable; checking the server again in/)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable\. Checking the server again in/)
   })
 
   // A restore that has already ended when the server is read again (the backoff is 0.5 to 1 s; a

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { ApiError, CancelledError, InputError, TransportError } from '../../src/errors.js'
-import { type RetryOptions, backoffDelay, isTransient, retry } from '../../src/retry.js'
+import { type RetryOptions, backoffDelay, isTransient, retry, retryLine } from '../../src/retry.js'
 import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 import { rejection } from '../helpers/rejection.js'
 
@@ -311,5 +311,20 @@ describe('isTransient', () => {
     expect(isTransient(new Error('boom'))).toBe(false)
     expect(isTransient(undefined)).toBe(false)
     expect(isTransient({ status: 503 })).toBe(false)
+  })
+})
+
+describe('retryLine', () => {
+  it.each([
+    ['HTTP 429: Request was throttled. Expected available in 1 second.', 'second. Retrying'],
+    ['HTTP 503: Down', 'Down. Retrying'],
+    ['HTTP 400: Is it "done?"', 'done?" Retrying'],
+    ['HTTP 502: Bad Gateway (an HTML page, likely from a proxy)', 'proxy). Retrying'],
+    ['HTTP 503: Wait…', 'Wait… Retrying']
+  ])('writes what failed (%j) as a sentence of its own, then ours', (failure, join) => {
+    const line = retryLine(failure, 1000, 1)
+    expect(line).toContain(join)
+    expect(line).toMatch(/ Retrying in 1s \(attempt 2 of 5\)$/)
+    expect(line).not.toMatch(/[.!?…]\./)
   })
 })
