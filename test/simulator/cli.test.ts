@@ -85,7 +85,40 @@ describe('CLI arguments', () => {
     })
   })
 
+  it('takes a throttle as DRF writes its rates, and the shape of the cap refusal', () => {
+    expect(parseCliArgs(['--throttle', '10/min']).throttle).toEqual({
+      requests: 10,
+      windowMs: 60_000
+    })
+    expect(parseCliArgs(['--throttle', '100/hour']).throttle).toEqual({
+      requests: 100,
+      windowMs: 3_600_000
+    })
+    expect(parseCliArgs(['--throttle', '5/s']).throttle).toEqual({ requests: 5, windowMs: 1000 })
+    expect(parseCliArgs(['--throttle', '2/d']).throttle).toEqual({
+      requests: 2,
+      windowMs: 86_400_000
+    })
+    expect(parseCliArgs(['--throttle', '6/10s']).throttle).toEqual({
+      requests: 6,
+      windowMs: 10_000
+    })
+    expect(parseCliArgs(['--cap-refusal', 'field']).capRefusal).toBe('field')
+    expect(parseCliArgs([]).capRefusal).toBeUndefined()
+  })
+
   it.each([
+    [
+      ['--throttle', '0/min'],
+      '--throttle must be a rate such as 10/min, 100/hour, 5/s or 6/10s, got "0/min"'
+    ],
+    [
+      ['--throttle', '10'],
+      '--throttle must be a rate such as 10/min, 100/hour, 5/s or 6/10s, got "10"'
+    ],
+    [['--throttle', '10/0s'], 'got "10/0s"'],
+    [['--throttle', '10/week'], 'got "10/week"'],
+    [['--cap-refusal', 'html'], '--cap-refusal must be one of detail, field, list, got "html"'],
     [['--servers', '0'], '--servers must be an integer from 1 to 1000, got "0"'],
     [['--servers', '1001'], '--servers must be an integer from 1 to 1000, got "1001"'],
     [['--servers', 'x'], '--servers must be an integer from 1 to 1000, got "x"'],
