@@ -96,8 +96,15 @@ export class VpsOrgClient {
       random,
       signal,
       shouldRetry: isTransient,
-      onRetry: ({ attempt, error, delayMs }) =>
-        log.info(retryLine((error as Error).message, delayMs, attempt, this.maxAttempts))
+      onRetry: ({ attempt, error, delayMs, paced }) =>
+        log.info(
+          retryLine(
+            (error as Error).message,
+            delayMs,
+            paced ? undefined : attempt,
+            this.maxAttempts
+          )
+        )
     })
   }
 

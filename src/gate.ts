@@ -23,6 +23,11 @@ export type Release = () => void
  * The one door every request of a VpsOrgClient (and of its withDeadline() copies) goes through:
  * at most `maxInFlight` requests in flight, first come first served, and a shared pause.
  *
+ * Once the API has answered a 429 it limits the rate (DRF's throttles count every request in a
+ * sliding window), so from then on one request at a time: requests sent together when a pause
+ * ends would meet the limit together and all but the first few come back 429, where one after
+ * the other at most one is refused per window.
+ *
  * A 429, or a 503 with a Retry-After, pauses every request until Retry-After has passed: no
  * request is sent until then, so N servers do not hammer the API independently. When pauses
  * overlap, the one that ends last wins. A 429 without Retry-After pauses nothing: it gives no
@@ -33,15 +38,17 @@ export type Release = () => void
  * Waiting never outlives the caller: a cancellation throws CancelledError at once, a pause
  * that ends past the caller's deadline throws PausedError at once (the request is not sent)
  * rather than wait past it, and a request handed a slot after its deadline is not sent either
- * (PausedError; a queued request starts only within its deadline). A request waiting out a pause holds no slot, so a slot is only ever
- * waited for while other requests are in flight (each within its own request timeout). A request
- * alone never waits: one at a time, the gate is open.
+ * (PausedError: a queued request starts only within its deadline). A request waiting out a pause
+ * holds no slot, so a slot is only ever waited for while other requests are in flight (each
+ * within its own request timeout). A request alone never waits: one at a time, the gate is open.
  */
 export class RequestGate {
   private inFlight = 0
   /** Requests waiting for a slot, first in first out; each is handed a slot when one frees. */
   private readonly queue: (() => void)[] = []
   private pause: Pause | undefined
+  /** A 429 was answered: the API limits the rate, so one request at a time from then on. */
+  private throttled = false
 
   constructor(
     private readonly clock: Clock,
@@ -78,6 +85,7 @@ export class RequestGate {
    * which says when the pause outlasts `deadline` (the deadline of the request that got it).
    */
   answered(status: number, retryAfterMs: number | undefined, deadline: number): void {
+    if (status === 429) this.throttled = true
     if (retryAfterMs === undefined || retryAfterMs <= 0) return
     if (status !== 429 && status !== 503) return
     const now = this.clock.now()
@@ -96,7 +104,7 @@ export class RequestGate {
 
   /** Takes a slot, waiting for one if need be: true when it had to wait. */
   private async slot(signal: AbortSignal): Promise<boolean> {
-    if (this.inFlight < this.maxInFlight) {
+    if (this.inFlight < this.limit()) {
       this.inFlight++
       return false
     }
@@ -115,9 +123,17 @@ export class RequestGate {
     return true
   }
 
-  /** The slot goes to the first request waiting for one, if any (so inFlight stays the same). */
+  /** How many requests may be in flight now. */
+  private limit(): number {
+    return this.throttled ? 1 : this.maxInFlight
+  }
+
+  /**
+   * The slot goes to the first request waiting for one, if any (so inFlight stays the same),
+   * unless more are in flight than the limit now allows (a 429 lowered it).
+   */
   private release(): void {
-    const next = this.queue.shift()
+    const next = this.inFlight > this.limit() ? undefined : this.queue.shift()
     if (next) next()
     else this.inFlight--
   }

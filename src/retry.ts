@@ -18,22 +18,39 @@ export interface RetryOptions {
   signal?: AbortSignal
   /** Which failures are worth another attempt. */
   shouldRetry: (error: unknown) => boolean
-  /** Called before each sleep, to log the attempt, what failed and the delay. */
-  onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void
+  /**
+   * Called before each sleep, to log the attempts failed so far, what failed and the delay;
+   * `paced`: the API said when to come back (see isPaced), so this one did not count.
+   */
+  onRetry?: (info: { attempt: number; error: unknown; delayMs: number; paced: boolean }) => void
 }
 
 /**
  * The log line before a retry, what failed as a sentence of its own (a server's message may end
- * one): `…: HTTP 503: Down. Retrying in 1s (attempt 2 of 5)`.
+ * one): `…: HTTP 503: Down. Retrying in 1s (attempt 2 of 5)`. `failures` undefined: a wait the
+ * API asked for, which counts as no attempt (isPaced): `… Retrying in 2s, as the API asked`.
  */
 export function retryLine(
   failure: string,
   delayMs: number,
-  failures: number,
+  failures: number | undefined,
   maxAttempts: number = API_BACKOFF.maxAttempts
 ): string {
-  return `${sentence(failure)} Retrying in ${formatDuration(delayMs)} (attempt ${failures + 1} of ${maxAttempts})`
+  const which =
+    failures === undefined
+      ? ', as the API asked (Retry-After)'
+      : ` (attempt ${failures + 1} of ${maxAttempts})`
+  return `${sentence(failure)} Retrying in ${formatDuration(delayMs)}${which}`
 }
+
+/**
+ * A 429 with a Retry-After: the API is busy with our other requests (a rate limit) and said when
+ * to come back, so nothing failed. Waiting it out counts as no attempt; the deadline bounds it.
+ * A fleet under a rate limit that admits fewer requests per window than it has servers would
+ * otherwise run out of attempts while each request waits its turn.
+ */
+export const isPaced = (error: unknown): boolean =>
+  error instanceof ApiError && error.status === 429 && error.retryAfterMs !== undefined
 
 /** 429, 500 and the gateway errors are transient; so is a connection or body failure. */
 export function isTransient(error: unknown): boolean {
@@ -60,20 +77,23 @@ export function backoffDelay(
 
 /**
  * Runs `operation` until it succeeds, fails with an error `shouldRetry` refuses, runs out of
- * attempts or would start after the deadline. The last error is rethrown as it is.
+ * attempts (a wait the API asked for is none, isPaced) or would start after the deadline. The
+ * last error is rethrown as it is.
  */
 export async function retry<T>(
   operation: (attempt: number) => Promise<T>,
   options: RetryOptions
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1, failures = 0; ; attempt++) {
     try {
       return await operation(attempt)
     } catch (error) {
-      if (attempt >= options.maxAttempts || !options.shouldRetry(error)) throw error
-      const delayMs = backoffDelay(attempt, error, options)
+      if (!options.shouldRetry(error)) throw error
+      const paced = isPaced(error)
+      if (!paced && ++failures >= options.maxAttempts) throw error
+      const delayMs = backoffDelay(failures, error, options)
       if (options.clock.now() + delayMs >= options.deadline) throw error
-      options.onRetry?.({ attempt, error, delayMs })
+      options.onRetry?.({ attempt: failures, error, delayMs, paced })
       await options.clock.sleep(delayMs, options.signal)
     }
   }

@@ -135,6 +135,42 @@ describe('RequestGate: requests in flight', () => {
   })
 })
 
+describe('RequestGate: after a 429, one request at a time', () => {
+  it.each([
+    ['with Retry-After', 1000],
+    ['without Retry-After', undefined]
+  ])('lets one request in at a time once a 429 was answered (%s)', async (_, retryAfterMs) => {
+    const { gate: g, clock } = gate()
+    const before = Array.from({ length: 3 }, () => entering(g))
+    await settle()
+    expect(before.map((r) => r.entered)).toEqual([true, true, true])
+    g.answered(429, retryAfterMs, EPOCH + HOUR)
+    clock.advance(1000)
+    const after = Array.from({ length: 3 }, () => entering(g))
+    await settle()
+    // Three were in flight: none of the new ones gets in until all three have left...
+    before[0]!.release!()
+    before[1]!.release!()
+    await settle()
+    expect(after.map((r) => r.entered)).toEqual([false, false, false])
+    before[2]!.release!()
+    await settle()
+    // ... then one at a time, first come first served.
+    expect(after.map((r) => r.entered)).toEqual([true, false, false])
+    after[0]!.release!()
+    await settle()
+    expect(after.map((r) => r.entered)).toEqual([true, true, false])
+  })
+
+  it.each([503, 500, 409])('keeps %i requests in flight after another error', async (status) => {
+    const { gate: g } = gate()
+    g.answered(status, undefined, EPOCH + HOUR)
+    const requests = Array.from({ length: 9 }, () => entering(g))
+    await settle()
+    expect(requests.filter((r) => r.entered)).toHaveLength(8)
+  })
+})
+
 describe('RequestGate: the shared pause', () => {
   it('holds every request until Retry-After has passed after a 429, and logs it once', async () => {
     const { gate: g, clock, log } = gate()
@@ -205,7 +241,7 @@ describe('RequestGate: the shared pause', () => {
   it('starts a new pause, with its own line, once the previous one has ended', async () => {
     const { gate: g, clock, log } = gate()
     g.answered(429, 5000, EPOCH + HOUR)
-    await g.enter('x', open, EPOCH + HOUR)
+    ;(await g.enter('x', open, EPOCH + HOUR))()
     g.answered(429, 3000, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + HOUR)
     expect(clock.sleeps).toEqual([5000, 3000])
