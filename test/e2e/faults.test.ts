@@ -708,3 +708,150 @@ describe('delete', () => {
     expect(s.countRequests('DELETE', /./)).toBe(1)
   })
 })
+
+describe('a Django REST Framework server', () => {
+  const FLEET = [101, 102, 103]
+  const fleet = FLEET.map((id) => ({ id, name: `web-${id}` }))
+
+  it('a 3-server backup under DRF’s sliding-window throttle finishes: a refused create is sent again without a list', async () => {
+    // 3 requests in any 2 s, every request counted: fewer than the step's servers × looks.
+    const s = await sim({ servers: fleet, throttle: { requests: 3, windowMs: 2000 } })
+    const result = await run(s, { server_id: FLEET.join(','), timeout: '60s' })
+    expect(result.exitCode).toBe(0)
+    for (const id of FLEET) expect(s.backups({ serverId: id })).toHaveLength(1)
+    const answers = s.requests.map((r) => `${r.method} ${r.status}`)
+    const firstRefusal = answers.indexOf('POST 429')
+    expect(firstRefusal).toBeGreaterThan(0)
+    // Between the first refused create and the last create, only creates: no list spends the window.
+    const lastCreate = answers.lastIndexOf('POST 201')
+    expect(answers.slice(firstRefusal, lastCreate + 1).filter((a) => a.startsWith('GET'))).toEqual(
+      []
+    )
+    expect(answers.filter((a) => a.endsWith('429')).length).toBeLessThanOrEqual(FLEET.length)
+    expect(result.log).toContain(
+      'HTTP 429: Request was throttled. Expected available in 2 seconds. Retrying in 2s, as the API asked (Retry-After)'
+    )
+  })
+
+  it('10 servers under 3 requests per 2 s: every backup made, no 429 run out of attempts', async () => {
+    const servers = Array.from({ length: 10 }, (_, i) => ({ id: 201 + i, name: `node-${i}` }))
+    const s = await sim({ servers, throttle: { requests: 3, windowMs: 2000 } })
+    const result = await run(s, { server_id: servers.map((v) => v.id).join(','), timeout: '90s' })
+    expect(result.exitCode).toBe(0)
+    expect(s.backups()).toHaveLength(10)
+    // After the first 429 one request at a time: at most one refused per window from then on.
+    const refused = s.requests.filter((r) => r.status === 429)
+    const afterFirstBurst = refused.filter((r) => r.at > refused[0]!.at + 1000)
+    const windows = (s.requests.at(-1)!.at - refused[0]!.at) / 2000
+    expect(afterFirstBurst.length).toBeLessThanOrEqual(Math.ceil(windows) + 1)
+  }, 60_000)
+
+  it.each(['field', 'list'] as const)(
+    'the cap refused as a DRF %s error, 10 listed: makes room by deleting the oldest own backup, then creates',
+    async (capRefusal) => {
+      const s = await sim({ capRefusal })
+      for (let i = 0; i < 10; i++) {
+        s.addBackup({
+          serverId: SERVER_ID,
+          id: 400 + i,
+          description: ours(i),
+          createdAt: Date.now() - 60_000 + i
+        })
+      }
+      const result = await run(s, { keep_backups: '3' })
+      expect(result.exitCode).toBe(0)
+      expect(result.log).toContain(`Server ${SERVER_ID} is at the cap of 10 manual backups.`)
+      expect(
+        s
+          .backups({ includeDeleted: true })
+          .filter((b) => b.deleted)
+          .map((b) => b.id)
+      ).toContain(400)
+      expect(result.outputs.backup_id).toBe(String(s.backups().at(-1)!.id))
+    }
+  )
+
+  it('fewer than 10 manual backups and a 400 in the cap’s words: nothing deleted, the step fails', async () => {
+    const s = await sim()
+    for (let i = 0; i < 9; i++) {
+      s.addBackup({
+        serverId: SERVER_ID,
+        id: 400 + i,
+        description: ours(i),
+        createdAt: Date.now() - 60_000 + i
+      })
+    }
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: {
+        kind: 'status',
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: '{"server_id": ["You cannot have more than 10 manual backups per server."]}'
+      }
+    })
+    const result = await run(s, { keep_backups: '3' })
+    expect(result.exitCode).toBe(1)
+    expect(s.countRequests('DELETE', /./)).toBe(0)
+    expect(errorLine(result)).toBe(
+      `Could not create a backup of server ${SERVER_ID}: HTTP 400: server_id: You cannot have more than 10 manual backups per server.`
+    )
+    expect(result.log).toContain(`but server ${SERVER_ID}'s list shows 9: nothing is deleted`)
+  })
+
+  it('a bare-list error body (ValidationError raised in a view) is unwrapped', async () => {
+    const s = await faulted('POST', BACKUPS, {
+      kind: 'status',
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: '["Backups are disabled for this server."]'
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not create a backup of server ${SERVER_ID}: HTTP 400: Backups are disabled for this server.`
+    )
+  })
+
+  it('api_url without /api/v1: Django’s own 404 page, and the line says to check api_url', async () => {
+    const s = await sim()
+    const result = await run(s, { api_url: s.origin })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not list the backups of server ${SERVER_ID}: HTTP 404: Not Found (an HTML page titled "Not Found", not an answer of the API: check api_url, the API's base URL, e.g. https://admin.vps.org/api/v1)`
+    )
+    expect(errorLine(result)).not.toContain('proxy')
+  })
+
+  it('a Retry-After no step can wait: says it is longer than the time left, and never sleeps past the timeout', async () => {
+    const s = await faulted('GET', BACKUPS, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '99999999999999999999' }
+    })
+    const result = await run(s, { timeout: '5s' })
+    expect(result.exitCode).toBe(1)
+    expect(result.log).toMatch(
+      /every request to wait over 1000h \(Retry-After\), longer than the [\d.]+s left before the timeout\./
+    )
+    expect(result.log).not.toMatch(/Infinity|\d{6,}h/)
+    expect(result.durationMs).toBeLessThan(5000)
+  })
+
+  it('50 servers and an API that never answers, timeout 10s: no request starts after it, the step ends at it', async () => {
+    const servers = Array.from({ length: 50 }, (_, i) => ({ id: 301 + i, name: `node-${i}` }))
+    const s = await sim({ servers })
+    s.inject({ fault: { kind: 'hang' }, times: Infinity })
+    const started = Date.now()
+    const result = await run(s, { server_id: servers.map((v) => v.id).join(','), timeout: '10s' })
+    expect(result.exitCode).toBe(1)
+    const deadline = started + 10_000
+    expect(s.requests.filter((r) => r.at > deadline)).toEqual([])
+    // The timeout, and at most the 1 s a request started just before it may take.
+    expect(result.durationMs).toBeLessThan(12_000)
+    expect(errorLine(result)).toContain(
+      'not sent: the timeout passed while it waited for one of the 8 requests in flight to end'
+    )
+  }, 30_000)
+})
