@@ -81,6 +81,9 @@ export interface RequestRecord {
   headers: IncomingMessage['headers']
 }
 
+/** How a request the throttle refused is logged: as a fault of its own kind (the fault matrix counts it). */
+const THROTTLED = { kind: 'throttle' } as const
+
 /** The model served over HTTP: the API's routes, with faults, and every request recorded. */
 export class Simulator extends Model {
   readonly token: string
@@ -212,7 +215,9 @@ export class Simulator extends Model {
     }
     const record = this.#record(req, request)
     const throttled = found && this.#throttle?.check()
-    if (throttled) return this.#send(res, request, { kind: 'answer', reply: throttled }, record)
+    if (throttled) {
+      return this.#send(res, request, { kind: 'answer', reply: throttled }, record, THROTTLED)
+    }
     const fault = this.#faults.take(request)
     const signal = this.#closing.signal
     const outcome =
@@ -260,7 +265,7 @@ export class Simulator extends Model {
     request: ApiRequest,
     outcome: Outcome,
     record?: RequestRecord,
-    fault?: Fault
+    fault?: Pick<Fault, 'kind'> | typeof THROTTLED
   ): Promise<void> {
     const outcomeText = outcome.kind === 'answer' ? outcome.reply.status : outcome.note
     const faultText = fault ? ` (fault: ${fault.kind})` : ''

@@ -382,13 +382,19 @@ describe('DRF throttle (SimpleRateThrottle)', () => {
     expect((await fetch(`${s.origin}/backups/`)).status).toBe(404)
   })
 
-  it('takes no fault from a throttled request', async () => {
-    const s = await start({ throttle: { requests: 1, windowMs: 1000 } })
+  it('takes no fault from a throttled request, and logs it as one of kind throttle', async () => {
+    const lines: string[] = []
+    const s = await start({ throttle: { requests: 1, windowMs: 1000 }, log: (l) => lines.push(l) })
     await call('/backups/')
     s.inject({ method: 'GET', path: '/api/v1/backups/', fault: { kind: 'status', status: 503 } })
     expect((await call('/backups/')).status).toBe(429)
     clock += 1000
     expect((await call('/backups/')).status).toBe(503)
+    expect(lines).toEqual([
+      'GET /api/v1/backups/ -> 200',
+      'GET /api/v1/backups/ -> 429 (fault: throttle)',
+      'GET /api/v1/backups/ -> 503 (fault: status)'
+    ])
   })
 })
 
