@@ -37,9 +37,9 @@ function expectOneBackup(s: Simulator, result: StepResult): number {
 
 /** The delays, in seconds, of the retries the log announces. */
 function retryDelays(result: StepResult): number[] {
-  return [...result.log.matchAll(/Retrying in ([\d.]+)s \(attempt \d of 5\)/g)].map((m) =>
-    Number(m[1])
-  )
+  return [
+    ...result.log.matchAll(/Retrying in ([\d.]+)s(?: \(attempt \d of 5\)|, as the API asked)/g)
+  ].map((m) => Number(m[1]))
 }
 
 describe('ambiguous create: the answer to POST /backups/ is lost', () => {
@@ -112,7 +112,7 @@ describe('429 Too Many Requests', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second. Retrying in 1s (attempt 2 of 5)`
+      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second. Retrying in 1s, as the API asked (Retry-After)`
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at - s.requests[throttled]!.at).toBeGreaterThanOrEqual(1000)
@@ -132,7 +132,7 @@ describe('429 Too Many Requests', () => {
     const [delay] = retryDelays(result)
     expect(delay).toBeLessThanOrEqual(3.5) // it waits until the date, not longer
     expect(result.log).toMatch(
-      /HTTP 429: Too Many Requests\. Retrying in [\d.]+s \(attempt 2 of 5\)/
+      /HTTP 429: Too Many Requests\. Retrying in [\d.]+s, as the API asked \(Retry-After\)/
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at).toBeGreaterThanOrEqual(date.getTime())
@@ -799,6 +799,26 @@ describe('a Django REST Framework server', () => {
     )
     expect(result.log).toContain(`but server ${SERVER_ID}'s list shows 9: nothing is deleted`)
   })
+
+  it.each([
+    ['{"detail": "A server error occurred."}', 'A server error occurred. A request'],
+    ['', 'Internal Server Error. A request']
+  ])(
+    'a create answered 500 (%j) every time: the error line ends the server’s words, then says what may be left',
+    async (body, joined) => {
+      const s = await faulted(
+        'POST',
+        BACKUPS,
+        { kind: 'status', status: 500, headers: { 'retry-after': '0' }, body },
+        Infinity
+      )
+      const result = await run(s, { timeout: '20s' })
+      expect(result.exitCode).toBe(1)
+      expect(errorLine(result)).toContain(
+        `HTTP 500: ${joined} to create a backup of server ${SERVER_ID} was sent`
+      )
+    }
+  )
 
   it('a bare-list error body (ValidationError raised in a view) is unwrapped', async () => {
     const s = await faulted('POST', BACKUPS, {
