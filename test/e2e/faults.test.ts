@@ -448,6 +448,17 @@ const ISSUE9_RUN = '9876543210'
 /** A description this action wrote for acme/shop in run `run` (v1.0.0 form). */
 const ours = (run: string | number): string =>
   `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+/** Backups 400, 401, … of `count` earlier runs, ours, completed a minute ago, oldest first. */
+const addOurBackups = (s: Simulator, count: number) => {
+  for (let i = 0; i < count; i++) {
+    s.addBackup({
+      serverId: SERVER_ID,
+      id: 400 + i,
+      description: ours(i),
+      createdAt: Date.now() - 60_000 + i
+    })
+  }
+}
 const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'))
 /** Backup 400, ours (an earlier run's), completed a minute ago. */
 const addOurOldBackup = (s: Simulator) =>
@@ -512,14 +523,7 @@ describe('restore points that are not the step’s own, final and older are neve
 
   it('at the cap, a 400 that is not the cap deletes nothing and fails', async () => {
     const s = await sim()
-    for (let i = 0; i < 10; i++) {
-      s.addBackup({
-        serverId: SERVER_ID,
-        id: 400 + i,
-        description: ours(i),
-        createdAt: Date.now() - 60_000 + i
-      })
-    }
+    addOurBackups(s, 10)
     s.inject({
       method: 'POST',
       path: BACKUPS,
@@ -750,14 +754,7 @@ describe('a Django REST Framework server', () => {
     'the cap refused as a DRF %s error, 10 listed: makes room by deleting the oldest own backup, then creates',
     async (capRefusal) => {
       const s = await sim({ capRefusal })
-      for (let i = 0; i < 10; i++) {
-        s.addBackup({
-          serverId: SERVER_ID,
-          id: 400 + i,
-          description: ours(i),
-          createdAt: Date.now() - 60_000 + i
-        })
-      }
+      addOurBackups(s, 10)
       const result = await run(s, { keep_backups: '3' })
       expect(result.exitCode).toBe(0)
       expect(result.log).toContain(`Server ${SERVER_ID} is at the cap of 10 manual backups.`)
@@ -773,14 +770,7 @@ describe('a Django REST Framework server', () => {
 
   it('fewer than 10 manual backups and a 400 in the cap’s words: nothing deleted, the step fails', async () => {
     const s = await sim()
-    for (let i = 0; i < 9; i++) {
-      s.addBackup({
-        serverId: SERVER_ID,
-        id: 400 + i,
-        description: ours(i),
-        createdAt: Date.now() - 60_000 + i
-      })
-    }
+    addOurBackups(s, 9)
     s.inject({
       method: 'POST',
       path: BACKUPS,

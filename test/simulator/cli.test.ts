@@ -85,24 +85,17 @@ describe('CLI arguments', () => {
     })
   })
 
-  it('takes a throttle as DRF writes its rates, and the shape of the cap refusal', () => {
-    expect(parseCliArgs(['--throttle', '10/min']).throttle).toEqual({
-      requests: 10,
-      windowMs: 60_000
-    })
-    expect(parseCliArgs(['--throttle', '100/hour']).throttle).toEqual({
-      requests: 100,
-      windowMs: 3_600_000
-    })
-    expect(parseCliArgs(['--throttle', '5/s']).throttle).toEqual({ requests: 5, windowMs: 1000 })
-    expect(parseCliArgs(['--throttle', '2/d']).throttle).toEqual({
-      requests: 2,
-      windowMs: 86_400_000
-    })
-    expect(parseCliArgs(['--throttle', '6/10s']).throttle).toEqual({
-      requests: 6,
-      windowMs: 10_000
-    })
+  it.each([
+    ['10/min', 10, 60_000],
+    ['100/hour', 100, 3_600_000],
+    ['5/s', 5, 1000],
+    ['2/d', 2, 86_400_000],
+    ['6/10s', 6, 10_000]
+  ])('takes --throttle %s as DRF writes its rates', (rate, requests, windowMs) => {
+    expect(parseCliArgs(['--throttle', rate]).throttle).toEqual({ requests, windowMs })
+  })
+
+  it('takes the shape of the cap refusal', () => {
     expect(parseCliArgs(['--cap-refusal', 'field']).capRefusal).toBe('field')
     expect(parseCliArgs([]).capRefusal).toBeUndefined()
   })
