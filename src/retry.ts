@@ -43,14 +43,21 @@ export function retryLine(
   return `${sentence(failure)} Retrying in ${formatDuration(delayMs)}${which}`
 }
 
+/** The most waits one request makes that count as no attempt (isPaced); later ones count. */
+export const MAX_PACED_WAITS = 20
+
 /**
- * A 429 with a Retry-After: the API is busy with our other requests (a rate limit) and said when
- * to come back, so nothing failed. Waiting it out counts as no attempt; the deadline bounds it.
- * A fleet under a rate limit that admits fewer requests per window than it has servers would
- * otherwise run out of attempts while each request waits its turn.
+ * A 429 with a Retry-After (of a second or more): the API is busy with our other requests (a rate
+ * limit) and said when to come back, so nothing failed. Waiting it out counts as no attempt, up to
+ * MAX_PACED_WAITS times a request, within the deadline: a fleet under a rate limit that admits
+ * fewer requests per window than it has servers would otherwise run out of attempts while each
+ * request waits its turn. `Retry-After: 0` paces nothing: it counts, as a 429 without it does.
  */
-export const isPaced = (error: unknown): boolean =>
-  error instanceof ApiError && error.status === 429 && error.retryAfterMs !== undefined
+export const isPaced = (error: unknown, waitsSoFar: number): boolean =>
+  error instanceof ApiError &&
+  error.status === 429 &&
+  (error.retryAfterMs ?? 0) >= 1000 &&
+  waitsSoFar < MAX_PACED_WAITS
 
 /** 429, 500 and the gateway errors are transient; so is a connection or body failure. */
 export function isTransient(error: unknown): boolean {
@@ -84,13 +91,14 @@ export async function retry<T>(
   operation: (attempt: number) => Promise<T>,
   options: RetryOptions
 ): Promise<T> {
-  for (let attempt = 1, failures = 0; ; attempt++) {
+  for (let attempt = 1, failures = 0, waits = 0; ; attempt++) {
     try {
       return await operation(attempt)
     } catch (error) {
       if (!options.shouldRetry(error)) throw error
-      const paced = isPaced(error)
-      if (!paced && ++failures >= options.maxAttempts) throw error
+      const paced = isPaced(error, waits)
+      if (paced) waits++
+      else if (++failures >= options.maxAttempts) throw error
       const delayMs = backoffDelay(failures, error, options)
       if (options.clock.now() + delayMs >= options.deadline) throw error
       options.onRetry?.({ attempt: failures, error, delayMs, paced })

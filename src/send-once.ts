@@ -52,7 +52,7 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
 export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
   const attempt: Attempt = { number: 1 }
-  for (let failures = 0; ; attempt.number++) {
+  for (let failures = 0, waits = 0; ; attempt.number++) {
     const earlier = await request.reconcile?.(attempt)
     if (earlier) return earlier.value
     rt.outcome.pending = request.pending
@@ -67,11 +67,10 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
       else if (!unsent) attempt.lost = error
       const { onBusy } = request
       const busy = onBusy !== undefined && isBusy(error)
-      const paced = isPaced(error)
+      const paced = isPaced(error, waits)
       if (busy) onBusy(attempt)
-      else if (!isTransient(error) || (!paced && ++failures >= API_BACKOFF.maxAttempts)) {
-        throw error
-      }
+      else if (paced) waits++
+      else if (!isTransient(error) || ++failures >= API_BACKOFF.maxAttempts) throw error
       const delay = busy
         ? rt.policy(clock.now() - rt.startedAt, rt.random)
         : backoffDelay(failures, error, { ...rt, ...API_BACKOFF })

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { ApiError, CancelledError, InputError, TransportError } from '../../src/errors.js'
-import { type RetryOptions, backoffDelay, isTransient, retry, retryLine } from '../../src/retry.js'
+import {
+  MAX_PACED_WAITS,
+  type RetryOptions,
+  backoffDelay,
+  isTransient,
+  retry,
+  retryLine
+} from '../../src/retry.js'
 import { EPOCH, type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 import { rejection } from '../helpers/rejection.js'
 
@@ -234,6 +241,29 @@ describe('retry', () => {
     ])
     // After the paced waits the backoff starts at its first step.
     expect(clock.sleeps).toEqual([...Array(7).fill(2000), 1000, 2000])
+  })
+
+  it('counts a 429 with Retry-After: 0 (or under a second) as an attempt: it paces nothing', async () => {
+    for (const retryAfterMs of [0, 999]) {
+      const clock = fakeClock()
+      const errors = Array.from({ length: 5 }, () => api(429, retryAfterMs))
+      const { operation, calls } = failing(clock, errors)
+      expect(await rejection(retry(operation, options(clock)))).toBe(errors[4])
+      expect(calls).toHaveLength(5)
+    }
+  })
+
+  it(`waits out at most ${MAX_PACED_WAITS} 429s with Retry-After uncounted; later ones count`, async () => {
+    const clock = fakeClock()
+    const errors = Array.from({ length: 100 }, () => api(429, 1000))
+    const { operation, calls } = failing(clock, errors)
+    const paced: boolean[] = []
+    const error = await rejection(
+      retry(operation, options(clock, { onRetry: (info) => paced.push(info.paced) }))
+    )
+    expect(error).toBe(errors[MAX_PACED_WAITS + 4])
+    expect(calls).toHaveLength(MAX_PACED_WAITS + 5)
+    expect(paced).toEqual([...Array(MAX_PACED_WAITS).fill(true), ...Array(4).fill(false)])
   })
 
   it('counts a 429 without Retry-After as an attempt', async () => {
