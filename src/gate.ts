@@ -70,7 +70,7 @@ export class RequestGate {
         this.release()
         throw new PausedError(
           operation,
-          `not sent: the timeout passed while it waited for one of the ${this.maxInFlight} requests in flight to end`
+          `not sent: the timeout passed while it waited for its turn (${this.limit()} in flight at most)`
         )
       }
       if (!this.current()) return () => this.release()

@@ -97,7 +97,7 @@ describe('RequestGate: requests in flight', () => {
     const error = await rejection(late.promise)
     expect(error).toBeInstanceOf(PausedError)
     expect(error.message).toBe(
-      'Could not read the status of server 1: not sent: the timeout passed while it waited for one of the 1 requests in flight to end'
+      'Could not read the status of server 1: not sent: the timeout passed while it waited for its turn (1 in flight at most)'
     )
     await settle()
     // The slot went to the next request, which has time left.
