@@ -23,12 +23,8 @@ const MAX_ERROR_DEPTH = 8
 function errorText(value: unknown, depth = 0): string {
   if (typeof value === 'string') return value
   if (depth >= MAX_ERROR_DEPTH) return '…'
-  if (Array.isArray(value)) {
-    return value
-      .map((item) => errorText(item, depth + 1))
-      .filter(Boolean)
-      .join(' ')
-  }
+  // Empty entries leave only spaces, which oneLine() folds.
+  if (Array.isArray(value)) return value.map((item) => errorText(item, depth + 1)).join(' ')
   if (value && typeof value === 'object') {
     return Object.entries(value)
       .map(([field, item]) => {
@@ -58,8 +54,8 @@ export function errorMessage(body: string, status: number): string {
         if (typeof record[key] === 'string') return oneLine(record[key])
       }
     }
-    const messages = typeof json === 'object' ? errorText(json) : ''
-    if (messages) return oneLine(messages)
+    const messages = typeof json === 'object' ? oneLine(errorText(json)) : ''
+    if (messages) return messages
   } catch {
     // not JSON: a proxy or load balancer answered, or the host outside the API
   }

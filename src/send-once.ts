@@ -4,8 +4,6 @@ import type { Runtime } from './runtime.js'
 
 /** Where a request that must not be sent twice stands, before an attempt. */
 export interface Attempt {
-  /** 1 for the first attempt. */
-  number: number
   /**
    * The failure of the latest attempt whose answer was lost (5xx, network, timeout): that attempt
    * may have been carried out. Undefined while every answer arrived.
@@ -51,8 +49,8 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
  */
 export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
-  const attempt: Attempt = { number: 1 }
-  for (let failures = 0, waits = 0; ; attempt.number++) {
+  const attempt: Attempt = {}
+  for (let failures = 0, waits = 0; ;) {
     const earlier = await request.reconcile?.(attempt)
     if (earlier) return earlier.value
     rt.outcome.pending = request.pending

@@ -63,7 +63,15 @@ describe('errorMessage', () => {
       'items: name: This field is required.'
     ],
     ['a null field', '{"server_id": null}', 'server_id: null'],
-    ['errors nested past any DRF depth', `${'['.repeat(20)}"x"${']'.repeat(20)}`, '…']
+    ['errors nested past any DRF depth', `${'['.repeat(20)}"x"${']'.repeat(20)}`, '…'],
+    ['errors nested 8 deep', `${'['.repeat(8)}"x"${']'.repeat(8)}`, 'x'],
+    ['errors nested 9 deep', `${'['.repeat(9)}"x"${']'.repeat(9)}`, '…'],
+    [
+      'a field without messages, skipped',
+      '{"server_id": [], "description": ["Too long."]}',
+      'description: Too long.'
+    ],
+    ['a bare list of empty strings, as it is', '["", ""]', '["", ""]']
   ])('reads %s', (_, body, expected) => {
     expect(errorMessage(body, 400)).toBe(expected)
   })

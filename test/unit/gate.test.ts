@@ -75,7 +75,9 @@ describe('RequestGate: requests in flight', () => {
     const next = entering(g)
     await settle()
     controller.abort()
-    expect(await rejection(cancelled.promise)).toBeInstanceOf(CancelledError)
+    const error = await rejection(cancelled.promise)
+    expect(error).toBeInstanceOf(CancelledError)
+    expect((error as CancelledError).unsent).toBe(true)
     first.release!()
     await settle()
     expect(next.entered).toBe(true)
@@ -122,13 +124,30 @@ describe('RequestGate: requests in flight', () => {
     expect(typeof release).toBe('function')
   })
 
+  it('forgets a request’s cancellation once it has its slot: a later abort takes no one else’s place', async () => {
+    const { gate: g } = gate(1)
+    const first = entering(g)
+    const controller = new AbortController()
+    const second = entering(g, controller.signal)
+    await settle()
+    first.release!()
+    await settle()
+    expect(second.entered).toBe(true)
+    const third = entering(g)
+    await settle()
+    controller.abort()
+    second.release!()
+    await settle()
+    expect(third.entered).toBe(true)
+  })
+
   it('throws CancelledError before taking a slot when already cancelled', async () => {
     const { gate: g } = gate(1)
     const controller = new AbortController()
     controller.abort()
-    expect(await rejection(g.enter('x', controller.signal, EPOCH + HOUR))).toBeInstanceOf(
-      CancelledError
-    )
+    const error = await rejection(g.enter('x', controller.signal, EPOCH + HOUR))
+    expect(error).toBeInstanceOf(CancelledError)
+    expect((error as CancelledError).unsent).toBe(true)
     const next = entering(g)
     await settle()
     expect(next.entered).toBe(true)
@@ -318,6 +337,23 @@ describe('RequestGate: the shared pause', () => {
     expect(second.entered).toBe(true)
     expect(clock.sleeps).toEqual([5000])
     expect(clock.sleptAt).toEqual([EPOCH])
+  })
+
+  it('says every request waits when the pause ends exactly at the deadline', () => {
+    const { gate: g, log } = gate()
+    g.answered(429, 10_000, EPOCH + 10_000)
+    expect(log.of('info')).toEqual([
+      'VPS.org answered HTTP 429 (Too Many Requests): every request waits 10s (Retry-After).'
+    ])
+  })
+
+  it('logs an extended pause at debug level, saying so', () => {
+    const { gate: g, log } = gate()
+    g.answered(429, 5000, EPOCH + HOUR)
+    g.answered(429, 8000, EPOCH + HOUR)
+    expect(log.of('debug')).toEqual([
+      'VPS.org answered HTTP 429 (Too Many Requests): every request waits 8s (Retry-After). (the pause is extended)'
+    ])
   })
 
   it('lets a request in when the pause ends exactly at its deadline', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiError, CancelledError, PausedError, TransportError } from '../../src/errors.js'
+import { MAX_PACED_WAITS } from '../../src/retry.js'
 import { sendOnce } from '../../src/send-once.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
@@ -108,5 +109,34 @@ describe('sendOnce', () => {
     expect(error).toBeInstanceOf(ApiError)
     expect(sent).toBe(5)
     expect(rt.outcome.pending).toBeUndefined()
+  })
+
+  it('a cancellation while the request was out keeps it pending: it may have been carried out', async () => {
+    const { rt } = setup()
+    const error = await rejection(
+      sendOnce(rt, {
+        pending: 'A request to create a backup of server 12345 was sent.',
+        send: () => Promise.reject(new CancelledError()),
+        retryLine: (failure) => failure
+      })
+    )
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(rt.outcome.pending).toBe('A request to create a backup of server 12345 was sent.')
+  })
+
+  it(`waits out at most ${MAX_PACED_WAITS} 429s with Retry-After uncounted, then counts them`, async () => {
+    const { rt } = setup()
+    let sent = 0
+    await rejection(
+      sendOnce(rt, {
+        pending: 'A request to create a backup of server 12345 was sent.',
+        send: () => {
+          sent++
+          return Promise.reject(new ApiError('create', 429, 'Slow down.', 1000))
+        },
+        retryLine: (failure) => failure
+      })
+    )
+    expect(sent).toBe(MAX_PACED_WAITS + 5)
   })
 })
