@@ -65,6 +65,11 @@ describe('errorMessage', () => {
     ['a null field', '{"server_id": null}', 'server_id: null'],
     ['errors nested past any DRF depth', `${'['.repeat(20)}"x"${']'.repeat(20)}`, '…'],
     ['errors nested 8 deep', `${'['.repeat(8)}"x"${']'.repeat(8)}`, 'x'],
+    [
+      'field errors nested past any DRF depth',
+      `${'{"a":'.repeat(20)}"x"${'}'.repeat(20)}`,
+      `${'a: '.repeat(8)}…`
+    ],
     ['errors nested 9 deep', `${'['.repeat(9)}"x"${']'.repeat(9)}`, '…'],
     [
       'a field without messages, skipped',
