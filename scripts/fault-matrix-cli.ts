@@ -110,8 +110,25 @@ function markdown(records: StepRecord[], report: VitestJson, elapsedMs: number):
     ),
     '',
     `Faults by kind: ${kinds || 'none'}.`,
+    ...underThrottle(records.filter((r) => !failed.has(r.test))),
     ...(failed.size ? ['', `Failing tests: ${[...failed].join('; ')}.`] : [])
   ].join('\n')
+}
+
+/**
+ * What a rate limit costs: the API requests per backup of the steps DRF's throttle refused at
+ * least once (fault kind `throttle`), of passing tests.
+ */
+function underThrottle(records: StepRecord[]): string[] {
+  const throttled = totals(records.filter((r) => (r.faults.throttle ?? 0) > 0))
+  if (!throttled.steps) return []
+  const perBackup = throttled.requests / Math.max(1, throttled.backupsCreated)
+  return [
+    '',
+    `Under DRF's throttle (${throttled.steps} steps): ${throttled.requests} API requests for ` +
+      `${throttled.backupsCreated} backups, ${perBackup.toFixed(1)} per backup, ` +
+      `${throttled.faultsByKind.throttle} of them refused (429).`
+  ]
 }
 
 const START = '<!-- fault-matrix:start -->'

@@ -20,14 +20,16 @@ import { parseArgs } from 'node:util'
 import { APP_FAULTS, type AppFault } from './app.js'
 import { isEntry } from '../scripts/entry.js'
 import { Simulator, type SimulatorOptions } from './server.js'
-import type { ServerSeed } from './types.js'
+import { parseRate } from './throttle.js'
+import { CAP_REFUSAL_SHAPES, type CapRefusalShape, type ServerSeed } from './types.js'
 
 const USAGE =
   'usage: cli.js [--port N] [--host HOST] [--token TOKEN] [--backup-seconds S] ' +
   '[--restore-seconds S] [--page-size N] [--shuffle] [--account-backups N] [--page-drift] ' +
   '[--servers N | ' +
   '--server ID:NAME[,backup=S][,restore=S][,fail]...] ' +
-  `[--app] [--app-boot-seconds S] [--app-fault ${APP_FAULTS.join('|')}]`
+  `[--app] [--app-boot-seconds S] [--app-fault ${APP_FAULTS.join('|')}] [--throttle RATE] ` +
+  `[--cap-refusal ${CAP_REFUSAL_SHAPES.join('|')}]`
 
 const HELP = `VPS.org API simulator (not the real API): prints VPSORG_API_URL=... and
 VPSORG_API_TOKEN=..., then one line per request; stops on SIGINT or SIGTERM.
@@ -52,6 +54,11 @@ ${USAGE}
   --app                 run an app per server for health checks (APP_<id>_HEALTH_URL=...)
   --app-boot-seconds S  how long each app takes to boot after a restore
   --app-fault F         the apps' fault: ${APP_FAULTS.join(', ')}
+  --throttle RATE       DRF's throttle, every request counted: RATE as DRF writes it
+                        (10/min, 100/hour, 5/s) or N/Ss (6/10s); one over it gets 429 and
+                        Retry-After (the seconds until the oldest request leaves the window)
+  --cap-refusal SHAPE   how an 11th manual backup is refused: ${CAP_REFUSAL_SHAPES.join(', ')}
+                        (a detail; {"server_id": ["..."]}; a bare list ["..."])
   --help                this help`
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -133,7 +140,9 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
       server: { type: 'string', multiple: true },
       app: { type: 'boolean' },
       'app-boot-seconds': { type: 'string' },
-      'app-fault': { type: 'string' }
+      'app-fault': { type: 'string' },
+      throttle: { type: 'string' },
+      'cap-refusal': { type: 'string' }
     }
   })
   const options: SimulatorOptions = {
@@ -167,6 +176,19 @@ export function parseCliArgs(args: string[]): SimulatorOptions {
       fault: fault as AppFault | undefined
     }
   }
+  if (values.throttle !== undefined) {
+    options.throttle = parseRate(values.throttle)
+    if (!options.throttle) {
+      throw new Error(
+        `--throttle must be a rate such as 10/min, 100/hour, 5/s or 6/10s, got "${values.throttle}"`
+      )
+    }
+  }
+  const shape = values['cap-refusal']
+  if (shape !== undefined && !CAP_REFUSAL_SHAPES.includes(shape as CapRefusalShape)) {
+    throw new Error(`--cap-refusal must be one of ${CAP_REFUSAL_SHAPES.join(', ')}, got "${shape}"`)
+  }
+  options.capRefusal = shape as CapRefusalShape | undefined
   if (options.token === '') throw new Error('--token must not be empty')
   return options
 }

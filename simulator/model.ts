@@ -12,6 +12,7 @@ import type {
   BackupStatus,
   BackupType,
   BackupView,
+  CapRefusalShape,
   ModelOptions,
   RestoreOutcome,
   RestoreRecord,
@@ -19,7 +20,7 @@ import type {
   ServerStatus,
   SimulatorEvent
 } from './types.js'
-import { NOT_FOUND, apiError } from './validation.js'
+import { HttpError, NOT_FOUND, apiError } from './validation.js'
 
 interface ServerState {
   id: number
@@ -270,12 +271,7 @@ export class Model {
   createBackup(serverId: number | undefined, description: string): BackupRecord {
     const server = this.#serverOr404(serverId)
     const manual = this.#select({ serverId: server.id }).filter((b) => b.backupType === 'manual')
-    if (manual.length >= MAX_MANUAL_BACKUPS) {
-      throw apiError(
-        400,
-        `Maximum of ${MAX_MANUAL_BACKUPS} manual backups per server reached. Delete an existing manual backup to create a new one.`
-      )
-    }
+    if (manual.length >= MAX_MANUAL_BACKUPS) throw capRefusal(this.#options.capRefusal)
     this.#assertNotRestoring(server)
     const id = this.#nextBackupId
     return this.#insert({
@@ -448,5 +444,25 @@ export class Model {
     if (queued || this.serverView(server.id).status === 'restoring') {
       throw apiError(409, 'Server is busy: a restore is in progress.')
     }
+  }
+}
+
+/**
+ * The refusal of an 11th manual backup, in the shape `shape` says: a `detail` (default), a field
+ * error (what a DRF serializer's `validate_server_id()` raises) or a bare list (a
+ * `ValidationError` raised in the view), each in its own words.
+ */
+function capRefusal(shape: CapRefusalShape = 'detail'): HttpError {
+  const cap = `You cannot have more than ${MAX_MANUAL_BACKUPS} manual backups per server.`
+  switch (shape) {
+    case 'detail':
+      return apiError(
+        400,
+        `Maximum of ${MAX_MANUAL_BACKUPS} manual backups per server reached. Delete an existing manual backup to create a new one.`
+      )
+    case 'field':
+      return apiError(400, { server_id: [cap] })
+    case 'list':
+      return apiError(400, [cap])
   }
 }

@@ -10,6 +10,7 @@ import type { Model } from './model.js'
 import type { BackupRecord, BackupType, ServerStatus } from './types.js'
 import {
   type ApiRequest,
+  DJANGO_NOT_FOUND,
   type FieldErrors,
   HttpError,
   NOT_FOUND,
@@ -158,6 +159,8 @@ export class Api {
     if (method === 'GET' && !path.endsWith('/') && this.find(`${path}/`)) {
       return { status: 301, headers: { location: `${path}/${request.url.search}` } }
     }
+    // Outside the API (api_url without /api/v1), Django answers with its own HTML page.
+    if (!path.startsWith('/api/v1/')) return DJANGO_NOT_FOUND
     throw apiError(404, NOT_FOUND)
   }
 

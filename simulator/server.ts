@@ -31,13 +31,16 @@ import {
 } from './faults.js'
 import { Model } from './model.js'
 import { Api, type ApiOptions, type Route, type RouteMatch } from './routes.js'
+import { SlidingWindowThrottle, type ThrottleOptions } from './throttle.js'
 import type { ModelOptions } from './types.js'
 import { type ApiRequest, type Reply, looseJson, parseJson, serialize } from './validation.js'
 
 export type { EchoEncoding, EchoPlace, Fault, FaultRule } from './faults.js'
 export { seededRandom } from './model.js'
+export type { ThrottleOptions } from './throttle.js'
 export type {
   BackupRecord,
+  CapRefusalShape,
   BackupStatus,
   BackupType,
   BackupView,
@@ -53,6 +56,12 @@ export interface SimulatorOptions extends ModelOptions, ApiOptions {
   port?: number
   /** Runs an app per server, for health checks (see app.ts). Default: no app. */
   app?: AppOptions
+  /**
+   * DRF's throttle (SimpleRateThrottle): at most `requests` API requests in any `windowMs`, every
+   * request counted; one over the rate is answered 429 with Retry-After (see throttle.ts), before
+   * any fault. Default: no throttle.
+   */
+  throttle?: ThrottleOptions
   /** Called with one line per request, e.g. "POST /api/v1/backups/ -> 201". Never contains the token. */
   log?: (line: string) => void
 }
@@ -72,6 +81,9 @@ export interface RequestRecord {
   headers: IncomingMessage['headers']
 }
 
+/** How a request the throttle refused is logged: as a fault of its own kind (the fault matrix counts it). */
+const THROTTLED = { kind: 'throttle' } as const
+
 /** The model served over HTTP: the API's routes, with faults, and every request recorded. */
 export class Simulator extends Model {
   readonly token: string
@@ -83,6 +95,7 @@ export class Simulator extends Model {
   readonly #closing = new AbortController()
   readonly #apps = new Map<number, App>()
   readonly #faults = new FaultQueue()
+  readonly #throttle: SlidingWindowThrottle | undefined
   #origin = ''
 
   private constructor(options: SimulatorOptions) {
@@ -90,6 +103,7 @@ export class Simulator extends Model {
     this.#log = options.log ?? (() => {})
     this.#api = new Api(this, options, this.#controlRoutes())
     this.token = this.#api.token
+    this.#throttle = options.throttle && new SlidingWindowThrottle(options.throttle, this.now)
     this.#http = createServer((req, res) => {
       // The Date header tells the simulator's clock (injectable), as a real API's tells its own.
       res.sendDate = false
@@ -200,6 +214,10 @@ export class Simulator extends Model {
       return this.#send(res, request, { kind: 'answer', reply: this.#api.dispatch(request, found) })
     }
     const record = this.#record(req, request)
+    const throttled = found && this.#throttle?.check()
+    if (throttled) {
+      return this.#send(res, request, { kind: 'answer', reply: throttled }, record, THROTTLED)
+    }
     const fault = this.#faults.take(request)
     const signal = this.#closing.signal
     const outcome =
@@ -247,7 +265,7 @@ export class Simulator extends Model {
     request: ApiRequest,
     outcome: Outcome,
     record?: RequestRecord,
-    fault?: Fault
+    fault?: Pick<Fault, 'kind'> | typeof THROTTLED
   ): Promise<void> {
     const outcomeText = outcome.kind === 'answer' ? outcome.reply.status : outcome.note
     const faultText = fault ? ` (fault: ${fault.kind})` : ''

@@ -19,6 +19,15 @@ export interface ServerSeed {
   failNextBackup?: boolean
 }
 
+/**
+ * How the API words its refusal at the cap of manual backups: `detail` `{"detail": "Maximum of
+ * 10 manual backups per server reached. …"}`; `field` `{"server_id": ["You cannot have more than
+ * 10 manual backups per server."]}`; `list` `["You cannot have more than 10 manual backups per
+ * server."]`.
+ */
+export type CapRefusalShape = 'detail' | 'field' | 'list'
+export const CAP_REFUSAL_SHAPES: readonly CapRefusalShape[] = ['detail', 'field', 'list']
+
 export interface ModelOptions {
   /** Default [{ id: 12345, name: 'web-server-01' }]. */
   servers?: ServerSeed[]
@@ -40,6 +49,8 @@ export interface ModelOptions {
   runningStatus?: string
   /** The id of the first backup created. Default 500. */
   firstBackupId?: number
+  /** The shape of the refusal of an 11th manual backup (see CapRefusalShape). Default 'detail'. */
+  capRefusal?: CapRefusalShape
   /** Injectable clock (ms since epoch). Default Date.now. */
   now?: () => number
   /**

@@ -31,10 +31,13 @@ export class HttpError extends Error {
   }
 }
 
-/** The one error-body helper: `{"detail": "..."}` for a message, DRF field errors otherwise. */
+/**
+ * The one error-body helper: `{"detail": "..."}` for a message, DRF field errors, or a bare list
+ * (what `raise ValidationError('...')` in a view answers).
+ */
 export function apiError(
   status: number,
-  problem: string | FieldErrors,
+  problem: string | FieldErrors | string[],
   headers?: Record<string, string>
 ): HttpError {
   return new HttpError({
@@ -42,6 +45,13 @@ export function apiError(
     body: typeof problem === 'string' ? { detail: problem } : problem,
     headers
   })
+}
+
+/** Django's own 404 page (DEBUG off), for a path no URL pattern matches, outside the API. */
+export const DJANGO_NOT_FOUND: Reply = {
+  status: 404,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+  body: '<!doctype html>\n<html lang="en">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n'
 }
 
 export function unauthorized(message: string): HttpError {

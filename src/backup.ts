@@ -1,7 +1,8 @@
 import type { Backup } from './api-types.js'
 import { isOwnRepository, parseTag, stepKey } from './description.js'
 import { formatDuration } from './duration.js'
-import { ActionError, type ApiError } from './errors.js'
+import { sentence } from './api-errors.js'
+import { ActionError } from './errors.js'
 import {
   LIST_GRACE_MS,
   NOT_LISTED,
@@ -11,14 +12,11 @@ import {
   track
 } from './follow-backup.js'
 import { type Settled, phase, valuesOf } from './fleet.js'
-import { deleteBackups, isCapRefusal, ownFinal } from './retention.js'
+import { MANUAL_BACKUP_CAP, deleteBackups, isCapRefusal, ownFinal } from './retention.js'
 import { retryLine } from './retry.js'
 import type { Runtime } from './runtime.js'
 import { sendOnce } from './send-once.js'
 import { WaitTimeoutError, waitFor } from './wait.js'
-
-/** VPS.org keeps at most this many manual backups per server, running ones included. */
-const MANUAL_BACKUP_CAP = 10
 
 /**
  * mode: backup. Creates one backup of each server (or, on a re-run, reuses the one an earlier
@@ -124,20 +122,27 @@ function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
 }
 
 /**
- * Creates the backup. When the API refuses it because the server is at the cap (and only then),
- * makes room by deleting this repository's oldest final backups, with keep_backups set.
+ * Creates the backup. When the API refuses it because the server is at the cap (and only then:
+ * `existing`, the server's manual backups as listed, holds at least MANUAL_BACKUP_CAP), makes
+ * room by deleting this repository's oldest final backups, with keep_backups set.
  */
 async function createWithinCap(rt: Runtime, existing: Backup[]): Promise<Backup> {
   try {
     return await createOnce(rt)
   } catch (error) {
-    if (!isCapRefusal(error) || existing.length < MANUAL_BACKUP_CAP) throw error
+    if (!isCapRefusal(error, existing.length)) throw error
     const { keepBackups, serverId } = rt.settings
+    if (existing.length < MANUAL_BACKUP_CAP) {
+      rt.log.warning(
+        `The API's refusal speaks of its limit of ${MANUAL_BACKUP_CAP} manual backups, but server ${serverId}'s list shows ${existing.length}: nothing is deleted to make room.`
+      )
+      throw error
+    }
     const own = ownFinal(existing, rt)
     const needed = existing.length - MANUAL_BACKUP_CAP + 1
     if (keepBackups === 0 || own.length < needed) {
       throw new ActionError(
-        `Server ${serverId} already has ${existing.length} manual backups, the most VPS.org allows is ${MANUAL_BACKUP_CAP} (the API said: ${(error as ApiError).serverMessage}). ` +
+        `Server ${serverId} already has ${existing.length} manual backups, the most VPS.org allows is ${MANUAL_BACKUP_CAP}. The API said: ${sentence(error.serverMessage)} ` +
           (keepBackups === 0
             ? 'Set keep_backups (e.g. 3) so that this action deletes its own oldest backups, or delete some with mode: delete.'
             : `Only ${own.length} of them were created by this action for this repository and have finished, so it will not delete any; delete some with mode: delete.`)
@@ -156,16 +161,20 @@ function findOwn(backups: Backup[], rt: Runtime): Backup | undefined {
 
 /**
  * POST /backups/, sent once in effect (sendOnce). A create whose answer was lost may still have
- * been carried out, so before every retry the server's backups are listed again, and the one
- * carrying this step's exact description (its nonce makes it this execution's) is adopted instead
- * of creating a duplicate. A 2xx without a usable backup is looked for the same way.
+ * been carried out, so once an answer was lost the server's backups are listed again before every
+ * retry, and the one carrying this step's exact description (its nonce makes it this execution's)
+ * is adopted instead of creating a duplicate. After refusals alone (a 429, any answer below 500)
+ * nothing was done: the create is sent again without a list. A 2xx without a usable backup is
+ * looked for the same way.
  */
 async function createOnce(rt: Runtime): Promise<Backup> {
   const { client, settings, log } = rt
   const answer = await sendOnce<Backup | undefined>(rt, {
     pending: `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`,
-    reconcile: async (attempt) => {
-      if (attempt.number === 1) return undefined
+    reconcile: async ({ lost }) => {
+      // Only an answer lost can hide a create carried out: a refusal (a 429, any answer below 500)
+      // says nothing was done, so a list then would only spend the rate limit's requests.
+      if (lost === undefined) return undefined
       const adopted = findOwn(await client.listBackups(settings.serverId, 'manual'), rt)
       if (!adopted) return undefined
       log.info(

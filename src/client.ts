@@ -103,8 +103,15 @@ export class VpsOrgClient {
       random,
       signal,
       shouldRetry: isTransient,
-      onRetry: ({ attempt, error, delayMs }) =>
-        log.info(retryLine((error as Error).message, delayMs, attempt, this.maxAttempts))
+      onRetry: ({ attempt, error, delayMs, paced }) =>
+        log.info(
+          retryLine(
+            (error as Error).message,
+            delayMs,
+            paced ? undefined : attempt,
+            this.maxAttempts
+          )
+        )
     })
   }
 
@@ -363,8 +370,8 @@ export class VpsOrgClient {
         String(headers['retry-after'] ?? ''),
         this.options.clock.now()
       )
-      this.gate.answered(status, retryAfter)
-      const message = errorMessage(this.scrub(text), STATUS_CODES[status] ?? '')
+      this.gate.answered(status, retryAfter, this.options.deadline)
+      const message = errorMessage(this.scrub(text), status)
       throw new ApiError(operation, status, this.scrub(message), retryAfter)
     }
     const answer = { status, headers, bytes: raw.length }

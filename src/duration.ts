@@ -16,8 +16,15 @@ export function parseDuration(text: string): number | undefined {
   )
 }
 
-/** `95000` → `1m35s`; `3600000` → `1h`; `1500` → `1.5s`. */
+/** Longer than any step can wait (a self-hosted job runs at most 5 days): not worth its digits. */
+const LONGEST_SHOWN_MS = 1000 * 3_600_000
+
+/**
+ * `95000` → `1m35s`; `3600000` → `1h`; `1500` → `1.5s`. A server's figure can be anything: from
+ * 1000h up, Infinity and NaN included, `over 1000h`.
+ */
 export function formatDuration(ms: number): string {
+  if (!(ms < LONGEST_SHOWN_MS)) return 'over 1000h'
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
   const total = Math.round(ms / 1000)
   const h = Math.floor(total / 3600)

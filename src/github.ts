@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http'
 import { getOctokit } from '@actions/github'
 import { type Dispatcher, fetch as undiciFetch } from 'undici'
 import { errorMessage, networkReason, parseRetryAfter, withoutBom } from './api-errors.js'
@@ -266,13 +265,7 @@ function guardedFetch(options: GitHubOptions): Fetch {
       // Octokit's pagination reads the answer's URL.
       Object.defineProperty(answer, 'url', { value: url })
       const again = (wait: number | undefined): RetryableAnswer =>
-        new RetryableAnswer(
-          operation,
-          status,
-          errorMessage(body, STATUS_CODES[status] ?? ''),
-          wait,
-          answer
-        )
+        new RetryableAnswer(operation, status, errorMessage(body, status), wait, answer)
       if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()))
       if ([500, 502, 503, 504].includes(status)) {
         throw again(parseRetryAfter(headers.get('retry-after') ?? undefined, clock.now()))

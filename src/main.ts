@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { sentence } from './api-errors.js'
 import type { Backup } from './api-types.js'
 import type { Dispatcher } from 'undici'
 import { runBackup } from './backup.js'
@@ -260,9 +261,14 @@ function reason(error: unknown, outcome: Outcome): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** The failure's line for the log: why, then what is left running. */
+/**
+ * The failure's line for the log: why, then what is left running. Why is a sentence of its own:
+ * it may end in a server's words, with a full stop or without.
+ */
 function message(error: unknown, outcome: Outcome): string {
-  return [reason(error, outcome), pendingOf(outcome)].filter(Boolean).join(' ')
+  const why = reason(error, outcome)
+  const pending = pendingOf(outcome)
+  return why && pending ? `${sentence(why)} ${pending}` : why || pending || ''
 }
 
 /** One line for an expected failure; the stack only for a bug, and only in the debug log. */

@@ -1,4 +1,5 @@
 import { type Backup, type Server, newestFirst } from './api-types.js'
+import { sentence } from './api-errors.js'
 import { isOwnRepository, parseTag } from './description.js'
 import { formatDuration } from './duration.js'
 import { ActionError } from './errors.js'
@@ -182,7 +183,7 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
       }
     },
     retryLine: (failure, delayMs) =>
-      `${failure}; checking the server again in ${formatDuration(delayMs)}`
+      `${sentence(failure)} Checking the server again in ${formatDuration(delayMs)}`
   })
 }
 

@@ -18,18 +18,24 @@ export function ownFinal(backups: Backup[], rt: Runtime): Backup[] {
     .sort(newestFirst)
 }
 
+/** VPS.org keeps at most this many manual backups per server, running ones included. */
+export const MANUAL_BACKUP_CAP = 10
+
 /**
- * The API's refusal at the cap of manual backups (contract, assumed: a 400 with an error body):
- * a 400 whose message speaks of a maximum or limit of backups and names no request field. Any
- * other 400 (e.g. `description: Ensure this field has no more than 255 characters.`) is not.
+ * The API's refusal at the cap of manual backups (contract, assumed: a 400 with an error body, in
+ * any words and shape: a `detail`, a bare list, or a field error on `server_id`, as a DRF
+ * `validate_server_id()` raises it). A 400 to a create is the cap when the server's list shows
+ * `manualBackups` at the cap; else when its message speaks of a maximum, limit or "more than N"
+ * backups (the second signal). Never a 400 that names another field of the create (e.g.
+ * `description: Ensure this field has no more than 255 characters.`).
  */
-export function isCapRefusal(error: unknown): error is ApiError {
+export function isCapRefusal(error: unknown, manualBackups: number): error is ApiError {
   if (!(error instanceof ApiError) || error.status !== 400) return false
   const message = error.serverMessage
+  if (/^(description|backup_type):/i.test(message)) return false
   return (
-    /\b(maximum|max|limit|cap)\b/i.test(message) &&
-    /\bbackups?\b/i.test(message) &&
-    !/^(description|server_id|backup_type):/i.test(message)
+    manualBackups >= MANUAL_BACKUP_CAP ||
+    (/\b(maximum|max|limit|cap|more than \d+)\b/i.test(message) && /\bbackups?\b/i.test(message))
   )
 }
 

@@ -1,3 +1,4 @@
+import { sentence } from './api-errors.js'
 import type { Clock } from './clock.js'
 import { formatDuration } from './duration.js'
 import { ApiError, TransportError } from './errors.js'
@@ -17,19 +18,46 @@ export interface RetryOptions {
   signal?: AbortSignal
   /** Which failures are worth another attempt. */
   shouldRetry: (error: unknown) => boolean
-  /** Called before each sleep, to log the attempt, what failed and the delay. */
-  onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void
+  /**
+   * Called before each sleep, to log the attempts failed so far, what failed and the delay;
+   * `paced`: the API said when to come back (see isPaced), so this one did not count.
+   */
+  onRetry?: (info: { attempt: number; error: unknown; delayMs: number; paced: boolean }) => void
 }
 
-/** The log line before a retry: `…: HTTP 503: Down; retrying in 1s (attempt 2 of 5)`. */
+/**
+ * The log line before a retry, what failed as a sentence of its own (a server's message may end
+ * one): `…: HTTP 503: Down. Retrying in 1s (attempt 2 of 5)`. `failures` undefined: a wait the
+ * API asked for, which counts as no attempt (isPaced): `… Retrying in 2s, as the API asked`.
+ */
 export function retryLine(
   failure: string,
   delayMs: number,
-  failures: number,
+  failures: number | undefined,
   maxAttempts: number = API_BACKOFF.maxAttempts
 ): string {
-  return `${failure}; retrying in ${formatDuration(delayMs)} (attempt ${failures + 1} of ${maxAttempts})`
+  const which =
+    failures === undefined
+      ? ', as the API asked (Retry-After)'
+      : ` (attempt ${failures + 1} of ${maxAttempts})`
+  return `${sentence(failure)} Retrying in ${formatDuration(delayMs)}${which}`
 }
+
+/** The most waits one request makes that count as no attempt (isPaced); later ones count. */
+export const MAX_PACED_WAITS = 20
+
+/**
+ * A 429 with a Retry-After (of a second or more): the API is busy with our other requests (a rate
+ * limit) and said when to come back, so nothing failed. Waiting it out counts as no attempt, up to
+ * MAX_PACED_WAITS times a request, within the deadline: a fleet under a rate limit that admits
+ * fewer requests per window than it has servers would otherwise run out of attempts while each
+ * request waits its turn. `Retry-After: 0` paces nothing: it counts, as a 429 without it does.
+ */
+export const isPaced = (error: unknown, waitsSoFar: number): boolean =>
+  error instanceof ApiError &&
+  error.status === 429 &&
+  (error.retryAfterMs ?? 0) >= 1000 &&
+  waitsSoFar < MAX_PACED_WAITS
 
 /** 429, 500 and the gateway errors are transient; so is a connection or body failure. */
 export function isTransient(error: unknown): boolean {
@@ -56,20 +84,24 @@ export function backoffDelay(
 
 /**
  * Runs `operation` until it succeeds, fails with an error `shouldRetry` refuses, runs out of
- * attempts or would start after the deadline. The last error is rethrown as it is.
+ * attempts (a wait the API asked for is none, isPaced) or would start after the deadline. The
+ * last error is rethrown as it is.
  */
 export async function retry<T>(
   operation: (attempt: number) => Promise<T>,
   options: RetryOptions
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1, failures = 0, waits = 0; ; attempt++) {
     try {
       return await operation(attempt)
     } catch (error) {
-      if (attempt >= options.maxAttempts || !options.shouldRetry(error)) throw error
-      const delayMs = backoffDelay(attempt, error, options)
+      if (!options.shouldRetry(error)) throw error
+      const paced = isPaced(error, waits)
+      if (paced) waits++
+      else if (++failures >= options.maxAttempts) throw error
+      const delayMs = backoffDelay(failures, error, options)
       if (options.clock.now() + delayMs >= options.deadline) throw error
-      options.onRetry?.({ attempt, error, delayMs })
+      options.onRetry?.({ attempt: failures, error, delayMs, paced })
       await options.clock.sleep(delayMs, options.signal)
     }
   }

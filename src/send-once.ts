@@ -1,11 +1,9 @@
 import { ApiError, CancelledError, PausedError } from './errors.js'
-import { API_BACKOFF, backoffDelay, isTransient } from './retry.js'
+import { API_BACKOFF, backoffDelay, isPaced, isTransient } from './retry.js'
 import type { Runtime } from './runtime.js'
 
 /** Where a request that must not be sent twice stands, before an attempt. */
 export interface Attempt {
-  /** 1 for the first attempt. */
-  number: number
   /**
    * The failure of the latest attempt whose answer was lost (5xx, network, timeout): that attempt
    * may have been carried out. Undefined while every answer arrived.
@@ -31,8 +29,11 @@ export interface OnceRequest<T> {
    * timeout, and counts as no attempt. Called first: throws to stop waiting.
    */
   onBusy?(attempt: Attempt): void
-  /** The log line before a retry, from what failed, the delay and the attempts failed so far. */
-  retryLine(failure: string, delayMs: number, failures: number): string
+  /**
+   * The log line before a retry, from what failed, the delay and the attempts failed so far
+   * (undefined: a wait the API asked for, which counts as none, isPaced).
+   */
+  retryLine(failure: string, delayMs: number, failures: number | undefined): string
 }
 
 const isBusy = (error: unknown): boolean => error instanceof ApiError && error.status === 409
@@ -40,15 +41,16 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
 /**
  * Sends a request that must not be sent twice, until it succeeds or fails for good. Transient
  * failures (429, 5xx, network) are retried with the API's backoff (retry.ts), at most
- * API_BACKOFF.maxAttempts times and never past the deadline; before every attempt `reconcile`
+ * API_BACKOFF.maxAttempts times (a 429 with Retry-After counts as none, isPaced) and never past
+ * the deadline; before every attempt `reconcile`
  * decides from the server's state whether an earlier one took effect. A refusal (an answer below
  * 500), or a request the gate did not send (PausedError, or a cancellation while it waited there),
  * means nothing was done: the request is no longer pending, unless an earlier attempt's answer was lost.
  */
 export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
-  const attempt: Attempt = { number: 1 }
-  for (let failures = 0; ; attempt.number++) {
+  const attempt: Attempt = {}
+  for (let failures = 0, waits = 0; ;) {
     const earlier = await request.reconcile?.(attempt)
     if (earlier) return earlier.value
     rt.outcome.pending = request.pending
@@ -63,13 +65,15 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
       else if (!unsent) attempt.lost = error
       const { onBusy } = request
       const busy = onBusy !== undefined && isBusy(error)
+      const paced = isPaced(error, waits)
       if (busy) onBusy(attempt)
+      else if (paced) waits++
       else if (!isTransient(error) || ++failures >= API_BACKOFF.maxAttempts) throw error
       const delay = busy
         ? rt.policy(clock.now() - rt.startedAt, rt.random)
         : backoffDelay(failures, error, { ...rt, ...API_BACKOFF })
       if (clock.now() + delay >= rt.deadline) throw error
-      const line = request.retryLine((error as Error).message, delay, failures)
+      const line = request.retryLine((error as Error).message, delay, paced ? undefined : failures)
       log.info(busy ? `${line} (busy: waiting for the other operation to end)` : line)
       await clock.sleep(delay, rt.signal)
     }

@@ -124,7 +124,7 @@ describe('mode: backup, run as the runner runs dist/index.js', () => {
     })
     const result = await step(sim)
     expect(result.exitCode).toBe(0)
-    expect(result.log).toMatch(/HTTP 503: .*retrying in .* \(attempt 2 of 5\)/)
+    expect(result.log).toMatch(/HTTP 503: .*Retrying in .* \(attempt 2 of 5\)/)
     expect(backupPosts(sim)).toBe(1)
     expect(sim.backups()).toHaveLength(1)
   })

@@ -94,7 +94,7 @@ describe('SIGINT at other moments', () => {
     })
     const result = await run(s, {}, { signals: [{ afterMs: AFTER_MS, signal: 'SIGINT' }] })
     expectCancelled(result, 'SIGINT')
-    expect(result.log).toContain('retrying in 30s')
+    expect(result.log).toContain('Retrying in 30s')
     expect(s.requests).toHaveLength(1)
   })
 

@@ -37,9 +37,9 @@ function expectOneBackup(s: Simulator, result: StepResult): number {
 
 /** The delays, in seconds, of the retries the log announces. */
 function retryDelays(result: StepResult): number[] {
-  return [...result.log.matchAll(/retrying in ([\d.]+)s \(attempt \d of 5\)/g)].map((m) =>
-    Number(m[1])
-  )
+  return [
+    ...result.log.matchAll(/Retrying in ([\d.]+)s(?: \(attempt \d of 5\)|, as the API asked)/g)
+  ].map((m) => Number(m[1]))
 }
 
 describe('ambiguous create: the answer to POST /backups/ is lost', () => {
@@ -72,7 +72,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
-    expect(result.log).toMatch(/HTTP 503: Service Unavailable; retrying in/)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable\. Retrying in/)
   })
 
   it('drop (not created): the retry creates it, once', async () => {
@@ -81,7 +81,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(2)
-    expect(result.log).toMatch(/Could not create a backup .*network error.*; retrying in/)
+    expect(result.log).toMatch(/Could not create a backup .*network error.*\. Retrying in/)
     expect(result.log).not.toContain('adopting backup')
   })
 
@@ -92,7 +92,7 @@ describe('ambiguous create: the answer to POST /backups/ is lost', () => {
   it('hang-after (created, never answered): the request times out, is retried, the backup adopted', async () => {
     const s = await faulted('POST', BACKUPS, { kind: 'hang-after' })
     const result = await run(s, { timeout: '8s' })
-    expect(result.log).toMatch(/Could not create a backup .*no answer within .*; retrying in/)
+    expect(result.log).toMatch(/Could not create a backup .*no answer within .*\. Retrying in/)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
@@ -112,7 +112,7 @@ describe('429 Too Many Requests', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second.; retrying in 1s (attempt 2 of 5)`
+      `Could not create a backup of server ${SERVER_ID}: HTTP 429: Request was throttled. Expected available in 1 second. Retrying in 1s, as the API asked (Retry-After)`
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at - s.requests[throttled]!.at).toBeGreaterThanOrEqual(1000)
@@ -132,7 +132,7 @@ describe('429 Too Many Requests', () => {
     const [delay] = retryDelays(result)
     expect(delay).toBeLessThanOrEqual(3.5) // it waits until the date, not longer
     expect(result.log).toMatch(
-      /HTTP 429: Too Many Requests; retrying in [\d.]+s \(attempt 2 of 5\)/
+      /HTTP 429: Too Many Requests\. Retrying in [\d.]+s, as the API asked \(Retry-After\)/
     )
     const throttled = s.requests.findIndex((r) => r.status === 429)
     expect(s.requests[throttled + 1]!.at).toBeGreaterThanOrEqual(date.getTime())
@@ -172,7 +172,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `HTTP ${status}: ${title} (an HTML page titled "${status} ${title}", likely from a proxy or load balancer); retrying in`
+      `HTTP ${status}: ${title} (an HTML page titled "${status} ${title}", likely from a proxy or load balancer). Retrying in`
     )
   })
 
@@ -181,7 +181,7 @@ describe('5xx from the API or from a proxy in front of it', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).toContain(`HTTP ${status}: ${title}; retrying in`)
+    expect(result.log).toContain(`HTTP ${status}: ${title}. Retrying in`)
     expect(backupPosts(s)).toBe(2)
   })
 
@@ -231,13 +231,13 @@ describe('transport faults', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).toMatch(/Could not list the backups .*network error.*; retrying in/)
+    expect(result.log).toMatch(/Could not list the backups .*network error.*\. Retrying in/)
   })
 
   it('a hung list within a short overall timeout: times out, retried, succeeds', async () => {
     const s = await faulted('GET', BACKUPS, { kind: 'hang' })
     const result = await run(s, { timeout: '8s' })
-    expect(result.log).toMatch(/Could not list the backups .*no answer within .*; retrying in/)
+    expect(result.log).toMatch(/Could not list the backups .*no answer within .*\. Retrying in/)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.durationMs).toBeLessThan(10_000)
@@ -265,7 +265,7 @@ describe('transport faults', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(backupPosts(s)).toBe(1)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
   })
 
   it('a slow answer (2 s delay): waited for, not retried', async () => {
@@ -273,7 +273,7 @@ describe('transport faults', () => {
     const result = await run(s)
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
   })
 
   it('invalid JSON in a 200 on the list: retried, one backup', async () => {
@@ -282,7 +282,7 @@ describe('transport faults', () => {
     expect(result.exitCode).toBe(0)
     expectOneBackup(s, result)
     expect(result.log).toContain(
-      `Could not list the backups of server ${SERVER_ID}: HTTP 200 with a body that is not JSON; retrying in`
+      `Could not list the backups of server ${SERVER_ID}: HTTP 200 with a body that is not JSON. Retrying in`
     )
   })
 
@@ -326,7 +326,7 @@ describe('client errors are never retried', () => {
     expect(result.exitCode).toBe(1)
     expect(s.countRequests(method, path)).toBe(1)
     expect(errorLine(result)).toContain(text)
-    expect(result.log).not.toContain('retrying in')
+    expect(result.log).not.toContain('Retrying in')
     expect(s.backups()).toHaveLength(0)
   })
 
@@ -421,7 +421,7 @@ describe('restore answered ambiguously: never a second restore while the first m
     expect(result.exitCode).toBe(0)
     expect(restorePosts(s)).toBe(2)
     expect(s.restores).toHaveLength(1)
-    expect(result.log).toMatch(/HTTP 503: Service Unavailable; checking the server again in/)
+    expect(result.log).toMatch(/HTTP 503: Service Unavailable\. Checking the server again in/)
     const posts = s.requests.filter((r) => r.method === 'POST' && r.path === RESTORE)
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(60_000)
   }, 120_000)
@@ -452,6 +452,17 @@ const ISSUE9_RUN = '9876543210'
 /** A description this action wrote for acme/shop in run `run` (v1.0.0 form). */
 const ours = (run: string | number): string =>
   `Pre-deployment backup of acme/shop (run ${run}) [gha:acme/shop#${run}]`
+/** Backups 400, 401, … of `count` earlier runs, ours, completed a minute ago, oldest first. */
+const addOurBackups = (s: Simulator, count: number) => {
+  for (let i = 0; i < count; i++) {
+    s.addBackup({
+      serverId: SERVER_ID,
+      id: 400 + i,
+      description: ours(i),
+      createdAt: Date.now() - 60_000 + i
+    })
+  }
+}
 const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'))
 /** Backup 400, ours (an earlier run's), completed a minute ago. */
 const addOurOldBackup = (s: Simulator) =>
@@ -516,14 +527,7 @@ describe('restore points that are not the step’s own, final and older are neve
 
   it('at the cap, a 400 that is not the cap deletes nothing and fails', async () => {
     const s = await sim()
-    for (let i = 0; i < 10; i++) {
-      s.addBackup({
-        serverId: SERVER_ID,
-        id: 400 + i,
-        description: ours(i),
-        createdAt: Date.now() - 60_000 + i
-      })
-    }
+    addOurBackups(s, 10)
     s.inject({
       method: 'POST',
       path: BACKUPS,
@@ -711,4 +715,163 @@ describe('delete', () => {
     expect(result.outputs.status).toBe('deleted')
     expect(s.countRequests('DELETE', /./)).toBe(1)
   })
+})
+
+describe('a Django REST Framework server', () => {
+  const FLEET = [101, 102, 103]
+  const fleet = FLEET.map((id) => ({ id, name: `web-${id}` }))
+
+  it('a 3-server backup under DRF’s sliding-window throttle finishes: a refused create is sent again without a list', async () => {
+    // 3 requests in any 2 s, every request counted: fewer than the step's servers × looks.
+    const s = await sim({ servers: fleet, throttle: { requests: 3, windowMs: 2000 } })
+    const result = await run(s, { server_id: FLEET.join(','), timeout: '60s' })
+    expect(result.exitCode).toBe(0)
+    for (const id of FLEET) expect(s.backups({ serverId: id })).toHaveLength(1)
+    const answers = s.requests.map((r) => `${r.method} ${r.status}`)
+    expect(answers).toContain('POST 429')
+    // After a server's refused create, its next request is the create again: no list of its
+    // backups spends the window.
+    for (const id of FLEET) {
+      const own = s.requests.filter(
+        (r) =>
+          r.query.server_id === String(id) || (r.body as { server_id?: number })?.server_id === id
+      )
+      own.forEach((r, i) => {
+        if (r.method === 'POST' && r.status === 429) expect(own[i + 1]?.method).toBe('POST')
+      })
+    }
+    // The requests in flight when the first 429 came back, then at most one a window (15 before).
+    expect(answers.filter((a) => a.endsWith('429')).length).toBeLessThanOrEqual(5)
+    expect(result.log).toContain(
+      'HTTP 429: Request was throttled. Expected available in 2 seconds. Retrying in 2s, as the API asked (Retry-After)'
+    )
+  })
+
+  it('10 servers under 3 requests per 2 s: every backup made, no 429 run out of attempts', async () => {
+    const servers = Array.from({ length: 10 }, (_, i) => ({ id: 201 + i, name: `node-${i}` }))
+    const s = await sim({ servers, throttle: { requests: 3, windowMs: 2000 } })
+    const result = await run(s, { server_id: servers.map((v) => v.id).join(','), timeout: '90s' })
+    expect(result.exitCode).toBe(0)
+    expect(s.backups()).toHaveLength(10)
+    // After the first 429 one request at a time: at most one refused per window from then on.
+    const refused = s.requests.filter((r) => r.status === 429)
+    const afterFirstBurst = refused.filter((r) => r.at > refused[0]!.at + 1000)
+    const windows = (s.requests.at(-1)!.at - refused[0]!.at) / 2000
+    expect(afterFirstBurst.length).toBeLessThanOrEqual(Math.ceil(windows) + 1)
+  }, 60_000)
+
+  it.each(['field', 'list'] as const)(
+    'the cap refused as a DRF %s error, 10 listed: makes room by deleting the oldest own backup, then creates',
+    async (capRefusal) => {
+      const s = await sim({ capRefusal })
+      addOurBackups(s, 10)
+      const result = await run(s, { keep_backups: '3' })
+      expect(result.exitCode).toBe(0)
+      expect(result.log).toContain(`Server ${SERVER_ID} is at the cap of 10 manual backups.`)
+      expect(
+        s
+          .backups({ includeDeleted: true })
+          .filter((b) => b.deleted)
+          .map((b) => b.id)
+      ).toContain(400)
+      expect(result.outputs.backup_id).toBe(String(s.backups().at(-1)!.id))
+    }
+  )
+
+  it('fewer than 10 manual backups and a 400 in the cap’s words: nothing deleted, the step fails', async () => {
+    const s = await sim()
+    addOurBackups(s, 9)
+    s.inject({
+      method: 'POST',
+      path: BACKUPS,
+      fault: {
+        kind: 'status',
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: '{"server_id": ["You cannot have more than 10 manual backups per server."]}'
+      }
+    })
+    const result = await run(s, { keep_backups: '3' })
+    expect(result.exitCode).toBe(1)
+    expect(s.countRequests('DELETE', /./)).toBe(0)
+    expect(errorLine(result)).toBe(
+      `Could not create a backup of server ${SERVER_ID}: HTTP 400: server_id: You cannot have more than 10 manual backups per server.`
+    )
+    expect(result.log).toContain(`but server ${SERVER_ID}'s list shows 9: nothing is deleted`)
+  })
+
+  it.each([
+    ['{"detail": "A server error occurred."}', 'A server error occurred. A request'],
+    ['', 'Internal Server Error. A request']
+  ])(
+    'a create answered 500 (%j) every time: the error line ends the server’s words, then says what may be left',
+    async (body, joined) => {
+      const s = await faulted(
+        'POST',
+        BACKUPS,
+        { kind: 'status', status: 500, headers: { 'retry-after': '0' }, body },
+        Infinity
+      )
+      const result = await run(s, { timeout: '20s' })
+      expect(result.exitCode).toBe(1)
+      expect(errorLine(result)).toContain(
+        `HTTP 500: ${joined} to create a backup of server ${SERVER_ID} was sent`
+      )
+    }
+  )
+
+  it('a bare-list error body (ValidationError raised in a view) is unwrapped', async () => {
+    const s = await faulted('POST', BACKUPS, {
+      kind: 'status',
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: '["Backups are disabled for this server."]'
+    })
+    const result = await run(s)
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not create a backup of server ${SERVER_ID}: HTTP 400: Backups are disabled for this server.`
+    )
+  })
+
+  it('api_url without /api/v1: Django’s own 404 page, and the line says to check api_url', async () => {
+    const s = await sim()
+    const result = await run(s, { api_url: s.origin })
+    expect(result.exitCode).toBe(1)
+    expect(errorLine(result)).toBe(
+      `Could not list the backups of server ${SERVER_ID}: HTTP 404: Not Found (an HTML page titled "Not Found", not an answer of the API: check api_url, the API's base URL, e.g. https://admin.vps.org/api/v1)`
+    )
+    expect(errorLine(result)).not.toContain('proxy')
+  })
+
+  it('a Retry-After no step can wait: says it is longer than the time left, and never sleeps past the timeout', async () => {
+    const s = await faulted('GET', BACKUPS, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '99999999999999999999' }
+    })
+    const result = await run(s, { timeout: '5s' })
+    expect(result.exitCode).toBe(1)
+    expect(result.log).toMatch(
+      /every request to wait over 1000h \(Retry-After\), longer than the [\d.]+s left before the timeout\./
+    )
+    expect(result.log).not.toMatch(/Infinity|\d{6,}h/)
+    expect(result.durationMs).toBeLessThan(5000)
+  })
+
+  it('50 servers and an API that never answers, timeout 10s: no request starts after it, the step ends at it', async () => {
+    const servers = Array.from({ length: 50 }, (_, i) => ({ id: 301 + i, name: `node-${i}` }))
+    const s = await sim({ servers })
+    s.inject({ fault: { kind: 'hang' }, times: Infinity })
+    const result = await run(s, { server_id: servers.map((v) => v.id).join(','), timeout: '10s' })
+    expect(result.exitCode).toBe(1)
+    // The step started before its first request: its deadline is at most 10 s after that.
+    const deadline = s.requests[0]!.at + 10_000
+    expect(s.requests.filter((r) => r.at > deadline).map((r) => r.at - deadline)).toEqual([])
+    // The timeout, and at most the 1 s a request started just before it may take.
+    expect(result.durationMs).toBeLessThan(12_000)
+    expect(errorLine(result)).toContain(
+      'not sent: the timeout passed while it waited for its turn (8 in flight at most)'
+    )
+  }, 30_000)
 })

@@ -93,6 +93,32 @@ describe('CLI arguments', () => {
   })
 
   it.each([
+    ['10/min', 10, 60_000],
+    ['100/hour', 100, 3_600_000],
+    ['5/s', 5, 1000],
+    ['2/d', 2, 86_400_000],
+    ['6/10s', 6, 10_000]
+  ])('takes --throttle %s as DRF writes its rates', (rate, requests, windowMs) => {
+    expect(parseCliArgs(['--throttle', rate]).throttle).toEqual({ requests, windowMs })
+  })
+
+  it('takes the shape of the cap refusal', () => {
+    expect(parseCliArgs(['--cap-refusal', 'field']).capRefusal).toBe('field')
+    expect(parseCliArgs([]).capRefusal).toBeUndefined()
+  })
+
+  it.each([
+    [
+      ['--throttle', '0/min'],
+      '--throttle must be a rate such as 10/min, 100/hour, 5/s or 6/10s, got "0/min"'
+    ],
+    [
+      ['--throttle', '10'],
+      '--throttle must be a rate such as 10/min, 100/hour, 5/s or 6/10s, got "10"'
+    ],
+    [['--throttle', '10/0s'], 'got "10/0s"'],
+    [['--throttle', '10/week'], 'got "10/week"'],
+    [['--cap-refusal', 'html'], '--cap-refusal must be one of detail, field, list, got "html"'],
     [['--servers', '0'], '--servers must be an integer from 1 to 1000, got "0"'],
     [['--servers', '1001'], '--servers must be an integer from 1 to 1000, got "1001"'],
     [['--servers', 'x'], '--servers must be an integer from 1 to 1000, got "x"'],

@@ -197,6 +197,17 @@ describe('backups', () => {
   })
 
   it.each([
+    ['field', { server_id: ['You cannot have more than 10 manual backups per server.'] }],
+    ['list', ['You cannot have more than 10 manual backups per server.']]
+  ] as const)('refuses an 11th manual backup in the %s shape', async (capRefusal, body) => {
+    const s = await start({ capRefusal })
+    for (let i = 0; i < 10; i++) s.addBackup({ serverId: WEB })
+    const refused = await create({ server_id: WEB })
+    expect([refused.status, refused.json]).toEqual([400, body])
+    expect(s.backups()).toHaveLength(10)
+  })
+
+  it.each([
     [{}, { server_id: ['This field is required.'] }],
     [{ server_id: '12345' }, { server_id: ['A valid integer is required.'] }],
     [{ server_id: 1.5 }, { server_id: ['A valid integer is required.'] }],
@@ -312,6 +323,12 @@ describe('routing', () => {
     await start()
     const unknown = await call('/nothing/', { token: null })
     expect([unknown.status, unknown.json]).toEqual([404, { detail: 'Not found.' }])
+    // Outside /api/v1/ no DRF view answers: Django's own HTML page does.
+    const outside = await call(`${simulator().origin}/backups/`)
+    expect(outside.status).toBe(404)
+    expect(outside.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(outside.text).toContain('<title>Not Found</title>')
+    expect(outside.text).toContain('The requested resource was not found on this server.')
     expect((await call('/servers/99/')).status).toBe(404)
     expect((await call('/backups/abc/', { method: 'DELETE' })).status).toBe(404)
     const put = await call('/backups/', { method: 'PUT', body: {} })
@@ -327,6 +344,57 @@ describe('routing', () => {
     expect(response.status).toBe(301)
     expect(response.headers.get('location')).toBe('/api/v1/backups/?server_id=1')
     expect((await call('/backups', { method: 'POST', body: { server_id: WEB } })).status).toBe(404)
+  })
+})
+
+describe('DRF throttle (SimpleRateThrottle)', () => {
+  it('lets N requests through in any window, counting every request; 429 with Retry-After until the oldest leaves it', async () => {
+    const s = await start({ throttle: { requests: 3, windowMs: 10_000 } })
+    expect((await call('/backups/')).status).toBe(200)
+    clock += 4000
+    expect((await create({ server_id: WEB })).status).toBe(201)
+    expect((await call(`/servers/${WEB}/`)).status).toBe(200)
+    clock += 500
+    const refused = await call('/backups/')
+    expect(refused.status).toBe(429)
+    // The oldest request (at T0) leaves the window 10 s after it: 5.5 s from now, rounded up.
+    expect(refused.headers.get('retry-after')).toBe('6')
+    expect(refused.json).toEqual({
+      detail: 'Request was throttled. Expected available in 6 seconds.'
+    })
+    // A refused request is not counted: the window frees at T0 + 10 s exactly.
+    clock = T0 + 9999
+    expect((await call('/backups/')).headers.get('retry-after')).toBe('1')
+    clock = T0 + 10_000
+    expect((await call('/backups/')).status).toBe(200)
+    expect((await call('/backups/')).status).toBe(429)
+    expect(s.requests.map((r) => r.status)).toEqual([200, 201, 200, 429, 429, 200, 429])
+  })
+
+  it('says "1 second" in the singular, and leaves the control surface and paths outside the API alone', async () => {
+    const s = await start({ throttle: { requests: 1, windowMs: 1000 } })
+    expect((await call('/backups/')).status).toBe(200)
+    const refused = await call('/backups/')
+    expect(refused.json).toEqual({
+      detail: 'Request was throttled. Expected available in 1 second.'
+    })
+    expect((await fetch(`${s.origin}/__simulator__/state`)).status).toBe(200)
+    expect((await fetch(`${s.origin}/backups/`)).status).toBe(404)
+  })
+
+  it('takes no fault from a throttled request, and logs it as one of kind throttle', async () => {
+    const lines: string[] = []
+    const s = await start({ throttle: { requests: 1, windowMs: 1000 }, log: (l) => lines.push(l) })
+    await call('/backups/')
+    s.inject({ method: 'GET', path: '/api/v1/backups/', fault: { kind: 'status', status: 503 } })
+    expect((await call('/backups/')).status).toBe(429)
+    clock += 1000
+    expect((await call('/backups/')).status).toBe(503)
+    expect(lines).toEqual([
+      'GET /api/v1/backups/ -> 200',
+      'GET /api/v1/backups/ -> 429 (fault: throttle)',
+      'GET /api/v1/backups/ -> 503 (fault: status)'
+    ])
   })
 })
 

@@ -202,6 +202,112 @@ describe('runBackup, creating', () => {
     expect(log.text()).not.toContain('at the cap')
   })
 
+  it('after a 429 to the create, sends it again without listing first: nothing was done', async () => {
+    const { rt, api, log } = setup()
+    api.hook = (request) =>
+      request.method === 'POST' && api.made('POST', BACKUPS).length <= 2
+        ? {
+            status: 429,
+            headers: { 'retry-after': '2' },
+            body: { detail: 'Request was throttled. Expected available in 2 seconds.' }
+          }
+        : undefined
+    await runBackup(rt, [rt])
+    expect(rt.outcome.backup?.id).toBe(600)
+    const calls = api.requests.map((c) => c.method)
+    // One list (the reuse check), three creates, then the follow's lists.
+    expect(calls.slice(0, 4)).toEqual(['GET', 'POST', 'POST', 'POST'])
+    expect(log.of('info')).toContain(
+      'Could not create a backup of server 12345: HTTP 429: Request was throttled. Expected available in 2 seconds. Retrying in 2s, as the API asked (Retry-After)'
+    )
+  })
+
+  it('after a lost answer and then a 429, lists before every create again', async () => {
+    const { rt, api } = setup()
+    api.hook = (request) => {
+      const posts = api.made('POST', BACKUPS).length
+      if (request.method !== 'POST' || posts > 2) return undefined
+      if (posts === 1) throw connectionReset()
+      return { status: 429, headers: { 'retry-after': '1' }, body: { detail: 'Slow down.' } }
+    }
+    await runBackup(rt, [rt])
+    expect(api.requests.map((c) => c.method).slice(0, 6)).toEqual([
+      'GET',
+      'POST',
+      'GET',
+      'POST',
+      'GET',
+      'POST'
+    ])
+  })
+
+  it.each([
+    ['a field error', { server_id: ['You cannot have more than 10 manual backups per server.'] }],
+    ['a bare list', ['You cannot have more than 10 manual backups per server.']],
+    ['other words', { detail: 'Request rejected.' }]
+  ])('at the cap (10 listed), takes a 400 in %s for the cap and makes room', async (_, body) => {
+    const { rt, api, log } = setup({ keep_backups: '3' })
+    cap(api, 2)
+    api.hook = (request) =>
+      request.method === 'POST' && api.made('POST', BACKUPS).length === 1
+        ? { status: 400, body }
+        : undefined
+    await runBackup(rt, [rt])
+    expect(api.deletedIds()).toEqual([501])
+    expect(rt.outcome.backup?.id).toBe(600)
+    expect(log.of('info')).toContain('Server 12345 is at the cap of 10 manual backups.')
+  })
+
+  it('with 9 listed, a 400 in the cap’s words deletes nothing, says why and is passed on', async () => {
+    const { rt, api, log } = setup({ keep_backups: '3' })
+    for (let i = 0; i < 9; i++) {
+      api.addBackup({
+        id: 501 + i,
+        description: `Pre-deployment backup of acme/shop (run ${i}) [gha:acme/shop#${i}]`,
+        createdAt: `2025-01-${String(2 + i).padStart(2, '0')}T10:00:00Z`
+      })
+    }
+    api.hook = (request) =>
+      request.method === 'POST'
+        ? {
+            status: 400,
+            body: { server_id: ['You cannot have more than 10 manual backups per server.'] }
+          }
+        : undefined
+    const error = await rejection(runBackup(rt, [rt]))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.message).toBe(
+      'Could not create a backup of server 12345: HTTP 400: server_id: You cannot have more than 10 manual backups per server.'
+    )
+    expect(api.made('POST', BACKUPS)).toHaveLength(1)
+    expect(api.deletedIds()).toEqual([])
+    expect(log.of('warning')).toEqual([
+      "The API's refusal speaks of its limit of 10 manual backups, but server 12345's list shows 9: nothing is deleted to make room."
+    ])
+  })
+
+  it('with 9 listed, a 400 in other words is passed on without a word of the cap', async () => {
+    const { rt, api, log } = setup({ keep_backups: '3' })
+    for (let i = 0; i < 9; i++) api.addBackup({ id: 501 + i, description: `[gha:acme/shop#${i}]` })
+    api.hook = (request) =>
+      request.method === 'POST' ? { status: 400, body: ['Request rejected.'] } : undefined
+    const error = await rejection(runBackup(rt, [rt]))
+    expect(error.message).toBe(
+      'Could not create a backup of server 12345: HTTP 400: Request rejected.'
+    )
+    expect(api.deletedIds()).toEqual([])
+    expect(log.of('warning')).toEqual([])
+  })
+
+  it('the cap refused with too few own backups names the count and the API’s words, one sentence each', async () => {
+    const { rt, api } = setup({ keep_backups: '3' })
+    cap(api, 0)
+    const error = await rejection(runBackup(rt, [rt]))
+    expect(error.message).toBe(
+      'Server 12345 already has 10 manual backups, the most VPS.org allows is 10. The API said: Maximum of 10 manual backups per server reached. Delete an existing manual backup to create a new one. Only 0 of them were created by this action for this repository and have finished, so it will not delete any; delete some with mode: delete.'
+    )
+  })
+
   it('at the cap with exactly one own backup, deletes it to make room, saying so', async () => {
     const { rt, api, log } = setup({ keep_backups: '3' })
     cap(api, 1)

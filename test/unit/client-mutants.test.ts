@@ -37,35 +37,85 @@ describe('parseRetryAfter', () => {
 
 describe('errorMessage', () => {
   it.each([
-    ['a JSON array', '["a","b"]', '["a","b"]'],
     ['a JSON string', '"Busy"', '"Busy"'],
     ['an empty JSON object', '{}', '{}'],
     ['text with a tag inside', 'Error: <b>busy</b>', 'Error: <b>busy</b>'],
     ['text with a tag after a word', 'Failure<br>', 'Failure<br>']
   ])('gives %s as it is', (_, body, expected) => {
-    expect(errorMessage(body, 'Bad Request')).toBe(expected)
+    expect(errorMessage(body, 400)).toBe(expected)
+  })
+
+  it.each([
+    [
+      'a bare list (ValidationError raised in a view)',
+      '["Server is locked."]',
+      'Server is locked.'
+    ],
+    ['a bare list of several, empty ones skipped', '["a.", "", [], "b."]', 'a. b.'],
+    [
+      'a nested serializer’s errors',
+      '{"server": {"id": ["A valid integer is required."]}}',
+      'server: id: A valid integer is required.'
+    ],
+    [
+      'a list field’s errors, one object per item',
+      '{"items": [{}, {"name": ["This field is required."]}]}',
+      'items: name: This field is required.'
+    ],
+    ['a null field', '{"server_id": null}', 'server_id: null'],
+    ['errors nested past any DRF depth', `${'['.repeat(20)}"x"${']'.repeat(20)}`, '…'],
+    ['errors nested 8 deep', `${'['.repeat(8)}"x"${']'.repeat(8)}`, 'x'],
+    [
+      'field errors nested past any DRF depth',
+      `${'{"a":'.repeat(20)}"x"${'}'.repeat(20)}`,
+      `${'a: '.repeat(8)}…`
+    ],
+    ['errors nested 9 deep', `${'['.repeat(9)}"x"${']'.repeat(9)}`, '…'],
+    [
+      'a field without messages, skipped',
+      '{"server_id": [], "description": ["Too long."]}',
+      'description: Too long.'
+    ],
+    ['a bare list of empty strings, as it is', '["", ""]', '["", ""]']
+  ])('reads %s', (_, body, expected) => {
+    expect(errorMessage(body, 400)).toBe(expected)
+  })
+
+  it.each([
+    [
+      'Django’s own',
+      '<!doctype html>\n<html lang="en">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n',
+      'Not Found (an HTML page titled "Not Found", not an answer of the API: check api_url, the API\'s base URL, e.g. https://admin.vps.org/api/v1)'
+    ],
+    [
+      'a proxy’s',
+      '<html><title>404 Not Found</title></html>',
+      'Not Found (an HTML page titled "404 Not Found", not an answer of the API: check api_url, the API\'s base URL, e.g. https://admin.vps.org/api/v1)'
+    ]
+  ])('says to check api_url for %s HTML 404 page', (_, body, expected) => {
+    expect(errorMessage(body, 404)).toBe(expected)
   })
 
   it('trims the server’s words', () => {
-    expect(errorMessage('{"detail":"  Busy  "}', 'Bad Request')).toBe('Busy')
+    expect(errorMessage('{"detail":"  Busy  "}', 400)).toBe('Busy')
   })
 
   it('drops a byte-order mark only at the start (elsewhere it is white space)', () => {
-    expect(errorMessage('{"detail":"a\uFEFFb"}', '')).toBe('a b')
+    expect(errorMessage('{"detail":"a\uFEFFb"}', 599)).toBe('a b')
   })
 
   it('describes an HTML page by a title with attributes, and not by a blank one', () => {
-    expect(errorMessage('<html><title lang="en">Busy</title></html>', 'Bad Gateway')).toBe(
+    expect(errorMessage('<html><title lang="en">Busy</title></html>', 502)).toBe(
       'Bad Gateway (an HTML page titled "Busy", likely from a proxy or load balancer)'
     )
-    expect(errorMessage('<html><title> </title></html>', '')).toBe(
+    expect(errorMessage('<html><title> </title></html>', 599)).toBe(
       'error (an HTML page, likely from a proxy or load balancer)'
     )
   })
 
   it('keeps 300 characters whole and cuts 301 to 299 and an ellipsis', () => {
-    expect(errorMessage('x'.repeat(300), '')).toBe('x'.repeat(300))
-    expect(errorMessage('x'.repeat(301), '')).toBe(`${'x'.repeat(299)}…`)
+    expect(errorMessage('x'.repeat(300), 599)).toBe('x'.repeat(300))
+    expect(errorMessage('x'.repeat(301), 599)).toBe(`${'x'.repeat(299)}…`)
   })
 })
 
@@ -218,7 +268,7 @@ describe('VpsOrgClient: a request that takes too long', () => {
     const { vps, log } = client(api.url, { deadline: EPOCH + 4000, maxAttempts: 2 })
     const error = await rejection(vps.getServer(12345))
     expect(log.of('info')).toEqual([
-      'Could not read the status of server 12345: no answer within 1.3s; retrying in 1s (attempt 2 of 2)'
+      'Could not read the status of server 12345: no answer within 1.3s. Retrying in 1s (attempt 2 of 2)'
     ])
     expect(error.message).toBe('Could not read the status of server 12345: no answer within 1s')
     expect(api.requests).toEqual([`GET ${SERVER_PATH}`, `GET ${SERVER_PATH}`])
@@ -300,7 +350,7 @@ describe('VpsOrgClient: what an answer’s body and status mean', () => {
     const { vps, log } = client(api.url)
     await expect(vps.getServer(12345)).resolves.toEqual(SERVER)
     expect(log.of('info')).toEqual([
-      'Could not read the status of server 12345: HTTP 200 with a body that is not JSON; retrying in 1s (attempt 2 of 5)'
+      'Could not read the status of server 12345: HTTP 200 with a body that is not JSON. Retrying in 1s (attempt 2 of 5)'
     ])
   })
 

@@ -61,6 +61,17 @@ describe('formatDuration', () => {
     expect(formatDuration(ms)).toBe(text)
   })
 
+  it.each([3_600_000_000, 1e20, Infinity, Number.NaN])(
+    'formats %d ms, a figure no step waits for, as "over 1000h"',
+    (ms) => {
+      expect(formatDuration(ms)).toBe('over 1000h')
+    }
+  )
+
+  it('formats just under 1000h in full', () => {
+    expect(formatDuration(3_599_999_000)).toBe('999h59m59s')
+  })
+
   it('round-trips whole seconds through parseDuration', () => {
     for (const ms of [1000, 59_000, 60_000, 61_000, 3_599_000, 3_600_000, 3_601_000, 86_400_000]) {
       expect(parseDuration(formatDuration(ms))).toBe(ms)

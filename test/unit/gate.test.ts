@@ -75,7 +75,9 @@ describe('RequestGate: requests in flight', () => {
     const next = entering(g)
     await settle()
     controller.abort()
-    expect(await rejection(cancelled.promise)).toBeInstanceOf(CancelledError)
+    const error = await rejection(cancelled.promise)
+    expect(error).toBeInstanceOf(CancelledError)
+    expect((error as CancelledError).unsent).toBe(true)
     first.release!()
     await settle()
     expect(next.entered).toBe(true)
@@ -86,23 +88,112 @@ describe('RequestGate: requests in flight', () => {
     expect(last.entered).toBe(true)
   })
 
+  it('does not send a request handed a slot after its deadline: PausedError, the slot goes on', async () => {
+    const { gate: g, clock } = gate(1)
+    const first = entering(g)
+    const late = entering(g, open, EPOCH + 5000)
+    const next = entering(g)
+    await settle()
+    clock.advance(5001)
+    first.release!()
+    const error = await rejection(late.promise)
+    expect(error).toBeInstanceOf(PausedError)
+    expect(error.message).toBe(
+      'Could not read the status of server 1: not sent: the timeout passed while it waited for its turn (1 in flight at most)'
+    )
+    await settle()
+    // The slot went to the next request, which has time left.
+    expect(next.entered).toBe(true)
+  })
+
+  it('sends a queued request handed its slot exactly at its deadline', async () => {
+    const { gate: g, clock } = gate(1)
+    const first = entering(g)
+    const onTime = entering(g, open, EPOCH + 5000)
+    await settle()
+    clock.advance(5000)
+    first.release!()
+    await settle()
+    expect(onTime.entered).toBe(true)
+  })
+
+  it('sends a request that finds a slot free even past its deadline (a wait’s last look)', async () => {
+    const { gate: g, clock } = gate(1)
+    clock.advance(10)
+    const release = await g.enter('x', open, EPOCH)
+    expect(typeof release).toBe('function')
+  })
+
+  it('forgets a request’s cancellation once it has its slot: a later abort takes no one else’s place', async () => {
+    const { gate: g } = gate(1)
+    const first = entering(g)
+    const controller = new AbortController()
+    const second = entering(g, controller.signal)
+    await settle()
+    first.release!()
+    await settle()
+    expect(second.entered).toBe(true)
+    const third = entering(g)
+    await settle()
+    controller.abort()
+    second.release!()
+    await settle()
+    expect(third.entered).toBe(true)
+  })
+
   it('throws CancelledError before taking a slot when already cancelled', async () => {
     const { gate: g } = gate(1)
     const controller = new AbortController()
     controller.abort()
-    expect(await rejection(g.enter('x', controller.signal, EPOCH + HOUR))).toBeInstanceOf(
-      CancelledError
-    )
+    const error = await rejection(g.enter('x', controller.signal, EPOCH + HOUR))
+    expect(error).toBeInstanceOf(CancelledError)
+    expect((error as CancelledError).unsent).toBe(true)
     const next = entering(g)
     await settle()
     expect(next.entered).toBe(true)
   })
 })
 
+describe('RequestGate: after a 429, one request at a time', () => {
+  it.each([
+    ['with Retry-After', 1000],
+    ['without Retry-After', undefined]
+  ])('lets one request in at a time once a 429 was answered (%s)', async (_, retryAfterMs) => {
+    const { gate: g, clock } = gate()
+    const before = Array.from({ length: 3 }, () => entering(g))
+    await settle()
+    expect(before.map((r) => r.entered)).toEqual([true, true, true])
+    g.answered(429, retryAfterMs, EPOCH + HOUR)
+    clock.advance(1000)
+    const after = Array.from({ length: 3 }, () => entering(g))
+    await settle()
+    // Three were in flight: none of the new ones gets in until all three have left...
+    before[0]!.release!()
+    before[1]!.release!()
+    await settle()
+    expect(after.map((r) => r.entered)).toEqual([false, false, false])
+    before[2]!.release!()
+    await settle()
+    // ... then one at a time, first come first served.
+    expect(after.map((r) => r.entered)).toEqual([true, false, false])
+    after[0]!.release!()
+    await settle()
+    expect(after.map((r) => r.entered)).toEqual([true, true, false])
+  })
+
+  it.each([503, 500, 409])('keeps %i requests in flight after another error', async (status) => {
+    const { gate: g } = gate()
+    g.answered(status, undefined, EPOCH + HOUR)
+    const requests = Array.from({ length: 9 }, () => entering(g))
+    await settle()
+    expect(requests.filter((r) => r.entered)).toHaveLength(8)
+  })
+})
+
 describe('RequestGate: the shared pause', () => {
   it('holds every request until Retry-After has passed after a 429, and logs it once', async () => {
     const { gate: g, clock, log } = gate()
-    g.answered(429, 20_000)
+    g.answered(429, 20_000, EPOCH + HOUR)
     const release = await g.enter('x', open, EPOCH + HOUR)
     expect(clock.now()).toBe(EPOCH + 20_000)
     expect(clock.sleeps).toEqual([20_000])
@@ -114,9 +205,24 @@ describe('RequestGate: the shared pause', () => {
     ])
   })
 
+  it.each([
+    [1e20, 'over 1000h', '10s'],
+    [Infinity, 'over 1000h', '10s'],
+    [20_000, '20s', '10s']
+  ])(
+    'says when Retry-After (%d ms) is longer than the time left before the timeout',
+    (retryAfterMs, wait, left) => {
+      const { gate: g, log } = gate()
+      g.answered(429, retryAfterMs, EPOCH + 10_000)
+      expect(log.of('info')).toEqual([
+        `VPS.org answered HTTP 429 (Too Many Requests): it asks every request to wait ${wait} (Retry-After), longer than the ${left} left before the timeout.`
+      ])
+    }
+  )
+
   it('holds every request after a 503 with Retry-After', async () => {
     const { gate: g, clock, log } = gate()
-    g.answered(503, 5000)
+    g.answered(503, 5000, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + HOUR)
     expect(clock.now()).toBe(EPOCH + 5000)
     expect(log.of('info')).toEqual([
@@ -132,7 +238,7 @@ describe('RequestGate: the shared pause', () => {
     ['a 409 with Retry-After', 409, 5000]
   ])('does not pause for %s', async (_, status, retryAfterMs) => {
     const { gate: g, clock, log } = gate()
-    g.answered(status, retryAfterMs)
+    g.answered(status, retryAfterMs, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + HOUR)
     expect(clock.sleeps).toEqual([])
     expect(log.lines).toEqual([])
@@ -144,7 +250,7 @@ describe('RequestGate: the shared pause', () => {
       [5000, 20_000]
     ]) {
       const { gate: g, clock, log } = gate()
-      for (const ms of order) g.answered(429, ms)
+      for (const ms of order) g.answered(429, ms, EPOCH + HOUR)
       await g.enter('x', open, EPOCH + HOUR)
       expect(clock.now()).toBe(EPOCH + 20_000)
       expect(log.of('info')).toHaveLength(1)
@@ -153,9 +259,9 @@ describe('RequestGate: the shared pause', () => {
 
   it('starts a new pause, with its own line, once the previous one has ended', async () => {
     const { gate: g, clock, log } = gate()
-    g.answered(429, 5000)
-    await g.enter('x', open, EPOCH + HOUR)
-    g.answered(429, 3000)
+    g.answered(429, 5000, EPOCH + HOUR)
+    ;(await g.enter('x', open, EPOCH + HOUR))()
+    g.answered(429, 3000, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + HOUR)
     expect(clock.sleeps).toEqual([5000, 3000])
     expect(log.of('info')).toHaveLength(2)
@@ -166,12 +272,12 @@ describe('RequestGate: the shared pause', () => {
     const extending: Clock = {
       now: clock.now,
       sleep: async (ms, signal) => {
-        if (clock.sleeps.length === 0) g.answered(429, 30_000)
+        if (clock.sleeps.length === 0) g.answered(429, 30_000, EPOCH + HOUR)
         await clock.sleep(ms, signal)
       }
     }
     const g = new RequestGate(extending, memoryLogger())
-    g.answered(429, 5000)
+    g.answered(429, 5000, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + HOUR)
     expect(clock.sleeps).toEqual([5000, 25_000])
     expect(clock.now()).toBe(EPOCH + 30_000)
@@ -181,7 +287,7 @@ describe('RequestGate: the shared pause', () => {
   async function sleepingThrough(ms: number) {
     const clock = fakeClock()
     const g = new RequestGate({ now: clock.now, sleep: stuck }, memoryLogger(), 1)
-    g.answered(429, ms)
+    g.answered(429, ms, EPOCH + HOUR)
     const controller = new AbortController()
     const waiting = g.enter('x', controller.signal, EPOCH + HOUR)
     await settle()
@@ -200,7 +306,7 @@ describe('RequestGate: the shared pause', () => {
 
   it('fails at once, without sending, when the pause ends past the deadline, and frees its slot', async () => {
     const { gate: g, clock } = gate(1)
-    g.answered(429, 20_000)
+    g.answered(429, 20_000, EPOCH + HOUR)
     const error = await rejection(g.enter('read the status of server 7', open, EPOCH + 10_000))
     expect(error).toBeInstanceOf(PausedError)
     expect((error as PausedError).retryable).toBe(false)
@@ -225,7 +331,7 @@ describe('RequestGate: the shared pause', () => {
     const first = entering(g)
     const second = entering(g)
     await settle()
-    g.answered(429, 5000)
+    g.answered(429, 5000, EPOCH + HOUR)
     first.release!()
     await settle()
     expect(second.entered).toBe(true)
@@ -233,9 +339,26 @@ describe('RequestGate: the shared pause', () => {
     expect(clock.sleptAt).toEqual([EPOCH])
   })
 
+  it('says every request waits when the pause ends exactly at the deadline', () => {
+    const { gate: g, log } = gate()
+    g.answered(429, 10_000, EPOCH + 10_000)
+    expect(log.of('info')).toEqual([
+      'VPS.org answered HTTP 429 (Too Many Requests): every request waits 10s (Retry-After).'
+    ])
+  })
+
+  it('logs an extended pause at debug level, saying so', () => {
+    const { gate: g, log } = gate()
+    g.answered(429, 5000, EPOCH + HOUR)
+    g.answered(429, 8000, EPOCH + HOUR)
+    expect(log.of('debug')).toEqual([
+      'VPS.org answered HTTP 429 (Too Many Requests): every request waits 8s (Retry-After). (the pause is extended)'
+    ])
+  })
+
   it('lets a request in when the pause ends exactly at its deadline', async () => {
     const { gate: g, clock } = gate()
-    g.answered(429, 10_000)
+    g.answered(429, 10_000, EPOCH + HOUR)
     await g.enter('x', open, EPOCH + 10_000)
     expect(clock.now()).toBe(EPOCH + 10_000)
   })

@@ -114,11 +114,11 @@ describe('runRestore, the answer to the request', () => {
     expect(error.message).toContain('Down.')
     expect(api.made('POST', RESTORE)).toHaveLength(5)
     expect(log.text()).not.toContain('busy')
-    const retries = log.of('info').filter((l) => l.includes('checking the server again'))
+    const retries = log.of('info').filter((l) => l.includes('Checking the server again'))
     expect(retries).toHaveLength(4)
     for (const line of retries) {
       expect(line).toMatch(
-        /^Could not restore server 12345 from backup 501: HTTP 503: Down\.; checking the server again in [\d.]+s$/
+        /^Could not restore server 12345 from backup 501: HTTP 503: Down\. Checking the server again in [\d.]+s$/
       )
     }
   })

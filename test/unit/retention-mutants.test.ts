@@ -24,9 +24,11 @@ describe('isCapRefusal', () => {
   it.each([
     'This server already has the maximum of 10 manual backups.',
     'Limit of 1 backup reached.',
-    'The maximum of 10 backups is reached (see description: in the docs).'
-  ])('takes a 400 "%s" for the cap', (message) => {
-    expect(isCapRefusal(refusal(400, message))).toBe(true)
+    'The maximum of 10 backups is reached (see description: in the docs).',
+    'server_id: You cannot have more than 10 manual backups per server.',
+    'You cannot have more than 10 manual backups per server.'
+  ])('takes a 400 "%s" for the cap by its words, with fewer than 10 listed', (message) => {
+    expect(isCapRefusal(refusal(400, message), 9)).toBe(true)
   })
 
   it.each([
@@ -34,9 +36,30 @@ describe('isCapRefusal', () => {
     [409, 'Limit of 10 backups reached.'],
     [400, 'Limit reached.'],
     [400, 'Too many backups.'],
+    [400, 'You cannot have more than ten manual backups.'],
     [400, 'description: the maximum length of a backup description is 255.']
-  ])('does not take a %i "%s" for the cap', (status, message) => {
-    expect(isCapRefusal(refusal(status, message))).toBe(false)
+  ])('does not take a %i "%s" for the cap, with fewer than 10 listed', (status, message) => {
+    expect(isCapRefusal(refusal(status, message), 9)).toBe(false)
+  })
+
+  it.each([
+    'server_id: Invalid server.',
+    'Not allowed.',
+    'Request rejected.',
+    'non-field text that names no field'
+  ])('takes any 400 ("%s") for the cap when 10 manual backups are listed', (message) => {
+    expect(isCapRefusal(refusal(400, message), 10)).toBe(true)
+    expect(isCapRefusal(refusal(400, message), 11)).toBe(true)
+  })
+
+  it.each([
+    [400, 'description: Ensure this field has no more than 255 characters.'],
+    [400, 'backup_type: "automatic" is not a valid choice.'],
+    [400, 'DESCRIPTION: the maximum of 10 backups.'],
+    [403, 'You do not have permission to perform this action.'],
+    [500, 'Maximum of 10 manual backups per server reached.']
+  ])('does not take a %i "%s" for the cap, even with 10 listed', (status, message) => {
+    expect(isCapRefusal(refusal(status, message), 10)).toBe(false)
   })
 
   it('does not take an error that is not the API’s for the cap', () => {
@@ -44,7 +67,7 @@ describe('isCapRefusal', () => {
       status: 400,
       serverMessage: 'maximum of 10 backups'
     })
-    expect(isCapRefusal(error)).toBe(false)
+    expect(isCapRefusal(error, 10)).toBe(false)
   })
 })
 

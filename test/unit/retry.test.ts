@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/clock.js'
 import { ApiError, CancelledError, InputError, TransportError } from '../../src/errors.js'
-import { type RetryOptions, backoffDelay, isTransient, retry } from '../../src/retry.js'
-import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
+import {
+  MAX_PACED_WAITS,
+  type RetryOptions,
+  backoffDelay,
+  isTransient,
+  retry,
+  retryLine
+} from '../../src/retry.js'
+import { EPOCH, type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 import { rejection } from '../helpers/rejection.js'
 
 const HOUR = 3_600_000
@@ -195,8 +202,13 @@ describe('retry', () => {
     const clock = fakeClock()
     const errors = [api(503), network()]
     const { operation } = failing(clock, errors)
-    const seen: Array<{ attempt: number; error: unknown; delayMs: number; sleepsSoFar: number }> =
-      []
+    const seen: Array<{
+      attempt: number
+      error: unknown
+      delayMs: number
+      paced: boolean
+      sleepsSoFar: number
+    }> = []
     await retry(
       operation,
       options(clock, {
@@ -204,10 +216,74 @@ describe('retry', () => {
       })
     )
     expect(seen).toEqual([
-      { attempt: 1, error: errors[0], delayMs: 1000, sleepsSoFar: 0 },
-      { attempt: 2, error: errors[1], delayMs: 2000, sleepsSoFar: 1 }
+      { attempt: 1, error: errors[0], delayMs: 1000, paced: false, sleepsSoFar: 0 },
+      { attempt: 2, error: errors[1], delayMs: 2000, paced: false, sleepsSoFar: 1 }
     ])
     expect(clock.sleeps).toEqual([1000, 2000])
+  })
+
+  it('counts a 429 with Retry-After as no attempt (the API said when), within the deadline', async () => {
+    const clock = fakeClock()
+    const errors = [...Array.from({ length: 7 }, () => api(429, 2000)), api(503), network()]
+    const { operation, calls } = failing(clock, errors)
+    const seen: Array<{ attempt: number; paced: boolean }> = []
+    await expect(
+      retry(
+        operation,
+        options(clock, { onRetry: ({ attempt, paced }) => seen.push({ attempt, paced }) })
+      )
+    ).resolves.toBe('ok')
+    expect(calls).toHaveLength(10)
+    expect(seen.slice(6)).toEqual([
+      { attempt: 0, paced: true },
+      { attempt: 1, paced: false },
+      { attempt: 2, paced: false }
+    ])
+    // After the paced waits the backoff starts at its first step.
+    expect(clock.sleeps).toEqual([...Array(7).fill(2000), 1000, 2000])
+  })
+
+  it('counts a 429 with Retry-After: 0 (or under a second) as an attempt: it paces nothing', async () => {
+    for (const retryAfterMs of [0, 999]) {
+      const clock = fakeClock()
+      const errors = Array.from({ length: 5 }, () => api(429, retryAfterMs))
+      const { operation, calls } = failing(clock, errors)
+      expect(await rejection(retry(operation, options(clock)))).toBe(errors[4])
+      expect(calls).toHaveLength(5)
+    }
+  })
+
+  it(`waits out at most ${MAX_PACED_WAITS} 429s with Retry-After uncounted; later ones count`, async () => {
+    const clock = fakeClock()
+    const errors = Array.from({ length: 100 }, () => api(429, 1000))
+    const { operation, calls } = failing(clock, errors)
+    const paced: boolean[] = []
+    const error = await rejection(
+      retry(operation, options(clock, { onRetry: (info) => paced.push(info.paced) }))
+    )
+    expect(error).toBe(errors[MAX_PACED_WAITS + 4])
+    expect(calls).toHaveLength(MAX_PACED_WAITS + 5)
+    expect(paced).toEqual([...Array(MAX_PACED_WAITS).fill(true), ...Array(4).fill(false)])
+  })
+
+  it('counts a 429 without Retry-After as an attempt', async () => {
+    const clock = fakeClock()
+    const errors = Array.from({ length: 5 }, () => api(429))
+    const { operation, calls } = failing(clock, errors)
+    expect(await rejection(retry(operation, options(clock)))).toBe(errors[4])
+    expect(calls).toHaveLength(5)
+  })
+
+  it('waits out 429s with Retry-After only until the deadline', async () => {
+    const clock = fakeClock()
+    const errors = Array.from({ length: 100 }, () => api(429, 60_000))
+    const { operation, calls } = failing(clock, errors)
+    const error = await rejection(
+      retry(operation, options(clock, { deadline: clock.now() + 300_000 }))
+    )
+    expect(error).toBe(errors[4])
+    expect(calls).toHaveLength(5)
+    expect(clock.now()).toBeLessThanOrEqual(EPOCH + 300_000)
   })
 
   it('passes the signal to sleep, so a cancelled workflow stops retrying (already aborted)', async () => {
@@ -311,5 +387,26 @@ describe('isTransient', () => {
     expect(isTransient(new Error('boom'))).toBe(false)
     expect(isTransient(undefined)).toBe(false)
     expect(isTransient({ status: 503 })).toBe(false)
+  })
+})
+
+describe('retryLine', () => {
+  it('says a wait the API asked for is no attempt', () => {
+    expect(retryLine('HTTP 429: Slow down', 2000, undefined)).toBe(
+      'HTTP 429: Slow down. Retrying in 2s, as the API asked (Retry-After)'
+    )
+  })
+
+  it.each([
+    ['HTTP 429: Request was throttled. Expected available in 1 second.', 'second. Retrying'],
+    ['HTTP 503: Down', 'Down. Retrying'],
+    ['HTTP 400: Is it "done?"', 'done?" Retrying'],
+    ['HTTP 502: Bad Gateway (an HTML page, likely from a proxy)', 'proxy). Retrying'],
+    ['HTTP 503: Wait…', 'Wait… Retrying']
+  ])('writes what failed (%j) as a sentence of its own, then ours', (failure, join) => {
+    const line = retryLine(failure, 1000, 1)
+    expect(line).toContain(join)
+    expect(line).toMatch(/ Retrying in 1s \(attempt 2 of 5\)$/)
+    expect(line).not.toMatch(/[.!?…]\./)
   })
 })
