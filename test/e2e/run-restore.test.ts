@@ -301,7 +301,7 @@ describe('run:<run_id> with only_if_step_started: what the run and the server sa
     expect(result.exitCode).toBe(0)
     expect(result.log).toMatch(
       new RegExp(
-        `Could not read /repos/acme/shop/actions/runs/${DEPLOY_RUN} from the GitHub API: HTTP 502: Server Error; retrying in [\\d.]+s \\(attempt 2 of 5\\)`
+        `Could not read /repos/acme/shop/actions/runs/${DEPLOY_RUN} from the GitHub API: HTTP 502: Server Error\\. Retrying in [\\d.]+s \\(attempt 2 of 5\\)`
       )
     )
     expect(sim.restores).toEqual([expect.objectContaining({ backupId: id })])

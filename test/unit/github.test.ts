@@ -287,7 +287,7 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     expect(fake.requests).toHaveLength(2)
     expect(r.clock.sleeps).toEqual([750])
     expect(r.log.of('info')).toEqual([
-      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error; retrying in 0.8s (attempt 2 of 5)'
+      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error. Retrying in 0.8s (attempt 2 of 5)'
     ])
   })
 
@@ -299,7 +299,7 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     )
     const r = reading(fake.url)
     await reader(r).getRun(555)
-    expect(r.log.of('info').map((line) => line.replace(/; retrying.*/, ''))).toEqual([
+    expect(r.log.of('info').map((line) => line.replace(/\. Retrying.*/, ''))).toEqual([
       'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Bad Gateway',
       'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Bad Gateway (an HTML page titled "Bad gateway ***", likely from a proxy or load balancer)'
     ])
@@ -365,7 +365,7 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     const r = reading('https://api.github.com', { fetch: hang })
     r.options.deadline = r.clock.now() + 6000
     const error = await rejection(reader(r).getRun(555))
-    expect(r.log.of('info')[0]).toMatch(/: no answer within 2s; retrying in/)
+    expect(r.log.of('info')[0]).toMatch(/: no answer within 2s\. Retrying in/)
     expect(error.message).toBe(
       'Could not read run 555 of acme/shop from the GitHub API: no answer within 1s.'
     )
