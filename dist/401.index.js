@@ -20,12 +20,12 @@ export const modules = {
 /** The most characters of one value the summary shows. */
 const MAX_VALUE = 1000;
 /**
- * Escapes text for the HTML blocks the job summary is made of: on one line (a blank line would
- * end the block and let Markdown through), at most MAX_VALUE characters, and no character that
- * is markup or Markdown.
+ * Escapes text for the HTML blocks the job summary is made of: scrubbed of the step's secrets, on
+ * one line (a blank line would end the block and let Markdown through), at most MAX_VALUE
+ * characters, and no character that is markup or Markdown.
  */
-function escapeHtml(text) {
-    const chars = [...(0,_untrusted_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)(text)];
+function escapeHtml(text, scrub = (t) => t) {
+    const chars = [...(0,_untrusted_js__WEBPACK_IMPORTED_MODULE_3__/* .oneLine */ .TN)(scrub(text))];
     const line = chars.length > MAX_VALUE ? `${chars.slice(0, MAX_VALUE - 1).join('')}…` : chars.join('');
     return line.replace(/[&<>"'`|*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -37,10 +37,11 @@ const TITLES = {
 };
 /** The job summary, written once when the step ends. Every value from outside is escaped. */
 function renderSummary(report) {
-    const { outcome, mode, serverIds = [] } = report;
+    const { outcome, mode, serverIds = [], scrub } = report;
+    const escape = (text) => escapeHtml(text, scrub);
     // The inputs could not be read: the failure is all there is to show.
     if (!mode) {
-        return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escapeHtml(report.error ?? '')}</p>\n`;
+        return `## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> ${escape(report.error ?? '')}</p>\n`;
     }
     const servers = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .perServer */ .ZZ)(outcome, serverIds);
     const pending = (0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .pendingOf */ .lc)(outcome);
@@ -56,25 +57,25 @@ function renderSummary(report) {
     const rows = several ? fleetRows(report, status) : serverRows(report, servers[0]);
     for (const [name, value] of rows) {
         if (value !== undefined && value !== null && value !== '') {
-            lines.push(`<tr><th align="left">${name}</th><td>${escapeHtml(String(value))}</td></tr>`);
+            lines.push(`<tr><th align="left">${name}</th><td>${escape(String(value))}</td></tr>`);
         }
     }
     if (outcome.run) {
         const { id, url } = outcome.run;
-        lines.push(`<tr><th align="left">Workflow run</th><td><a href="${escapeHtml(url)}">${id}</a></td></tr>`);
+        lines.push(`<tr><th align="left">Workflow run</th><td><a href="${escape(url)}">${id}</a></td></tr>`);
     }
     lines.push('</table>', '');
     if (several)
         lines.push(...serverTable(report, servers));
     // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
     if (report.error)
-        lines.push(`<p><strong>Failed:</strong> ${escapeHtml(report.error)}</p>`, '');
+        lines.push(`<p><strong>Failed:</strong> ${escape(report.error)}</p>`, '');
     if (outcome.skipped) {
-        lines.push(`<p><strong>Skipped:</strong> ${escapeHtml(outcome.skipped)}</p>`, '');
+        lines.push(`<p><strong>Skipped:</strong> ${escape(outcome.skipped)}</p>`, '');
     }
     if (pending)
-        lines.push(`<p><strong>Still running:</strong> ${escapeHtml(pending)}</p>`, '');
-    lines.push(...renderHealth(mode, outcome));
+        lines.push(`<p><strong>Still running:</strong> ${escape(pending)}</p>`, '');
+    lines.push(...renderHealth(mode, outcome, scrub));
     if (mode === 'backup')
         lines.push(...backupsNote(report, servers));
     return lines.join('\n');
@@ -122,7 +123,7 @@ function serverTable(report, servers) {
             o.backup?.size_mb == null ? '' : `${o.backup.size_mb} MB`,
             o.tookMs === undefined ? '' : (0,_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(o.tookMs)
         ];
-        lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`);
+        lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell, report.scrub)}</td>`).join('')}</tr>`);
     }
     lines.push('</table>', '');
     return lines;
@@ -133,13 +134,22 @@ function serverTable(report, servers) {
  */
 function backupsNote(report, servers) {
     const completed = new Map(servers.flatMap(([id, o]) => o.backup?.status === 'completed' ? [[id, o.backup.id]] : []));
-    if (completed.size === servers.length)
-        return rollbackSnippet(report, completed);
+    if (completed.size === servers.length) {
+        if (report.rollback === 'armed')
+            return automaticRollback(completed);
+        const unarmed = report.rollback === 'not armed'
+            ? [
+                '<p>No automatic rollback: this step did not succeed, so its post step restores nothing.</p>',
+                ''
+            ]
+            : [];
+        return [...unarmed, ...rollbackSnippet(report, completed)];
+    }
     if (!completed.size)
         return [];
     const each = [...completed].map(([id, backup]) => `server ${id}: backup ${backup}`).join(', ');
     return [
-        `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`)}</p>`,
+        `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`, report.scrub)}</p>`,
         '',
         '```yaml',
         ...actionStep(report, [...completed.keys()], 'delete', `'${(0,_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .byServer */ .Rh)(completed)}'`),
@@ -153,7 +163,7 @@ function healthOutcome(mode, outcome) {
     if (mode === 'verify') {
         if (healthy === undefined)
             return 'not checked to the end';
-        return healthy ? 'healthy' : 'not healthy: a person is needed now';
+        return healthy ? 'healthy' : 'not healthy: this step fails';
     }
     if (!outcome.restored) {
         return outcome.status === 'restoring'
@@ -162,17 +172,17 @@ function healthOutcome(mode, outcome) {
     }
     if (healthy === undefined)
         return 'restored, app health unknown: the checks did not end';
-    return healthy ? 'restored and healthy' : 'restored but not healthy: a person is needed now';
+    return healthy ? 'restored and healthy' : 'restored but not healthy: the app needs attention';
 }
 /** The app checks: each check's target (no user-info), last answer, rounds, time to healthy. */
-function renderHealth(mode, outcome) {
+function renderHealth(mode, outcome, scrub) {
     const { health } = outcome;
     if (!health)
         return [];
     const lines = [
         '### App health',
         '',
-        `**Outcome:** ${escapeHtml(healthOutcome(mode, outcome))}`,
+        `**Outcome:** ${escapeHtml(healthOutcome(mode, outcome), scrub)}`,
         '',
         '<table>',
         '<tr><th align="left">Check</th><th align="left">Last answer</th><th align="left">Rounds</th><th align="left">Healthy after</th></tr>'
@@ -184,20 +194,20 @@ function renderHealth(mode, outcome) {
             String(check.rounds),
             check.healthyAfterMs === undefined ? 'not healthy' : (0,_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(check.healthyAfterMs)
         ];
-        lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`);
+        lines.push(`<tr>${cells.map((cell) => `<td>${escapeHtml(cell, scrub)}</td>`).join('')}</tr>`);
     }
     lines.push('</table>', '');
     return lines;
 }
 /** The `with:` lines of a step of this action on `servers`, after its `uses:` line. */
 function actionStep(report, servers, mode, backupId, uses = `- uses: ${report.actionRef}`) {
-    const { apiUrl } = report;
+    const { apiUrl, scrub = (t) => t } = report;
     return [
         uses,
         '  with:',
         '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
         ...(apiUrl && apiUrl !== _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_API_URL */ .rK
-            ? [`    api_url: ${apiUrl.replace(/[^\w.:/%@~+-]/g, '')}`]
+            ? [`    api_url: ${scrub(apiUrl).replace(/[^\w.:/%@~+-]/g, '')}`]
             : []),
         `    server_id: ${servers.join(', ')}`,
         `    mode: ${mode}`,
@@ -205,12 +215,27 @@ function actionStep(report, servers, mode, backupId, uses = `- uses: ${report.ac
     ];
 }
 /**
+ * rollback_on_failure armed the post step: it restores the servers when a later step of the job
+ * fails. No rollback step is offered: following it would restore them twice.
+ */
+function automaticRollback(backups) {
+    const one = backups.size === 1;
+    const each = [...backups].map(([server, backup]) => `server ${server} from backup ${backup}`);
+    return [
+        `### Roll back to ${one ? 'this backup' : 'these backups'}`,
+        '',
+        `<p>Automatic (rollback_on_failure): if a later step of this job fails, this action's post step restores ${each.join(', ')} and waits until ${one ? 'it is' : 'they are'} active. Add no rollback step of your own for this job: it would restore a second time.</p>`,
+        ''
+    ];
+}
+/**
  * The step that restores the servers to the state before the deploy, ready to paste: after the
- * deploy in this job, reading this step's output, when the step has an id; else with the ids.
+ * deploy in this job, reading this step's output, when the step has an id and succeeded (a step
+ * that failed has no outcome 'success' to test); else with the ids.
  */
 function rollbackSnippet(report, backups) {
     const { stepId } = report;
-    const step = stepId && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined;
+    const step = stepId && !report.error && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined;
     const servers = [...backups.keys()];
     const one = servers.length === 1;
     const output = one ? 'backup_id' : 'backup_ids';

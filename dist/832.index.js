@@ -14,15 +14,15 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7030);
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4718);
-/* harmony import */ var _api_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(3885);
-/* harmony import */ var _duration_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3345);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8710);
+/* harmony import */ var _api_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3885);
+/* harmony import */ var _duration_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3345);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8710);
 
 
 
 
 
-/** Each probe is abandoned after this long and counts as failing. */
+/** Each probe is abandoned after this long (or sooner, at the checks' deadline) and fails. */
 const PROBE_TIMEOUT_MS = 10_000;
 /** Redirects a check follows itself, so that credentials stay with the URL's own origin. */
 const MAX_REDIRECTS = 5;
@@ -30,32 +30,39 @@ const MAX_REDIRECTS = 5;
 const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * The app checks' edge: a GET for http(s) checks (through `dispatcher`), a direct TCP connection
- * for tcp checks. Each probe ends within `timeoutMs`; only cancellation makes it reject. It sends
- * no header but the user agent, and Basic authentication from the URL's user-info to that URL's
- * origin: never the VPS.org token.
+ * for tcp checks. Each probe ends within `timeoutMs` and within the `limitMs` it is given,
+ * headers, redirects and body included; only cancellation makes it reject. It sends no header but
+ * the user agent, and Basic authentication from the URL's user-info to that URL's origin: never
+ * the VPS.org token.
  */
 function createProber(options) {
-    const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
-    return async (check, cancel) => {
-        if (cancel.aborted)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .CancelledError */ .cc();
+    return async (check, cancel, limitMs) => {
+        const timeoutMs = Math.min(options.timeoutMs ?? PROBE_TIMEOUT_MS, limitMs);
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = AbortSignal.any([cancel, timeout]);
+        // The status of the answer whose body is being read, for a body that does not end in time.
+        const reading = {};
         try {
             return await (check.kind === 'tcp'
                 ? probeTcp(check.host, check.port, signal)
-                : probeHttp(check, options, signal));
+                : probeHttp(check, options, signal, reading));
         }
         catch (error) {
             if (cancel.aborted)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .CancelledError */ .cc();
-            if (timeout.aborted)
-                return { ok: false, answer: `nothing within ${(0,_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a)(timeoutMs)} (abandoned)` };
-            return { ok: false, answer: (0,_api_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .networkReason */ .d8)(error) };
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .CancelledError */ .cc();
+            if (!timeout.aborted)
+                return { ok: false, answer: (0,_api_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .networkReason */ .d8)(error) };
+            const within = `within ${(0,_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(timeoutMs)} (abandoned)`;
+            return {
+                ok: false,
+                answer: reading.status === undefined
+                    ? `nothing ${within}`
+                    : `HTTP ${reading.status} without the health_contains text ${within}`
+            };
         }
     };
 }
-async function probeHttp(check, options, signal) {
+async function probeHttp(check, options, signal, reading) {
     const origin = new URL(check.target).origin;
     let url = new URL(check.target);
     for (let redirects = 0;; redirects++) {
@@ -66,9 +73,14 @@ async function probeHttp(check, options, signal) {
         }
         const response = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(url, { dispatcher: options.dispatcher, signal, headers });
         const status = response.statusCode;
-        const location = response.headers.location;
-        if (status >= 300 && status < 400 && typeof location === 'string') {
-            await response.body.dump();
+        const healthy = status >= 200 && status < 300;
+        if (!healthy || !options.contains) {
+            // Only the status counts: the body is not waited for.
+            discard(response.body);
+            const location = response.headers.location;
+            if (status < 300 || status >= 400 || typeof location !== 'string') {
+                return { ok: healthy, answer: `HTTP ${status}` };
+            }
             if (redirects === MAX_REDIRECTS) {
                 return { ok: false, answer: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects` };
             }
@@ -78,25 +90,26 @@ async function probeHttp(check, options, signal) {
             }
             continue;
         }
-        if (status < 200 || status >= 300 || !options.contains) {
-            await response.body.dump();
-            return { ok: status >= 200 && status < 300, answer: `HTTP ${status}` };
-        }
+        reading.status = status;
         const found = await bodyContains(response.body, options.contains);
         return found
             ? { ok: true, answer: `HTTP ${status}` }
             : { ok: false, answer: `HTTP ${status} without the health_contains text in the body` };
     }
 }
+/** Stops reading a body, whether it ended or not (undici then reports an abort, which is expected). */
+function discard(body) {
+    body.on('error', () => { }).destroy();
+}
 /** Whether the body's first MAX_BODY_BYTES contain `text`; stops reading once they do. */
 async function bodyContains(body, text) {
     let seen = Buffer.alloc(0);
     for await (const chunk of body) {
         seen = Buffer.concat([seen, chunk]).subarray(0, MAX_BODY_BYTES);
+        // Leaving the loop destroys the body.
         if (seen.includes(text) || seen.length >= MAX_BODY_BYTES)
             break;
     }
-    body.destroy();
     return seen.includes(text);
 }
 /** Opens a TCP connection directly (no proxy) and closes it at once. */

@@ -13,6 +13,10 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./lib/src/api-types.js
 var api_types = __webpack_require__(1369);
+// EXTERNAL MODULE: ./lib/src/api-errors.js
+var api_errors = __webpack_require__(3885);
+// EXTERNAL MODULE: ./lib/src/description.js
+var description = __webpack_require__(1787);
 // EXTERNAL MODULE: ./lib/src/duration.js
 var duration = __webpack_require__(3345);
 // EXTERNAL MODULE: ./lib/src/errors.js
@@ -35,6 +39,8 @@ const TERMINAL = new Set(['error', 'stopped', 'suspended']);
  * server still `active`, is followed until it has been seen `restoring` and then `active`; a
  * server never seen restoring within this time (nor the timeout) is taken for one whose restore
  * ran between two looks. `updated_at` is never taken for evidence: an API changes it on its own.
+ * After a restore request whose answer was lost, the server is watched as long for a queued
+ * restore to start before the request is sent again (awaitStart).
  */
 const START_GRACE_MS = 60_000;
 /**
@@ -60,6 +66,19 @@ function awaitOtherRestore(rt) {
     const { serverId } = rt.settings;
     rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`);
     return followServer(rt, `the restore already running on server ${serverId} to end`, RESTORING, (current) => current.status !== RESTORING);
+}
+/**
+ * After a restore request whose answer was lost, on a server untouched since (still `status`): an
+ * API that accepted the request may have queued the restore, so before the request is sent again
+ * the server is watched for it to start, until START_GRACE_MS after the request (or the timeout).
+ * Returns the server as last seen: at once when its status is no longer `status` (`restoring`:
+ * the request was carried out); else when the grace ends. A queued restore that starts later than
+ * that is not seen: the API then refuses the second request while it waits (409), or, if it
+ * queues that one too, the server is restored twice (RELIABILITY.md).
+ */
+function awaitStart(rt, status, requestedAt) {
+    const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS);
+    return followServer(rt, `server ${rt.settings.serverId} to start a restore whose request's answer was lost`, status, (server) => server.status !== status || rt.clock.now() >= graceEnds, requestedAt);
 }
 /** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
 function see(rt, server, backup) {
@@ -105,8 +124,11 @@ var send_once = __webpack_require__(7717);
 
 
 
+
+
 /**
- * mode: restore. Restores each server from one of its own backups (an id, or `latest`) and waits
+ * mode: restore. Restores each server from one of its own backups (an id, or `latest`: the newest
+ * completed backup this action made for this repository, see findBackup) and waits
  * until it is `active` again. Every server's backup is found, and every refusal made, before any
  * restore request: a fleet is never half restored because one server had no such backup. The
  * restores then run at once; one that fails does not stop the others, which are followed to their
@@ -139,17 +161,23 @@ async function restoreFrom(rt, from) {
     }
     return backup;
 }
-/** The backup, among the server's own: by id, or the newest completed one for `latest`. */
+/**
+ * The backup, among the server's own: by id; or for `latest`, the newest completed backup this
+ * action made for this repository (its description's tag). Not the server's newest backup: an
+ * automatic daily backup, or another repository's, taken after a bad deploy holds the broken state.
+ */
 async function findBackup(rt, ref) {
     const { serverId } = rt.settings;
     // listBackups returns this server's backups only, so another server's is never restored here.
     const backups = await rt.client.listBackups(serverId);
     const backup = ref === 'latest'
-        ? backups.filter((b) => b.status === 'completed').sort(api_types/* newestFirst */.ll)[0]
+        ? backups
+            .filter((b) => b.status === 'completed' && (0,description/* isOwnRepository */.nc)((0,description/* parseTag */.ED)(b.description), rt.context))
+            .sort(api_types/* newestFirst */.ll)[0]
         : backups.find((b) => b.id === ref);
     if (!backup) {
         throw new errors/* ActionError */.lZ(ref === 'latest'
-            ? `Server ${serverId} has no completed backup to restore (backup_id: latest); no restore was requested.`
+            ? `Server ${serverId} has no completed backup made by this action for ${rt.context.repository} (backup_id: latest restores only those, never an automatic backup or another repository's); no restore was requested.`
             : `Backup ${ref} is not one of server ${serverId}'s backups (it does not exist, or belongs to another server); no restore was requested.`);
     }
     rt.log.info(`Backup ${backup.id}: ${backup.backup_type}, ${backup.status}, created ${backup.created_at}, "${backup.description ?? ''}"`);
@@ -162,25 +190,37 @@ async function findBackup(rt, ref) {
  * Sends the restore request once in effect (sendOnce). A server already restoring is waited out
  * first; a 409 (busy) is waited out within the timeout. When an answer is lost (5xx, network),
  * the server is read again: `restoring` is evidence that the request was carried out; a server
- * untouched since (same status, same `updated_at`) cannot have run a restore, so the request is
- * sent again (a queued one would make the API answer 409); anything else leaves the outcome
- * unknown: a failure that says so, rather than a second restore or a claimed one.
+ * untouched since (same status, same `updated_at`) has not run a restore yet, but the API may
+ * have queued one: it is watched for START_GRACE_MS after the request (awaitStart) and the
+ * request is sent again only if none starts (a queued one would make the API answer 409);
+ * anything else leaves the outcome unknown: a failure that says so, rather than a second restore
+ * or a claimed one. An answer of 200 naming another server is no evidence of this restore: the
+ * server is followed instead.
  */
 function requestRestore(rt, backup) {
     const { client, settings, log } = rt;
     /** The server as last read before an attempt, and before the first whose answer was lost. */
     let last;
     let before;
+    /** When the latest request was sent. */
+    let sentAt = rt.clock.now();
     return (0,send_once/* sendOnce */.E)(rt, {
         pending: `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
         reconcile: async ({ lost }) => {
             let server = await client.getServer(settings.serverId);
             if (lost) {
                 before ??= last;
+                if (server.status === before.status && server.updated_at === before.updated_at) {
+                    server = await awaitStart(rt, server.status, sentAt);
+                }
                 if (server.status === RESTORING)
                     return { value: carriedOut(rt, server) };
                 if (server.status !== before.status || server.updated_at !== before.updated_at) {
                     throw unknownOutcome(rt, backup, lost, `server ${server.id} is now '${server.status}' (updated ${server.updated_at ?? '?'}) but was not seen restoring`);
+                }
+                // The timeout cut the watch short: a queued restore may still start.
+                if (rt.clock.now() >= rt.deadline) {
+                    throw unknownOutcome(rt, backup, lost, 'the timeout came before the grace had passed');
                 }
             }
             while (server.status === RESTORING) {
@@ -191,10 +231,14 @@ function requestRestore(rt, backup) {
             return undefined;
         },
         send: async () => {
-            const answer = await client.restore(settings.serverId, backup.id);
+            sentAt = rt.clock.now();
+            const { server } = await client.restore(settings.serverId, backup.id);
             log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`);
-            return answer.server
-                ? { server: answer.server, begun: true }
+            if (server && server.id !== settings.serverId) {
+                log.warning(`The API answered the restore of server ${settings.serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${settings.serverId} is followed instead.`);
+            }
+            return server?.id === settings.serverId
+                ? { server, begun: true }
                 : { server: { ...last, status: RESTORING }, begun: false };
         },
         onBusy: ({ lost }) => {
@@ -202,7 +246,7 @@ function requestRestore(rt, backup) {
                 throw unknownOutcome(rt, backup, lost, 'the API now answers that the server is busy (409)');
             }
         },
-        retryLine: (failure, delayMs) => `${failure}; checking the server again in ${(0,duration/* formatDuration */.a)(delayMs)}`
+        retryLine: (failure, delayMs) => `${(0,api_errors/* sentence */.em)(failure)} Checking the server again in ${(0,duration/* formatDuration */.a)(delayMs)}`
     });
 }
 function carriedOut(rt, server) {
