@@ -46,6 +46,8 @@ interface FleetCase {
   pageSize?: number
   /** Backups of other servers in the account (the simulator's accountBackups). */
   accountBackups?: number
+  /** Their type (the simulator's accountBackupType); default manual. */
+  accountBackupType?: 'manual' | 'automatic'
 }
 
 const same = (servers: number, ms: number): number[] => Array<number>(servers).fill(ms)
@@ -68,6 +70,23 @@ const LARGE_TEN: FleetCase = {
   ...LARGE
 }
 const LARGE_WHERE = ' in an account of 1,000 other backups (10 a page)'
+/**
+ * The same account where the other backups are the servers' daily automatic ones (as in most
+ * accounts: manual backups are capped at 10 a server), which the fleet's list of manual backups
+ * leaves out.
+ */
+const DAILY = { ...LARGE, accountBackupType: 'automatic' as const }
+const DAILY_ONE: FleetCase = {
+  label: '1 server, 1,000 automatic others',
+  durationsMs: same(1, T),
+  ...DAILY
+}
+const DAILY_TEN: FleetCase = {
+  label: '10 servers, 1,000 automatic others',
+  durationsMs: same(10, T),
+  ...DAILY
+}
+const DAILY_WHERE = ' in an account of 1,000 other automatic (daily) backups (10 a page)'
 const CASES: FleetCase[] = [
   ONE,
   { label: '3 servers', durationsMs: same(3, T) },
@@ -77,7 +96,9 @@ const CASES: FleetCase[] = [
   SPREAD,
   { label: '10 servers', durationsMs: spread(10, 20 * SECOND, 5 * 60 * SECOND) },
   LARGE_ONE,
-  LARGE_TEN
+  LARGE_TEN,
+  DAILY_ONE,
+  DAILY_TEN
 ]
 
 /** 20 s, or 10–30 s for spread durations. */
@@ -96,7 +117,11 @@ const serversOf = (durationsMs: number[]): ServerSeed[] =>
   }))
 
 /** The account a case's fleet is in: its page size and other backups. */
-const worldOf = ({ pageSize, accountBackups }: FleetCase) => ({ pageSize, accountBackups })
+const worldOf = ({ pageSize, accountBackups, accountBackupType }: FleetCase) => ({
+  pageSize,
+  accountBackups,
+  accountBackupType
+})
 
 /** The fleet's backups, without the account's other servers'. */
 const ofFleet = <B extends { serverId: number }>(backups: B[], servers: ServerSeed[]): B[] =>
@@ -300,6 +325,7 @@ function simulatedChecks(results: Map<FleetCase, Record<Way, Runs>>, seeds: numb
     lateLine(Math.max(...results.get(TEN)!.action.lateMs)),
     ratio(ONE, TEN),
     ratio(LARGE_ONE, LARGE_TEN, LARGE_WHERE),
+    ratio(DAILY_ONE, DAILY_TEN, DAILY_WHERE),
     `- 10 servers in an account of 1,000 other backups, 20 s backups: the lateness of one server: ${verdict(Math.max(...large.lateMs) <= Math.max(...largeOne.lateMs, allowance(T)), `worst ${seconds(Math.max(...large.lateMs))} against ${seconds(Math.max(...largeOne.lateMs))}`)}`,
     wallLine(Math.max(...results.get(SPREAD)!.action.wallMs)),
     allowanceLine(

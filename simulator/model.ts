@@ -95,14 +95,14 @@ export class Model {
       this.#servers.set(id, server)
       this.#rank(server, id)
     })
-    this.#seedAccount(options.accountBackups ?? 0)
+    this.#seedAccount(options.accountBackups ?? 0, options.accountBackupType ?? 'manual')
   }
 
   /**
    * The backups of the account's other servers (accountBackups), made before the run, one a
-   * minute. They do not move the next backup's id.
+   * minute, of `type`. They do not move the next backup's id.
    */
-  #seedAccount(count: number): void {
+  #seedAccount(count: number, type: BackupType): void {
     for (let i = 0; i < count; i++) {
       const serverId = OTHER_SERVERS + 1 + Math.floor(i / MAX_MANUAL_BACKUPS)
       if (!this.#servers.has(serverId)) {
@@ -116,8 +116,12 @@ export class Model {
       const record: BackupRecord = {
         id,
         serverId,
-        backupType: 'manual',
-        description: `Before maintenance of other-${serverId - OTHER_SERVERS}: `.padEnd(200, '.'),
+        backupType: type,
+        description:
+          `${type === 'manual' ? 'Before maintenance' : 'Daily backup'} of other-${serverId - OTHER_SERVERS}: `.padEnd(
+            200,
+            '.'
+          ),
         createdAt: this.now() - (count - i) * 60_000,
         durationMs: 0,
         outcome: 'completed',

@@ -60,6 +60,11 @@ export interface ModelOptions {
    * the account's backups. Default 0.
    */
   accountBackups?: number
+  /**
+   * The type of those backups: `manual` (default; other servers at the cap of 10 each) or
+   * `automatic` (the daily backups every server gets, which a list of manual backups leaves out).
+   */
+  accountBackupType?: BackupType
 }
 
 export interface BackupRecord {
