@@ -46,6 +46,7 @@ export function createProber(options: ProbeOptions): Prober {
       const within = `within ${formatDuration(timeoutMs)} (abandoned)`
       return {
         ok: false,
+        abandoned: true,
         answer:
           reading.status === undefined
             ? `nothing ${within}`

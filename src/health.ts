@@ -22,6 +22,8 @@ export type HealthCheck =
 export interface ProbeResult {
   ok: boolean
   answer: string
+  /** No answer came within the probe's time limit: it was abandoned. */
+  abandoned?: boolean
 }
 
 /**
@@ -110,10 +112,12 @@ export async function awaitHealthy(options: HealthOptions): Promise<HealthReport
         )
         report.rounds++
         let failed: CheckReport | undefined
+        // A probe the deadline cut short says nothing of the app: it keeps its earlier answer.
+        const cut = clock.now() >= deadline
         results.forEach((result, i) => {
           const check = report.checks[i]!
+          if (!(cut && result.abandoned && check.rounds)) check.lastAnswer = result.answer
           check.rounds++
-          check.lastAnswer = result.answer
           if (!result.ok) failed ??= check
         })
         if (failed)

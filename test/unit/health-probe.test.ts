@@ -321,7 +321,11 @@ describe('createProber: time limits', () => {
   it('an app that never answers is abandoned at the limit given, and the answer says that time', async () => {
     const { origin } = await serve(() => {})
     const { result, ms } = await timed(http(`${origin}/health`), { limitMs: 300 })
-    expect(result).toEqual({ ok: false, answer: 'nothing within 0.3s (abandoned)' })
+    expect(result).toEqual({
+      ok: false,
+      answer: 'nothing within 0.3s (abandoned)',
+      abandoned: true
+    })
     expect(ms).toBeGreaterThanOrEqual(250)
     expect(ms).toBeLessThan(1000)
   })
@@ -342,7 +346,8 @@ describe('createProber: time limits', () => {
     })
     expect(result).toEqual({
       ok: false,
-      answer: 'HTTP 200 without the health_contains text within 0.3s (abandoned)'
+      answer: 'HTTP 200 without the health_contains text within 0.3s (abandoned)',
+      abandoned: true
     })
     expect(ms).toBeLessThan(1000)
   })

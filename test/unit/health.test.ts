@@ -212,6 +212,45 @@ describe('awaitHealthy', () => {
     expect(log.split('\n').at(-1)).toBe('info: every check passed (1 of 3 rounds in a row) (1s)')
   })
 
+  it('a probe the deadline cuts short keeps the answer the app last gave', async () => {
+    // Rounds at 0 and 1 s answer 503; the round near 3 s has under 0.1 s left, and is abandoned.
+    const clock = fakeClock(START)
+    const checks = [WEB]
+    const report = newHealthReport(checks)
+    const limits: number[] = []
+    await awaitHealthy({
+      checks,
+      probe: async (_, __, limitMs) => {
+        limits.push(limitMs)
+        if (limitMs >= 1000) return DOWN
+        clock.advance(limitMs)
+        return { ok: false, answer: 'nothing within 0s (abandoned)', abandoned: true }
+      },
+      threshold: 2,
+      clock,
+      random: () => 0.5,
+      deadline: START + 3040,
+      signal: new AbortController().signal,
+      log: memoryLogger(),
+      report
+    })
+    expect(limits).toHaveLength(3)
+    expect(limits[2]).toBeLessThan(100)
+    expect(report.healthy).toBe(false)
+    expect(report.checks[0]!.lastAnswer).toBe('HTTP 503')
+    expect(unhealthyReason(report)).toBe('https://shop.example.com/health last answered HTTP 503')
+  })
+
+  it('a first probe abandoned at the deadline is the answer: the app said nothing', async () => {
+    const abandoned: ProbeResult = {
+      ok: false,
+      answer: 'nothing within 2s (abandoned)',
+      abandoned: true
+    }
+    const { report } = await run(() => abandoned, { timeoutMs: 2000, probeMs: 10_000 })
+    expect(report.checks[0]!.lastAnswer).toBe('nothing within 2s (abandoned)')
+  })
+
   it("hands every probe the workflow's cancellation signal", async () => {
     const controller = new AbortController()
     const { probes } = await run(() => UP, { signal: controller.signal, checks: [WEB, DB] })
