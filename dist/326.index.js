@@ -62,10 +62,13 @@ async function awaitHealthy(options) {
             const results = await Promise.all(checks.map((c) => options.probe(c, options.signal, limitMs)));
             report.rounds++;
             let failed;
+            // A probe the deadline cut short says nothing of the app: it keeps its earlier answer.
+            const cut = clock.now() >= deadline;
             results.forEach((result, i) => {
                 const check = report.checks[i];
+                if (!(cut && result.abandoned && check.rounds))
+                    check.lastAnswer = result.answer;
                 check.rounds++;
-                check.lastAnswer = result.answer;
                 if (!result.ok)
                     failed ??= check;
             });

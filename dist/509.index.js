@@ -55,6 +55,7 @@ function createProber(options) {
             const within = `within ${(0,_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(timeoutMs)} (abandoned)`;
             return {
                 ok: false,
+                abandoned: true,
                 answer: reading.status === undefined
                     ? `nothing ${within}`
                     : `HTTP ${reading.status} without the health_contains text ${within}`
