@@ -3,7 +3,7 @@ import type { Backup } from '../../src/api-types.js'
 import type { Clock } from '../../src/clock.js'
 import { Model } from '../../simulator/model.js'
 import { Api } from '../../simulator/routes.js'
-import type { BackupSeed, ModelOptions, ServerSeed } from '../../simulator/types.js'
+import type { BackupSeed, BackupType, ModelOptions, ServerSeed } from '../../simulator/types.js'
 import { type ApiRequest, type Reply, looseJson } from '../../simulator/validation.js'
 import { BACKUPS, ORIGIN } from './api.js'
 
@@ -43,7 +43,7 @@ export class InProcessApi {
   /**
    * `seeds`: changes to the servers' seeds, by id (a slow or failing server of the fleet).
    * `world`: other servers than the tests' (the benchmark's fleets), a page size for lists, a large
-   * account (accountBackups other backups) and page drift (see the simulator's options).
+   * account (accountBackups other backups, of accountBackupType) and page drift (see the simulator's options).
    */
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
@@ -53,6 +53,7 @@ export class InProcessApi {
       servers?: ServerSeed[]
       pageSize?: number
       accountBackups?: number
+      accountBackupType?: BackupType
       pageDrift?: boolean
     } = {}
   ) {
@@ -71,7 +72,8 @@ export class InProcessApi {
       backupDurationMs: 3 * 60_000,
       restoreDurationMs: 2 * 60_000,
       firstBackupId: 600,
-      accountBackups: world.accountBackups
+      accountBackups: world.accountBackups,
+      accountBackupType: world.accountBackupType
     }
     this.model = new Model(this.options)
     this.#api = new Api(this.model, {
