@@ -521,9 +521,8 @@ describe('resolveRunBackups: what it says and links', () => {
     ])
   })
 
-  it('links to the run page GitHub gives, not the one the context implies', async () => {
-    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
-    fakes.push(fake)
+  /** The run page a `run:555` restore links to, with GitHub at `fake` and the server at ghes.example. */
+  async function runUrlOnGhes(fake: FakeGitHub): Promise<string> {
     const step = setup(
       {
         mode: 'restore',
@@ -541,7 +540,13 @@ describe('resolveRunBackups: what it says and links', () => {
       { runId: 555, onlyIfStepStarted: 'Deploy' },
       'restore'
     )
-    expect(step.rt.outcome.run!.url).toBe('https://github.com/acme/shop/actions/runs/555')
+    return step.rt.outcome.run!.url
+  }
+
+  it('links to the run page GitHub gives, not the one the context implies', async () => {
+    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
+    fakes.push(fake)
+    expect(await runUrlOnGhes(fake)).toBe('https://github.com/acme/shop/actions/runs/555')
   })
 
   it('without only_if_step_started: links to the run the context implies, reads no GitHub', async () => {
@@ -594,24 +599,7 @@ describe('resolveRunBackups: what it says and links', () => {
         repository: { full_name: 'acme/shop' }
       }
     })
-    const step = setup(
-      {
-        mode: 'restore',
-        backup_id: 'run:555',
-        only_if_step_started: 'Deploy',
-        github_token: GITHUB_TOKEN
-      },
-      { apiUrl: fake.url, serverUrl: 'https://ghes.example' }
-    )
-    ;(step.rt.dispatcher as MockAgent).enableNetConnect(/^127\.0\.0\.1:/)
-    step.api.addBackup(own)
-    await resolveRunBackups(
-      step.rt,
-      [step.rt],
-      { runId: 555, onlyIfStepStarted: 'Deploy' },
-      'restore'
-    )
-    expect(step.rt.outcome.run!.url).toBe('https://ghes.example/acme/shop/actions/runs/555')
+    expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
   })
 
   it('a fleet with a server the run did not back up: one line naming every server', async () => {
