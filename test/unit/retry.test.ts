@@ -5,6 +5,7 @@ import {
   MAX_PACED_WAITS,
   type RetryOptions,
   backoffDelay,
+  isPaced,
   isTransient,
   retry,
   retryLine
@@ -408,5 +409,19 @@ describe('retryLine', () => {
     expect(line).toContain(join)
     expect(line).toMatch(/ Retrying in 1s \(attempt 2 of 5\)$/)
     expect(line).not.toMatch(/[.!?…]\./)
+  })
+})
+
+describe('isPaced (a wait the API asked for counts as no attempt)', () => {
+  it('only a 429 of the API with a Retry-After of a second or more, a limited number of times', () => {
+    const paced = new ApiError('list the backups', 429, 'Throttled.', 2000)
+    expect(isPaced(paced, 0)).toBe(true)
+    expect(isPaced(paced, MAX_PACED_WAITS)).toBe(false)
+    expect(isPaced(new ApiError('list the backups', 429, 'Throttled.', 999), 0)).toBe(false)
+    // A 503 with Retry-After is an outage, not a turn to wait for: it counts as an attempt.
+    expect(isPaced(new ApiError('list the backups', 503, 'Busy.', 2000), 0)).toBe(false)
+    // Only the API's own answer: an error that merely looks like one is not.
+    const lookalike = Object.assign(new Error('429'), { status: 429, retryAfterMs: 2000 })
+    expect(isPaced(lookalike, 0)).toBe(false)
   })
 })
