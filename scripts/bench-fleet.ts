@@ -6,11 +6,11 @@
  * action against the simulator over HTTP.
  */
 import { MockAgent } from 'undici'
-import { runBackup } from '../src/backup.js'
-import { serverRuntimes } from '../src/fleet.js'
-import { awaitFinal } from '../src/follow-backup.js'
-import { parseInputs } from '../src/inputs.js'
-import { createRuntime } from '../src/runtime.js'
+import { runBackup } from '../src/modes/backup.js'
+import { serverRuntimes } from '../src/runtime/fleet.js'
+import { awaitFinal } from '../src/modes/follow-backup.js'
+import { parseInputs } from '../src/inputs/inputs.js'
+import { createRuntime } from '../src/runtime/runtime.js'
 import { Simulator, seededRandom } from '../simulator/server.js'
 import type { ServerSeed } from '../simulator/types.js'
 import { BACKUPS } from '../test/helpers/api.js'

@@ -1,5 +1,5 @@
-import type { Clock } from '../src/clock.js'
-import { CancelledError } from '../src/errors.js'
+import type { Clock } from '../src/common/clock.js'
+import { CancelledError } from '../src/common/errors.js'
 
 /** Turns of the event loop with nothing new before the clock moves: work in flight has settled. */
 const QUIET_TURNS = 3

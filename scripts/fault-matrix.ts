@@ -9,10 +9,10 @@
  * that variable is set: a plain `npm test` writes nothing.
  */
 import { appendFileSync } from 'node:fs'
-import { isOwnRepository, parseTag } from '../src/description.js'
+import { isOwnRepository, parseTag } from '../src/github/description.js'
 import type { BackupView, Simulator, SimulatorOptions } from '../simulator/server.js'
-import type { RunContext } from '../src/context.js'
-import { canonical } from '../src/untrusted.js'
+import type { RunContext } from '../src/github/context.js'
+import { canonical } from '../src/common/untrusted.js'
 import type { StepOptions, StepResult } from './local-runner.js'
 
 export interface StepRecord {

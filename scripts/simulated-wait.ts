@@ -2,15 +2,11 @@
  * The waiting policy on a simulated clock, for the unit tests (which assert the targets) and the
  * benchmark (which reports the figures): both measure the same thing.
  */
-import type { Clock } from '../src/clock.js'
-import {
-  CONFIRM_INTERVAL_MS,
-  type HealthCheck,
-  awaitHealthy,
-  newHealthReport
-} from '../src/health.js'
-import type { Logger } from '../src/log.js'
-import { type PollPolicy, waitFor } from '../src/wait.js'
+import type { Clock } from '../src/common/clock.js'
+import { awaitHealthy, newHealthReport } from '../src/health/health.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/inputs.js'
+import type { Logger } from '../src/common/log.js'
+import { type PollPolicy, waitFor } from '../src/common/wait.js'
 
 export interface SimulatedWait {
   /** When the step learned of the completion, minus the completion. */

@@ -1,15 +1,15 @@
 import * as core from '@actions/core'
-import { sentence } from './api-errors.js'
-import type { Backup } from './api-types.js'
+import { sentence } from './vpsorg/api-errors.js'
+import type { Backup } from './vpsorg/api-types.js'
 import type { Dispatcher } from 'undici'
-import { runBackup } from './backup.js'
-import { dispatcherFor } from './dispatcher.js'
-import { systemClock } from './clock.js'
-import { readContext } from './context.js'
-import { runDelete } from './delete.js'
-import { pendingOf, serverRuntimes, settle, valuesOf } from './fleet.js'
-import { ActionError, CancelledError } from './errors.js'
-import type { Prober } from './health.js'
+import { runBackup } from './modes/backup.js'
+import { dispatcherFor } from './vpsorg/dispatcher.js'
+import { systemClock } from './common/clock.js'
+import { readContext } from './github/context.js'
+import { runDelete } from './modes/delete.js'
+import { pendingOf, serverRuntimes, settle, valuesOf } from './runtime/fleet.js'
+import { ActionError, CancelledError } from './common/errors.js'
+import type { Prober } from './health/health.js'
 import {
   type BackupMap,
   type InputReader,
@@ -18,16 +18,17 @@ import {
   type Target,
   parseInputs,
   secretInputs
-} from './inputs.js'
-import { type Logger, neutralising } from './log.js'
-import { stepOutputs } from './outputs.js'
-import { pruneAfter } from './retention.js'
-import { resolveRunBackups } from './run-backup.js'
-import { type Outcome, type Runtime, USER_AGENT, createRuntime } from './runtime.js'
-import * as state from './state.js'
-import type { Report } from './summary.js'
-import { type Scrub, neutralise, scrubberOf } from './untrusted.js'
-import { WaitTimeoutError } from './wait.js'
+} from './inputs/inputs.js'
+import { type Logger, neutralising } from './common/log.js'
+import { stepOutputs } from './report/outputs.js'
+import { pruneAfter } from './modes/retention.js'
+import { resolveRunBackups } from './modes/run-reference.js'
+import type { Outcome } from './runtime/outcome.js'
+import { type Runtime, USER_AGENT, createRuntime } from './runtime/runtime.js'
+import * as state from './runtime/state.js'
+import type { Report } from './report/summary.js'
+import { type Scrub, neutralise, scrubberOf } from './common/untrusted.js'
+import { WaitTimeoutError } from './common/wait.js'
 
 /** How the action reads an input: as written (parseInputs trims what it needs to). */
 const read: InputReader = (name) => core.getInput(name, { trimWhitespace: false })
@@ -114,7 +115,7 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
   // verify checks the app alone: it acts on no server.
   const servers = target.mode === 'verify' ? [] : serverRuntimes(rt)
   const prober = async (): Promise<Prober> =>
-    (await import('./health-probe.js')).createProber({
+    (await import('./health/probe.js')).createProber({
       dispatcher,
       userAgent: USER_AGENT,
       contains: settings.health.contains
@@ -126,9 +127,9 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
     case 'restore': {
       const refs = await backupsOf(rt, servers, target.backupId, 'restore')
       if (refs === undefined) return
-      const { planHealthChecks, checkHealth } = await import('./health.js')
+      const { planHealthChecks, checkHealth } = await import('./health/health.js')
       planHealthChecks(outcome, settings.health.checks)
-      const { runRestore } = await import('./restore.js')
+      const { runRestore } = await import('./modes/restore.js')
       const backups = await runRestore(rt, servers, refs as Array<number | 'latest'>)
       // A step of several servers is restored when each of them is (one server: already said).
       outcome.restored = servers.every((s) => s.outcome.restored)
@@ -144,7 +145,7 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
         : runDelete(rt, servers, ids as Array<number | undefined>)
     }
     case 'verify':
-      return (await import('./health.js')).checkHealth(rt, await prober())
+      return (await import('./health/health.js')).checkHealth(rt, await prober())
   }
 }
 
@@ -230,7 +231,7 @@ async function report(ending: Ending): Promise<void> {
 
 async function writeSummary(summary: Report): Promise<void> {
   try {
-    const { renderSummary } = await import('./summary.js')
+    const { renderSummary } = await import('./report/summary.js')
     await core.summary.addRaw(renderSummary({ ...summary, scrub })).write()
   } catch (error) {
     log.warning(`Could not write the job summary: ${(error as Error).message}`)

@@ -1,7 +1,7 @@
 import { afterEach, expect } from 'vitest'
 import { type SimulatorOptions, Simulator } from '../../simulator/server.js'
 import { type StepOptions, type StepResult, runStep } from '../../scripts/local-runner.js'
-import { canonical } from '../../src/untrusted.js'
+import { canonical } from '../../src/common/untrusted.js'
 
 export const SERVER_ID = 12345
 const started: Simulator[] = []

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { canonical } from '../../src/untrusted.js'
+import { canonical } from '../../src/common/untrusted.js'
 import { listenLocally } from '../helpers/local-server.js'
 import { SERVER_ID, simulator, step } from './fixture.js'
 

@@ -1,4 +1,4 @@
-import type { Backup } from '../../src/api-types.js'
+import type { Backup } from '../../src/vpsorg/api-types.js'
 
 /** A completed manual backup of server 12345 that run 9876543210 made, as the API shows it. */
 export function backup(id = 502, overrides: Partial<Backup> = {}): Backup {

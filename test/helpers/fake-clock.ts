@@ -1,5 +1,5 @@
-import type { Clock } from '../../src/clock.js'
-import { CancelledError } from '../../src/errors.js'
+import type { Clock } from '../../src/common/clock.js'
+import { CancelledError } from '../../src/common/errors.js'
 
 /** A clock whose sleeps return at once and move time forward, recording each duration. */
 export interface FakeClock extends Clock {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/log.js'
+import type { Logger } from '../../src/common/log.js'
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warning' | 'group'

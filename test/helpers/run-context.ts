@@ -1,4 +1,4 @@
-import type { RunContext } from '../../src/context.js'
+import type { RunContext } from '../../src/github/context.js'
 
 /** The workflow run the unit tests act for: attempt 3 of run 9876543210 of acme/shop. */
 export const context: RunContext = {

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici'
-import type { Backup } from '../../src/api-types.js'
-import type { Clock } from '../../src/clock.js'
+import type { Backup } from '../../src/vpsorg/api-types.js'
+import type { Clock } from '../../src/common/clock.js'
 import { Model } from '../../simulator/model.js'
 import { Api } from '../../simulator/routes.js'
 import type { BackupSeed, BackupType, ModelOptions, ServerSeed } from '../../simulator/types.js'

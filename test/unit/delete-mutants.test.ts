@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { runDelete } from '../../src/delete.js'
+import { runDelete } from '../../src/modes/delete.js'
 import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { composeDescription, isOwnRepository, parseTag, stepKey } from '../../src/description.js'
-import { type ActionsContext, readContext } from '../../src/context.js'
+import {
+  composeDescription,
+  isOwnRepository,
+  parseTag,
+  stepKey
+} from '../../src/github/description.js'
+import { type ActionsContext, readContext } from '../../src/github/context.js'
 import { PARSED, STEP, TAG, context } from '../helpers/run-context.js'
 
 describe('the description tag', () => {

@@ -5,8 +5,8 @@ import { parse } from 'yaml'
 import { inputsTable, outputsTable, renderReadme, replaceSection } from '../../scripts/docs.js'
 import { isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
 import { ROOT } from '../../scripts/root.js'
-import { INPUTS, parseInputs } from '../../src/inputs.js'
-import { OUTPUTS } from '../../src/outputs.js'
+import { INPUTS, parseInputs } from '../../src/inputs/inputs.js'
+import { OUTPUTS } from '../../src/report/outputs.js'
 import { context } from '../helpers/run-context.js'
 
 const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {

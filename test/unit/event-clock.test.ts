@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EventClock } from '../../scripts/event-clock.js'
-import { CancelledError } from '../../src/errors.js'
+import { CancelledError } from '../../src/common/errors.js'
 
 /** A loop that sleeps each of `sleeps` in turn, noting `name@time` after each. */
 async function loop(clock: EventClock, name: string, sleeps: number[], woke: string[]) {

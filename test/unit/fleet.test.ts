@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { runBackup } from '../../src/backup.js'
-import { runDelete } from '../../src/delete.js'
+import { runBackup } from '../../src/modes/backup.js'
+import { runDelete } from '../../src/modes/delete.js'
 import {
   FleetError,
   pendingOf,
@@ -9,13 +9,13 @@ import {
   settle,
   stepStatus,
   valuesOf
-} from '../../src/fleet.js'
-import { CancelledError } from '../../src/errors.js'
-import { WaitTimeoutError } from '../../src/wait.js'
-import { stepOutputs } from '../../src/outputs.js'
-import { runRestore } from '../../src/restore.js'
-import { resolveRunBackups } from '../../src/run-backup.js'
-import { renderSummary } from '../../src/summary.js'
+} from '../../src/runtime/fleet.js'
+import { CancelledError } from '../../src/common/errors.js'
+import { WaitTimeoutError } from '../../src/common/wait.js'
+import { stepOutputs } from '../../src/report/outputs.js'
+import { runRestore } from '../../src/modes/restore.js'
+import { resolveRunBackups } from '../../src/modes/run-reference.js'
+import { renderSummary } from '../../src/report/summary.js'
 import type { ServerSeed } from '../../simulator/types.js'
 import { BACKUPS } from '../helpers/api.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'

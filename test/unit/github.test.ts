@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CancelledError } from '../../src/errors.js'
+import { CancelledError } from '../../src/common/errors.js'
 import {
   type Fetch,
   type GitHubOptions,
@@ -7,7 +7,7 @@ import {
   gitHubReader,
   oneLine,
   stepNames
-} from '../../src/github.js'
+} from '../../src/github/runs.js'
 import { type FakeJob, type FakeRun, FakeGitHub } from '../../simulator/github.js'
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js'
 import { type MemoryLogger, memoryLogger } from '../helpers/memory-logger.js'

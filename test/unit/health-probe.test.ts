@@ -6,14 +6,14 @@ import {
 } from 'node:net'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CancelledError } from '../../src/errors.js'
-import type { HealthCheck } from '../../src/health.js'
+import { CancelledError } from '../../src/common/errors.js'
+import type { HealthCheck } from '../../src/inputs/inputs.js'
 import {
   MAX_BODY_BYTES,
   MAX_REDIRECTS,
   PROBE_TIMEOUT_MS,
   createProber
-} from '../../src/health-probe.js'
+} from '../../src/health/probe.js'
 import { rejection } from '../helpers/rejection.js'
 
 /*

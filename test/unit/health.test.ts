@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ActionError, CancelledError } from '../../src/errors.js'
+import { ActionError, CancelledError } from '../../src/common/errors.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../../src/inputs/inputs.js'
 import {
-  CONFIRM_INTERVAL_MS,
-  type HealthCheck,
-  type HealthReport,
   type ProbeResult,
   type Prober,
   awaitHealthy,
@@ -11,9 +9,9 @@ import {
   newHealthReport,
   planHealthChecks,
   unhealthyReason
-} from '../../src/health.js'
-import type { Outcome } from '../../src/runtime.js'
-import { healthOutcome, renderHealth } from '../../src/summary.js'
+} from '../../src/health/health.js'
+import type { HealthReport, Outcome } from '../../src/runtime/outcome.js'
+import { healthOutcome, renderHealth } from '../../src/report/summary.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'

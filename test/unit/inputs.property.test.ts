@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { MAX_DESCRIPTION, parseTag } from '../../src/description.js'
-import { InputError } from '../../src/errors.js'
-import { type Settings, parseInputs } from '../../src/inputs.js'
+import { MAX_DESCRIPTION, parseTag } from '../../src/github/description.js'
+import { InputError } from '../../src/common/errors.js'
+import { type Settings, parseInputs } from '../../src/inputs/inputs.js'
 import { STEP, TAG, context } from '../helpers/run-context.js'
-import type { RunContext } from '../../src/context.js'
+import type { RunContext } from '../../src/github/context.js'
 
 /*
  * Property-based tests of parseInputs (hostile input, tested broadly): thousands of

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../src/description.js'
-import { InputError } from '../../src/errors.js'
+import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../src/github/description.js'
+import { InputError } from '../../src/common/errors.js'
 import {
   type Settings,
   healthUrlSecrets,
   parseInputs,
   parsePositiveInteger
-} from '../../src/inputs.js'
+} from '../../src/inputs/inputs.js'
 import { PARSED, TAG, context } from '../helpers/run-context.js'
-import type { RunContext } from '../../src/context.js'
+import type { RunContext } from '../../src/github/context.js'
 
 const TOKEN = 'vps_S3cr3tT0kenValue_do_not_print'
 

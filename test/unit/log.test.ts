@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { neutralising } from '../../src/log.js'
-import { scrubberOf } from '../../src/untrusted.js'
+import { neutralising } from '../../src/common/log.js'
+import { scrubberOf } from '../../src/common/untrusted.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
 
 describe('the step’s log (neutralising)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { stepOutputs } from '../../src/outputs.js'
-import type { Outcome } from '../../src/runtime.js'
+import { stepOutputs } from '../../src/report/outputs.js'
+import type { Outcome } from '../../src/runtime/outcome.js'
 import { backup } from '../helpers/backup.js'
 
 /** The outputs of a backup step that ended with `outcome`, and the warnings given. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { systemClock } from '../../src/clock.js'
-import { ApiError, CancelledError, InputError, TransportError } from '../../src/errors.js'
+import { systemClock } from '../../src/common/clock.js'
+import { ApiError, CancelledError, InputError, TransportError } from '../../src/common/errors.js'
 import {
   MAX_PACED_WAITS,
   type RetryOptions,
@@ -9,7 +9,7 @@ import {
   isTransient,
   retry,
   retryLine
-} from '../../src/retry.js'
+} from '../../src/vpsorg/retry.js'
 import { EPOCH, type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 import { rejection } from '../helpers/rejection.js'
 

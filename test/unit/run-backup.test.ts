@@ -1,16 +1,16 @@
 import type { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Backup } from '../../src/api-types.js'
-import { type ActionsContext, readContext } from '../../src/context.js'
-import { serverRuntimes } from '../../src/fleet.js'
-import { type Job, type JobStep, MAX_PAGES, stepStarted } from '../../src/github.js'
-import type { RunRef } from '../../src/inputs.js'
+import type { Backup } from '../../src/vpsorg/api-types.js'
+import { type ActionsContext, readContext } from '../../src/github/context.js'
+import { serverRuntimes } from '../../src/runtime/fleet.js'
+import { type Job, type JobStep, MAX_PAGES, stepStarted } from '../../src/github/runs.js'
+import type { RunRef } from '../../src/inputs/inputs.js'
 import {
   deployVerdict,
   findRunBackup,
   newerRunBackup,
   resolveRunBackups
-} from '../../src/run-backup.js'
+} from '../../src/modes/run-reference.js'
 import { type FakeJob, type FakeRun, FakeGitHub } from '../../simulator/github.js'
 import { backup } from '../helpers/backup.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'

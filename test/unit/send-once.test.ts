@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ApiError, CancelledError, PausedError, TransportError } from '../../src/errors.js'
-import { MAX_PACED_WAITS } from '../../src/retry.js'
-import { sendOnce } from '../../src/send-once.js'
+import { ApiError, CancelledError, PausedError, TransportError } from '../../src/common/errors.js'
+import { MAX_PACED_WAITS } from '../../src/vpsorg/retry.js'
+import { sendOnce } from '../../src/modes/send-once.js'
 import { closeAgents, setup } from '../helpers/fake-runtime.js'
 import { rejection } from '../helpers/rejection.js'
 

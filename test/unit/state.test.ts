@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ActionError } from '../../src/errors.js'
-import { parseInputs } from '../../src/inputs.js'
-import type { Outcome } from '../../src/runtime.js'
+import { ActionError } from '../../src/common/errors.js'
+import { parseInputs } from '../../src/inputs/inputs.js'
+import type { Outcome } from '../../src/runtime/outcome.js'
 import {
   NOT_ARMED,
   type StateStore,
@@ -11,7 +11,7 @@ import {
   markMainStarted,
   rollbackSettings,
   savedRollback
-} from '../../src/state.js'
+} from '../../src/runtime/state.js'
 import { backup } from '../helpers/backup.js'
 import { rejection } from '../helpers/rejection.js'
 import { context } from '../helpers/run-context.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Report, escapeHtml, renderSummary } from '../../src/summary.js'
-import { canonical, scrubberOf } from '../../src/untrusted.js'
+import { type Report, escapeHtml, renderSummary } from '../../src/report/summary.js'
+import { canonical, scrubberOf } from '../../src/common/untrusted.js'
 import { backup } from '../helpers/backup.js'
 
 function report(overrides: Partial<Report> = {}): Report {

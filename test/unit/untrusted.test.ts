@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canonical, neutralise, oneLine, scrubJson, scrubber } from '../../src/untrusted.js'
+import { canonical, neutralise, oneLine, scrubJson, scrubber } from '../../src/common/untrusted.js'
 
 const TOKEN = 'vps_unit_test_token_0123456789'
 

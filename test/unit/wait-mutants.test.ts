@@ -1,6 +1,6 @@
 // Tests for what the mutation run (docs/mutation.md) found that wait.test.ts does not check.
 import { describe, expect, it } from 'vitest'
-import { WaitTimeoutError, fixedPolicy, waitFor } from '../../src/wait.js'
+import { WaitTimeoutError, fixedPolicy, waitFor } from '../../src/common/wait.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 
 describe('waitFor: a round trip longer than the delay', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CancelledError } from '../../src/errors.js'
+import { CancelledError } from '../../src/common/errors.js'
 import {
   type PollPolicy,
   type Probe,
@@ -9,7 +9,7 @@ import {
   adaptivePolicy,
   fixedPolicy,
   waitFor
-} from '../../src/wait.js'
+} from '../../src/common/wait.js'
 import { simulateWait } from '../../scripts/simulated-wait.js'
 import { type FakeClock, fakeClock, seededRandom } from '../helpers/fake-clock.js'
 

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http'
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { CancelledError, PausedError } from './errors.js'
-import type { Logger } from './log.js'
+import type { Clock } from '../common/clock.js'
+import { formatDuration } from '../common/duration.js'
+import { CancelledError, PausedError } from '../common/errors.js'
+import type { Logger } from '../common/log.js'
 
 /**
  * At most this many requests are in flight against VPS.org at once, however many servers a step

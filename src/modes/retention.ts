@@ -1,8 +1,8 @@
-import { type Backup, isFinal, isOlder, newestFirst } from './api-types.js'
+import { type Backup, isFinal, isOlder, newestFirst } from '../vpsorg/api-types.js'
 import { deleteOne } from './delete.js'
-import { isOwnRepository, parseTag } from './description.js'
-import { CancelledError, ApiError } from './errors.js'
-import type { Runtime } from './runtime.js'
+import { isOwnRepository, parseTag } from '../github/description.js'
+import { CancelledError, ApiError } from '../common/errors.js'
+import type { Runtime } from '../runtime/runtime.js'
 
 /** The longest pruning may take: it is best effort, once the backup is safe. */
 const PRUNE_BUDGET_MS = 60_000

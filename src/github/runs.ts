@@ -1,12 +1,12 @@
 import { getOctokit } from '@actions/github'
 import { type Dispatcher, fetch as undiciFetch } from 'undici'
-import { errorMessage, networkReason, parseRetryAfter, withoutBom } from './api-errors.js'
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
-import type { Logger } from './log.js'
-import { API_BACKOFF, isTransient, retry, retryLine } from './retry.js'
-import { neutralise, scrubJson, scrubber } from './untrusted.js'
+import { errorMessage, networkReason, parseRetryAfter, withoutBom } from '../vpsorg/api-errors.js'
+import type { Clock } from '../common/clock.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError, ApiError, CancelledError, TransportError } from '../common/errors.js'
+import type { Logger } from '../common/log.js'
+import { API_BACKOFF, isTransient, retry, retryLine } from '../vpsorg/retry.js'
+import { neutralise, scrubJson, scrubber } from '../common/untrusted.js'
 
 /**
  * The GitHub API reads of `only_if_step_started`: a workflow run of this repository and the steps

@@ -1,9 +1,8 @@
-import type { RunContext } from './context.js'
-import { composeDescription } from './description.js'
-import { formatDuration, parseDuration } from './duration.js'
-import { InputError } from './errors.js'
-import type { HealthCheck } from './health.js'
-import { percentDecode, scrubber } from './untrusted.js'
+import type { RunContext } from '../github/context.js'
+import { composeDescription } from '../github/description.js'
+import { formatDuration, parseDuration } from '../common/duration.js'
+import { InputError } from '../common/errors.js'
+import { percentDecode, scrubber } from '../common/untrusted.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -35,6 +34,16 @@ export type Target =
   | { mode: 'restore'; backupId: number | 'latest' | RunRef | BackupMap }
   | { mode: 'delete'; backupId: number | RunRef | BackupMap }
   | { mode: 'verify' }
+
+/** One app check from `health_url`. `target` is what may be printed: it never has user-info. */
+export type HealthCheck =
+  | {
+      kind: 'http'
+      target: string
+      /** From the URL's user-info, sent as Basic authentication to the URL's origin only. */
+      credentials?: { username: string; password: string }
+    }
+  | { kind: 'tcp'; target: string; host: string; port: number }
 
 /** The app checks run after a restore (and by mode: verify). */
 export interface HealthSettings {

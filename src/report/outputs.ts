@@ -1,6 +1,6 @@
-import type { Target } from './inputs.js'
-import { byServer, perServer, stepStatus } from './fleet.js'
-import type { Outcome } from './runtime.js'
+import type { Target } from '../inputs/inputs.js'
+import { byServer, perServer, stepStatus } from '../runtime/fleet.js'
+import type { Outcome } from '../runtime/outcome.js'
 
 /** ISO-8601 date and time, as the API documents `created_at` (e.g. 2025-01-16T15:45:00Z). */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/

@@ -1,6 +1,7 @@
-import { ActionError, CancelledError } from './errors.js'
-import type { Logger } from './log.js'
-import type { Outcome, Runtime } from './runtime.js'
+import { ActionError, CancelledError } from '../common/errors.js'
+import type { Logger } from '../common/log.js'
+import type { Outcome } from './outcome.js'
+import type { Runtime } from './runtime.js'
 
 /**
  * Several servers in one step (server_id lists them): each server gets its own Runtime, whose

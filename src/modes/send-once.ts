@@ -1,6 +1,6 @@
-import { ApiError, CancelledError, PausedError } from './errors.js'
-import { API_BACKOFF, backoffDelay, isPaced, isTransient } from './retry.js'
-import type { Runtime } from './runtime.js'
+import { ApiError, CancelledError, PausedError } from '../common/errors.js'
+import { API_BACKOFF, backoffDelay, isPaced, isTransient } from '../vpsorg/retry.js'
+import type { Runtime } from '../runtime/runtime.js'
 
 /** Where a request that must not be sent twice stands, before an attempt. */
 export interface Attempt {

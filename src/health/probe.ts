@@ -1,9 +1,10 @@
 import { connect } from 'node:net'
 import { type Dispatcher, request } from 'undici'
-import { networkReason } from './api-errors.js'
-import { formatDuration } from './duration.js'
-import { CancelledError } from './errors.js'
-import type { HealthCheck, ProbeResult, Prober } from './health.js'
+import { networkReason } from '../vpsorg/api-errors.js'
+import { formatDuration } from '../common/duration.js'
+import { CancelledError } from '../common/errors.js'
+import type { HealthCheck } from '../inputs/inputs.js'
+import type { ProbeResult, Prober } from './health.js'
 
 /** Each probe is abandoned after this long (or sooner, at the checks' deadline) and fails. */
 export const PROBE_TIMEOUT_MS = 10_000

@@ -1,8 +1,8 @@
-import type { Backup } from './api-types.js'
-import { isOwnRepository, parseTag, stepKey } from './description.js'
-import { formatDuration } from './duration.js'
-import { sentence } from './api-errors.js'
-import { ActionError } from './errors.js'
+import type { Backup } from '../vpsorg/api-types.js'
+import { isOwnRepository, parseTag, stepKey } from '../github/description.js'
+import { formatDuration } from '../common/duration.js'
+import { sentence } from '../vpsorg/api-errors.js'
+import { ActionError } from '../common/errors.js'
 import {
   LIST_GRACE_MS,
   NOT_LISTED,
@@ -11,12 +11,12 @@ import {
   failure,
   track
 } from './follow-backup.js'
-import { type Settled, phase, valuesOf } from './fleet.js'
+import { type Settled, phase, valuesOf } from '../runtime/fleet.js'
 import { MANUAL_BACKUP_CAP, deleteBackups, isCapRefusal, ownFinal } from './retention.js'
-import { retryLine } from './retry.js'
-import type { Runtime } from './runtime.js'
+import { retryLine } from '../vpsorg/retry.js'
+import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
-import { WaitTimeoutError, waitFor } from './wait.js'
+import { WaitTimeoutError, waitFor } from '../common/wait.js'
 
 /**
  * mode: backup. Creates one backup of each server (or, on a re-run, reuses the one an earlier

@@ -1,7 +1,7 @@
 import { sentence } from './api-errors.js'
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { ApiError, TransportError } from './errors.js'
+import type { Clock } from '../common/clock.js'
+import { formatDuration } from '../common/duration.js'
+import { ApiError, TransportError } from '../common/errors.js'
 
 /** The retry budget of every API request: attempts in all, and the backoff's first and longest step. */
 export const API_BACKOFF = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 } as const

@@ -1,22 +1,11 @@
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { ActionError } from './errors.js'
-import { CONFIRM_INTERVAL_MS } from './inputs.js'
-import type { Logger } from './log.js'
-import type { Outcome, Runtime } from './runtime.js'
-import { type PollPolicy, WaitTimeoutError, adaptivePolicy, waitFor } from './wait.js'
-
-export { CONFIRM_INTERVAL_MS }
-
-/** One app check from `health_url`. `target` is what may be printed: it never has user-info. */
-export type HealthCheck =
-  | {
-      kind: 'http'
-      target: string
-      /** From the URL's user-info, sent as Basic authentication to the URL's origin only. */
-      credentials?: { username: string; password: string }
-    }
-  | { kind: 'tcp'; target: string; host: string; port: number }
+import type { Clock } from '../common/clock.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError } from '../common/errors.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../inputs/inputs.js'
+import type { Logger } from '../common/log.js'
+import type { CheckReport, HealthReport, Outcome } from '../runtime/outcome.js'
+import type { Runtime } from '../runtime/runtime.js'
+import { type PollPolicy, WaitTimeoutError, adaptivePolicy, waitFor } from '../common/wait.js'
 
 /** What one probe saw: `answer` is for people, e.g. `HTTP 503` or `connection refused`. */
 export interface ProbeResult {
@@ -35,26 +24,6 @@ export type Prober = (
   signal: AbortSignal,
   limitMs: number
 ) => Promise<ProbeResult>
-
-export interface CheckReport {
-  target: string
-  /** The last answer, or `not checked` before the first round. */
-  lastAnswer: string
-  /** Rounds in which this check was probed. */
-  rounds: number
-  /** From the start of the checks to the round that completed the streak of healthy rounds. */
-  healthyAfterMs?: number
-}
-
-/** The checks' progress, filled in as they run, so that whatever ends the step can report it. */
-export interface HealthReport {
-  /** Undefined until the checks end: passed (true) or timed out (false). */
-  healthy?: boolean
-  checks: CheckReport[]
-  rounds: number
-  /** The most recent failure: which check, what it answered, and whether in the last round. */
-  failing?: { target: string; answer: string; lastRound: boolean }
-}
 
 export interface HealthOptions {
   checks: HealthCheck[]

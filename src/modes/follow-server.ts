@@ -1,8 +1,8 @@
-import type { Backup, Server } from './api-types.js'
-import { formatDuration } from './duration.js'
-import { ActionError } from './errors.js'
-import type { Runtime } from './runtime.js'
-import { waitFor } from './wait.js'
+import type { Backup, Server } from '../vpsorg/api-types.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError } from '../common/errors.js'
+import type { Runtime } from '../runtime/runtime.js'
+import { waitFor } from '../common/wait.js'
 
 export const RESTORING = 'restoring'
 export const ACTIVE = 'active'

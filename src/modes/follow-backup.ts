@@ -1,8 +1,8 @@
-import { type Backup, isFinal } from './api-types.js'
-import { formatDuration } from './duration.js'
-import { ActionError } from './errors.js'
-import type { Runtime } from './runtime.js'
-import { WaitTimeoutError, waitFor } from './wait.js'
+import { type Backup, isFinal } from '../vpsorg/api-types.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError } from '../common/errors.js'
+import type { Runtime } from '../runtime/runtime.js'
+import { WaitTimeoutError, waitFor } from '../common/wait.js'
 
 /** How long a backup the API said it created may take to appear in the server's list. */
 export const LIST_GRACE_MS = 30_000

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici'
-import { ActionError } from './errors.js'
+import { ActionError } from '../common/errors.js'
 
 /**
  * The proxy URL in the first of `names` that is set, checked: a bad one fails naming the variable

@@ -16,13 +16,13 @@ import {
   parsePage,
   parseServer
 } from './api-types.js'
-import type { Clock } from './clock.js'
-import { formatDuration } from './duration.js'
-import { ActionError, ApiError, CancelledError, TransportError } from './errors.js'
+import type { Clock } from '../common/clock.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError, ApiError, CancelledError, TransportError } from '../common/errors.js'
 import { RequestGate } from './gate.js'
-import type { Logger } from './log.js'
+import type { Logger } from '../common/log.js'
 import { API_BACKOFF, isTransient, retry, retryLine } from './retry.js'
-import { type Scrub, scrubJson, scrubber } from './untrusted.js'
+import { type Scrub, scrubJson, scrubber } from '../common/untrusted.js'
 
 export interface ClientOptions {
   apiUrl: string

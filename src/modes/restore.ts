@@ -1,8 +1,8 @@
-import { type Backup, type Server, newestFirst } from './api-types.js'
-import { sentence } from './api-errors.js'
-import { isOwnRepository, parseTag } from './description.js'
-import { formatDuration } from './duration.js'
-import { ActionError } from './errors.js'
+import { type Backup, type Server, newestFirst } from '../vpsorg/api-types.js'
+import { sentence } from '../vpsorg/api-errors.js'
+import { isOwnRepository, parseTag } from '../github/description.js'
+import { formatDuration } from '../common/duration.js'
+import { ActionError } from '../common/errors.js'
 import { awaitBackup } from './follow-backup.js'
 import {
   ACTIVE,
@@ -12,8 +12,8 @@ import {
   awaitStart,
   see
 } from './follow-server.js'
-import { phase, valuesOf } from './fleet.js'
-import type { Runtime } from './runtime.js'
+import { phase, valuesOf } from '../runtime/fleet.js'
+import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
 
 /** What this step knows of its restore: the server as last seen, and whether it was seen under way. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RunContext } from './context.js'
-import { PRINTABLE_ASCII } from './untrusted.js'
+import { PRINTABLE_ASCII } from '../common/untrusted.js'
 
 /** The API's limit on a backup description. */
 export const MAX_DESCRIPTION = 255

@@ -1,7 +1,7 @@
-import { ActionError } from './errors.js'
+import { ActionError } from '../common/errors.js'
 import { perServer } from './fleet.js'
-import { type Settings, parsePositiveInteger } from './inputs.js'
-import type { Outcome } from './runtime.js'
+import { type Settings, parsePositiveInteger } from '../inputs/inputs.js'
+import type { Outcome } from './outcome.js'
 
 /**
  * The state the main step leaves for the post step (one dist/index.js serves both, as in

@@ -1,9 +1,9 @@
-import { type Backup, isFinal } from './api-types.js'
-import { ActionError } from './errors.js'
+import { type Backup, isFinal } from '../vpsorg/api-types.js'
+import { ActionError } from '../common/errors.js'
 import { awaitFinal } from './follow-backup.js'
-import { retryLine } from './retry.js'
-import { phase, valuesOf } from './fleet.js'
-import type { Runtime } from './runtime.js'
+import { retryLine } from '../vpsorg/retry.js'
+import { phase, valuesOf } from '../runtime/fleet.js'
+import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
 
 /**

@@ -1,8 +1,8 @@
-import { formatDuration } from './duration.js'
-import { DEFAULT_API_URL, type Mode } from './inputs.js'
-import { byServer, pendingOf, perServer, stepStatus } from './fleet.js'
-import type { Outcome } from './runtime.js'
-import { type Scrub, oneLine } from './untrusted.js'
+import { formatDuration } from '../common/duration.js'
+import { DEFAULT_API_URL, type Mode } from '../inputs/inputs.js'
+import { byServer, pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
+import type { Outcome } from '../runtime/outcome.js'
+import { type Scrub, oneLine } from '../common/untrusted.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */

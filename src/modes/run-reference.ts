@@ -1,7 +1,7 @@
-import { type Backup, newestFirst } from './api-types.js'
-import type { RunContext } from './context.js'
-import { type Tag, isOwnRepository, parseTag } from './description.js'
-import { ActionError } from './errors.js'
+import { type Backup, newestFirst } from '../vpsorg/api-types.js'
+import type { RunContext } from '../github/context.js'
+import { type Tag, isOwnRepository, parseTag } from '../github/description.js'
+import { ActionError } from '../common/errors.js'
 import {
   type GitHubReader,
   type Job,
@@ -9,10 +9,10 @@ import {
   oneLine,
   stepNames,
   stepStarted
-} from './github.js'
-import type { RunRef } from './inputs.js'
-import { phase, valuesOf } from './fleet.js'
-import type { Runtime } from './runtime.js'
+} from '../github/runs.js'
+import type { RunRef } from '../inputs/inputs.js'
+import { phase, valuesOf } from '../runtime/fleet.js'
+import type { Runtime } from '../runtime/runtime.js'
 
 /** The attempt a tag names; 0 for a v1.0.0 tag, which names none. */
 const attemptOf = (tag: Tag): number => tag.attempt ?? 0
