@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../src/common/clock.js'
 import { awaitHealthy, newHealthReport } from '../src/health/health.js'
-import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/inputs.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/settings.js'
 import type { Logger } from '../src/common/log.js'
 import { type PollPolicy, waitFor } from '../src/common/wait.js'
 

@@ -10,7 +10,7 @@ import {
   stepNames,
   stepStarted
 } from '../github/runs.js'
-import type { RunRef } from '../inputs/inputs.js'
+import type { RunRef } from '../inputs/settings.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime } from '../runtime/runtime.js'
 

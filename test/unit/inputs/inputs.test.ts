@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../../src/github/description.js'
 import { InputError } from '../../../src/common/errors.js'
-import {
-  type Settings,
-  healthUrlSecrets,
-  parseInputs,
-  parsePositiveInteger
-} from '../../../src/inputs/inputs.js'
+import { healthUrlSecrets } from '../../../src/inputs/health-url.js'
+import { parseInputs } from '../../../src/inputs/parse.js'
+import type { Settings } from '../../../src/inputs/settings.js'
+import { parsePositiveInteger } from '../../../src/inputs/values.js'
 import { PARSED, TAG, context } from '../../helpers/run-context.js'
 import type { RunContext } from '../../../src/github/context.js'
 
