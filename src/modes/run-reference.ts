@@ -6,7 +6,7 @@ import {
   type GitHubReader,
   type Job,
   gitHubReader,
-  oneLine,
+  logLine as oneLine,
   stepNames,
   stepStarted
 } from '../github/runs.js'
