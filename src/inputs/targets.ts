@@ -1,6 +1,6 @@
 import { InputError } from '../common/errors.js'
 import type { BackupMap, InputReader, Mode, Target } from './settings.js'
-import { parsePositiveInteger, required } from './values.js'
+import { positiveInteger, required } from './values.js'
 
 /** The most servers one step may act on. */
 const MAX_SERVERS = 50
@@ -20,14 +20,11 @@ export function serverIds(text: string): number[] {
         text
       )
     }
-    const id = parsePositiveInteger(item)
-    if (id === undefined) {
-      throw new InputError(
-        'server_id',
-        'has an item that is not a server id (a positive whole number; separate several ids with commas, spaces or new lines)',
-        item
-      )
-    }
+    const id = positiveInteger(
+      'server_id',
+      'has an item that is not a server id (a positive whole number; separate several ids with commas, spaces or new lines)',
+      item
+    )
     if (ids.has(id)) {
       throw new InputError('server_id', `lists server ${id} twice: name each server once`)
     }
@@ -54,15 +51,11 @@ function mappedBackupId(server: number, value: unknown): number {
     )
   }
   // A JSON number reads back as its plain decimal only when it is a safe whole number.
-  const id = parsePositiveInteger(String(value))
-  if (id === undefined) {
-    throw new InputError(
-      'backup_id',
-      `maps server ${server} to a value that is not a backup id (a positive whole number)`,
-      String(value)
-    )
-  }
-  return id
+  return positiveInteger(
+    'backup_id',
+    `maps server ${server} to a value that is not a backup id (a positive whole number)`,
+    String(value)
+  )
 }
 
 /**
@@ -91,14 +84,11 @@ function backupMap(text: string, servers: readonly number[]): BackupMap {
   }
   const given = new Map<number, number>()
   for (const [key, value] of Object.entries(parsed)) {
-    const server = parsePositiveInteger(key)
-    if (server === undefined) {
-      throw new InputError(
-        'backup_id',
-        'has a key that is not a server id (a positive whole number, in quotes)',
-        key
-      )
-    }
+    const server = positiveInteger(
+      'backup_id',
+      'has a key that is not a server id (a positive whole number, in quotes)',
+      key
+    )
     given.set(server, mappedBackupId(server, value))
   }
   const repeated = repeatedKey(text)
@@ -172,16 +162,17 @@ export function target(
     return { mode, backupId: 'latest' }
   }
   if (text.startsWith(RUN_PREFIX)) {
-    const runId = parsePositiveInteger(text.slice(RUN_PREFIX.length))
-    if (runId === undefined) {
-      throw new InputError('backup_id', 'must be run:<run_id> with a positive whole number', text)
-    }
+    const runId = positiveInteger(
+      'backup_id',
+      'must be run:<run_id> with a positive whole number',
+      text.slice(RUN_PREFIX.length),
+      text
+    )
     if (step === undefined) return { mode, backupId: { runId } }
     return { mode, backupId: { runId, onlyIfStepStarted: step, unlessStepStarted: unless } }
   }
   if (text.trim().startsWith('{')) return { mode, backupId: backupMap(text, servers) }
-  const backupId = parsePositiveInteger(text)
-  if (backupId === undefined) throw new InputError('backup_id', `must be ${expected}`, text)
+  const backupId = positiveInteger('backup_id', `must be ${expected}`, text)
   if (servers.length > 1) {
     const instead =
       mode === 'restore' ? `${BACKUP_MAP}, latest or run:<run_id>` : `${BACKUP_MAP} or run:<run_id>`

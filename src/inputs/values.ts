@@ -22,17 +22,25 @@ export function required(read: InputReader, name: InputName, expected: string): 
   return value
 }
 
+/** `text` as a positive integer, or an InputError naming `input` that shows `shown` (default: the text). */
+export function positiveInteger(
+  input: string,
+  expected: string,
+  text: string,
+  shown = text
+): number {
+  const value = parsePositiveInteger(text)
+  if (value === undefined) throw new InputError(input, expected, shown)
+  return value
+}
+
 export function keep(text: string): number {
   if (text === '0') return 0
-  const value = parsePositiveInteger(text)
-  if (value === undefined) {
-    throw new InputError(
-      'keep_backups',
-      'must be 0 (keep all) or a whole number of backups to keep, without a sign or leading zeros',
-      text
-    )
-  }
-  return value
+  return positiveInteger(
+    'keep_backups',
+    'must be 0 (keep all) or a whole number of backups to keep, without a sign or leading zeros',
+    text
+  )
 }
 
 export function pollInterval(text: string): number {
