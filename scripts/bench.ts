@@ -41,11 +41,13 @@ import { benchFleet } from './bench-fleet.js'
 import {
   HOUR,
   MINUTE,
+  type Measured,
   SECOND,
   allowance,
   durationLabel,
   emit,
   emitted,
+  measureEach,
   median,
   progress,
   seconds,
@@ -97,7 +99,7 @@ async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<S
 }
 
 /** One row of the policy table (T), and its checks against the allowance and the budget. */
-async function policyRow(targetMs: number): Promise<{ row: string[]; checks: string[] }> {
+async function policyRow(targetMs: number): Promise<Measured> {
   const runs = await adaptiveRuns(targetMs)
   const late = runs.map((r) => r.latenessMs)
   const requests = runs.map((r) => r.requests)
@@ -160,13 +162,7 @@ async function benchPolicy(): Promise<void> {
     `\`waitFor\` from src/wait.ts with a clock whose sleep advances time at once. The backup completes T after it started; every status request costs ${LATENCY_MS} ms of simulated time (the server answers with the state at the request's arrival, half-way). Lateness: when the step learns of the completion, minus T. Adaptive: \`adaptivePolicy\` with seeded jitter (mulberry32), median / worst of ${SEEDS} seeds. Fixed loops: \`fixedPolicy\` (sleep, then ask). Allowance: max(2 s, T/10), at most 60 s.`,
     ''
   )
-  const rows: string[][] = []
-  const checks: string[] = []
-  for (const targetMs of TARGETS_MS) {
-    const { row, checks: rowChecks } = await policyRow(targetMs)
-    rows.push(row)
-    checks.push(...rowChecks)
-  }
+  const { rows, checks } = await measureEach(TARGETS_MS, policyRow)
   emit(
     ...table(
       [
@@ -197,7 +193,7 @@ interface RealCase {
 }
 
 /** One backup step of dist/ against the simulator: its row of the table, and its checks. */
-async function realRow(c: RealCase): Promise<{ row: string[]; checks: string[] }> {
+async function realRow(c: RealCase): Promise<Measured> {
   progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
   const sim = await Simulator.start({ backupDurationMs: c.durationMs })
   try {
@@ -256,13 +252,7 @@ async function benchReal(): Promise<void> {
       with: { poll_interval: '5' }
     }
   ]
-  const rows: string[][] = []
-  const checks: string[] = []
-  for (const c of cases) {
-    const { row, checks: caseChecks } = await realRow(c)
-    rows.push(row)
-    checks.push(...caseChecks)
-  }
+  const { rows, checks } = await measureEach(cases, realRow)
   emit(
     ...table(
       [
