@@ -88,6 +88,19 @@ const connection = (sim: Simulator): Record<string, string> => ({
   server_id: SERVER_ID
 })
 
+/** Runs `use` with a simulator started with `options`, and closes it after, whatever happened. */
+async function withSimulator<T>(
+  options: Parameters<typeof Simulator.start>[0],
+  use: (sim: Simulator) => Promise<T>
+): Promise<T> {
+  const sim = await Simulator.start(options)
+  try {
+    return await use(sim)
+  } finally {
+    await sim.close()
+  }
+}
+
 // ---------------------------------------------------------------- 1. simulated clock
 
 async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<SimulatedWait[]> {
@@ -195,8 +208,7 @@ interface RealCase {
 /** One backup step of dist/ against the simulator: its row of the table, and its checks. */
 async function realRow(c: RealCase): Promise<Measured> {
   progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
-  const sim = await Simulator.start({ backupDurationMs: c.durationMs })
-  try {
+  return withSimulator({ backupDurationMs: c.durationMs }, async (sim) => {
     const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
     const exitAt = Date.now()
     const post = sim.requests.findIndex((r) => r.method === 'POST' && r.path === '/api/v1/backups/')
@@ -231,9 +243,7 @@ async function realRow(c: RealCase): Promise<Measured> {
         `- 20 s backup with at most 12 polls: ${verdict(polls.length <= 12, `${polls.length} polls`)}`
       ]
     }
-  } finally {
-    await sim.close()
-  }
+  })
 }
 
 async function benchReal(): Promise<void> {
@@ -769,7 +779,12 @@ async function benchHealthSimulated(): Promise<void> {
     for (const threshold of THRESHOLDS) {
       const runs: SimulatedWait[] = []
       for (let seed = 1; seed <= SEEDS; seed++) {
-        runs.push(await simulateHealth(bootMs, threshold, seededRandom(seed), LATENCY_MS))
+        runs.push(
+          await simulateHealth(bootMs, threshold, {
+            random: seededRandom(seed),
+            latencyMs: LATENCY_MS
+          })
+        )
       }
       const late = runs.map((r) => r.latenessMs)
       const requests = runs.map((r) => r.requests)
@@ -812,8 +827,7 @@ async function benchHealthSimulated(): Promise<void> {
 /** A restore step of dist/ whose app boots in `bootMs`: its row of the table, and its checks. */
 async function realHealthRow(bootMs: number): Promise<{ row?: string[]; checks: string[] }> {
   progress(`4. dist/ restore with an app that boots in ${durationLabel(bootMs)}`)
-  const sim = await Simulator.start({ restoreDurationMs: 2 * SECOND, app: { bootMs } })
-  try {
+  return withSimulator({ restoreDurationMs: 2 * SECOND, app: { bootMs } }, async (sim) => {
     const backup = sim.addBackup({ serverId: Number(SERVER_ID) })
     const app = sim.app(Number(SERVER_ID))
     const step = await runStep({
@@ -847,9 +861,7 @@ async function realHealthRow(bootMs: number): Promise<{ row?: string[]; checks: 
         `- app boot ${durationLabel(bootMs)}: lateness ${verdict(latenessMs <= allowed, `${seconds(latenessMs)}, allowed ${seconds(allowed)}`)}`
       ]
     }
-  } finally {
-    await sim.close()
-  }
+  })
 }
 
 async function benchHealthReal(): Promise<void> {
