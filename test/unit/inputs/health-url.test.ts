@@ -215,3 +215,50 @@ describe('parseInputs: health checks and mode: verify', () => {
     }
   )
 })
+
+describe('parseInputs: health_url, the forms a check may take and where it may be given', () => {
+  const restore = { mode: 'restore', backup_id: '7' }
+
+  it('takes a plain http:// check as well as https://', () => {
+    expect(parse({ ...restore, health_url: 'http://app.example/health' }).health.checks).toEqual([
+      { kind: 'http', target: 'http://app.example/health', credentials: undefined }
+    ])
+  })
+
+  it('sends a user name given without a password, with an empty password', () => {
+    expect(parse({ ...restore, health_url: 'https://mon@app.example/h' }).health.checks).toEqual([
+      {
+        kind: 'http',
+        target: 'https://app.example/h',
+        credentials: { username: 'mon', password: '' }
+      }
+    ])
+  })
+
+  it('reads health_threshold and health_timeout with white space around them', () => {
+    const health = parse({
+      ...restore,
+      health_url: 'https://app.example/h',
+      health_threshold: ' 3 ',
+      health_timeout: ' 90s '
+    }).health
+    expect([health.threshold, health.timeoutMs]).toEqual([3, 90_000])
+  })
+
+  it('refuses a check with mode: delete, which restores nothing', () => {
+    expect(
+      inputError(
+        { mode: 'delete', backup_id: '7', health_url: 'https://app.example/h' },
+        'health_url'
+      )
+    ).toContain('is used only with mode: restore, mode: verify, or rollback_on_failure: true')
+  })
+
+  it('masks the password of a line that is no valid URL, as written and decoded', () => {
+    expect(healthUrlSecrets('http://ci:s3cr%65t@[')).toEqual(['ci:s3cr%65t', 's3cr%65t', 's3cret'])
+  })
+
+  it('shows a line that starts with its @ with the part before it masked', () => {
+    expect(inputError({ ...restore, health_url: '@x' }, 'health_url')).toContain('got "***@x"')
+  })
+})
