@@ -134,7 +134,8 @@ export function target(
 ): Target {
   const step = stepName(read, ONLY_IF)
   const unless = stepName(read, UNLESS)
-  const text = mode === 'backup' || mode === 'verify' ? '' : read('backup_id')
+  // backup and verify take no backup_id: they return before its value is looked at.
+  const text = read('backup_id')
   for (const [name, value] of [
     [ONLY_IF, step],
     [UNLESS, unless]

@@ -77,7 +77,8 @@ describe('parseInputs: mode and backup_id', () => {
 
 describe('parseInputs: backup_id: run:<run_id>', () => {
   it('restore and delete take run:<run_id>', () => {
-    expect(parse({ mode: 'restore', backup_id: 'run:9876543210' }).target).toEqual({
+    // Strictly: without only_if_step_started, the reference has no step names, not undefined ones.
+    expect(parse({ mode: 'restore', backup_id: 'run:9876543210' }).target).toStrictEqual({
       mode: 'restore',
       backupId: { runId: 9876543210 }
     })
