@@ -56,3 +56,24 @@ export function table(header: string[], rows: string[][], right: boolean[] = [])
   const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`
   return [line(header), rule, ...rows.map(line)]
 }
+
+/** A row of a table, and the checks its figures are held to. */
+export interface Measured {
+  row: string[]
+  checks: string[]
+}
+
+/** Measures each case in turn (never two at once): the rows of their table, and all their checks. */
+export async function measureEach<T>(
+  cases: readonly T[],
+  measure: (c: T) => Promise<Measured>
+): Promise<{ rows: string[][]; checks: string[] }> {
+  const rows: string[][] = []
+  const checks: string[] = []
+  for (const c of cases) {
+    const { row, checks: made } = await measure(c)
+    rows.push(row)
+    checks.push(...made)
+  }
+  return { rows, checks }
+}

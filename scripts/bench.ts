@@ -34,18 +34,20 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { Simulator, seededRandom } from '../simulator/server.js'
-import { CONFIRM_INTERVAL_MS } from '../src/inputs/inputs.js'
+import { CONFIRM_INTERVAL_MS } from '../src/inputs/settings.js'
 import { adaptivePolicy, fixedPolicy } from '../src/common/wait.js'
 import { runStep, stepEnv } from './local-runner.js'
 import { benchFleet } from './bench-fleet.js'
 import {
   HOUR,
   MINUTE,
+  type Measured,
   SECOND,
   allowance,
   durationLabel,
   emit,
   emitted,
+  measureEach,
   median,
   progress,
   seconds,
@@ -86,6 +88,19 @@ const connection = (sim: Simulator): Record<string, string> => ({
   server_id: SERVER_ID
 })
 
+/** Runs `use` with a simulator started with `options`, and closes it after, whatever happened. */
+async function withSimulator<T>(
+  options: Parameters<typeof Simulator.start>[0],
+  use: (sim: Simulator) => Promise<T>
+): Promise<T> {
+  const sim = await Simulator.start(options)
+  try {
+    return await use(sim)
+  } finally {
+    await sim.close()
+  }
+}
+
 // ---------------------------------------------------------------- 1. simulated clock
 
 async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<SimulatedWait[]> {
@@ -97,7 +112,7 @@ async function adaptiveRuns(targetMs: number, latencyMs = LATENCY_MS): Promise<S
 }
 
 /** One row of the policy table (T), and its checks against the allowance and the budget. */
-async function policyRow(targetMs: number): Promise<{ row: string[]; checks: string[] }> {
+async function policyRow(targetMs: number): Promise<Measured> {
   const runs = await adaptiveRuns(targetMs)
   const late = runs.map((r) => r.latenessMs)
   const requests = runs.map((r) => r.requests)
@@ -160,13 +175,7 @@ async function benchPolicy(): Promise<void> {
     `\`waitFor\` from src/wait.ts with a clock whose sleep advances time at once. The backup completes T after it started; every status request costs ${LATENCY_MS} ms of simulated time (the server answers with the state at the request's arrival, half-way). Lateness: when the step learns of the completion, minus T. Adaptive: \`adaptivePolicy\` with seeded jitter (mulberry32), median / worst of ${SEEDS} seeds. Fixed loops: \`fixedPolicy\` (sleep, then ask). Allowance: max(2 s, T/10), at most 60 s.`,
     ''
   )
-  const rows: string[][] = []
-  const checks: string[] = []
-  for (const targetMs of TARGETS_MS) {
-    const { row, checks: rowChecks } = await policyRow(targetMs)
-    rows.push(row)
-    checks.push(...rowChecks)
-  }
+  const { rows, checks } = await measureEach(TARGETS_MS, policyRow)
   emit(
     ...table(
       [
@@ -197,10 +206,9 @@ interface RealCase {
 }
 
 /** One backup step of dist/ against the simulator: its row of the table, and its checks. */
-async function realRow(c: RealCase): Promise<{ row: string[]; checks: string[] }> {
+async function realRow(c: RealCase): Promise<Measured> {
   progress(`2. dist/ against the simulator: ${c.label}, backup of ${durationLabel(c.durationMs)}`)
-  const sim = await Simulator.start({ backupDurationMs: c.durationMs })
-  try {
+  return withSimulator({ backupDurationMs: c.durationMs }, async (sim) => {
     const step = await runStep({ with: { ...connection(sim), mode: 'backup', ...c.with } })
     const exitAt = Date.now()
     const post = sim.requests.findIndex((r) => r.method === 'POST' && r.path === '/api/v1/backups/')
@@ -235,9 +243,7 @@ async function realRow(c: RealCase): Promise<{ row: string[]; checks: string[] }
         `- 20 s backup with at most 12 polls: ${verdict(polls.length <= 12, `${polls.length} polls`)}`
       ]
     }
-  } finally {
-    await sim.close()
-  }
+  })
 }
 
 async function benchReal(): Promise<void> {
@@ -256,13 +262,7 @@ async function benchReal(): Promise<void> {
       with: { poll_interval: '5' }
     }
   ]
-  const rows: string[][] = []
-  const checks: string[] = []
-  for (const c of cases) {
-    const { row, checks: caseChecks } = await realRow(c)
-    rows.push(row)
-    checks.push(...caseChecks)
-  }
+  const { rows, checks } = await measureEach(cases, realRow)
   emit(
     ...table(
       [
@@ -779,7 +779,12 @@ async function benchHealthSimulated(): Promise<void> {
     for (const threshold of THRESHOLDS) {
       const runs: SimulatedWait[] = []
       for (let seed = 1; seed <= SEEDS; seed++) {
-        runs.push(await simulateHealth(bootMs, threshold, seededRandom(seed), LATENCY_MS))
+        runs.push(
+          await simulateHealth(bootMs, threshold, {
+            random: seededRandom(seed),
+            latencyMs: LATENCY_MS
+          })
+        )
       }
       const late = runs.map((r) => r.latenessMs)
       const requests = runs.map((r) => r.requests)
@@ -822,8 +827,7 @@ async function benchHealthSimulated(): Promise<void> {
 /** A restore step of dist/ whose app boots in `bootMs`: its row of the table, and its checks. */
 async function realHealthRow(bootMs: number): Promise<{ row?: string[]; checks: string[] }> {
   progress(`4. dist/ restore with an app that boots in ${durationLabel(bootMs)}`)
-  const sim = await Simulator.start({ restoreDurationMs: 2 * SECOND, app: { bootMs } })
-  try {
+  return withSimulator({ restoreDurationMs: 2 * SECOND, app: { bootMs } }, async (sim) => {
     const backup = sim.addBackup({ serverId: Number(SERVER_ID) })
     const app = sim.app(Number(SERVER_ID))
     const step = await runStep({
@@ -857,9 +861,7 @@ async function realHealthRow(bootMs: number): Promise<{ row?: string[]; checks: 
         `- app boot ${durationLabel(bootMs)}: lateness ${verdict(latenessMs <= allowed, `${seconds(latenessMs)}, allowed ${seconds(allowed)}`)}`
       ]
     }
-  } finally {
-    await sim.close()
-  }
+  })
 }
 
 async function benchHealthReal(): Promise<void> {

@@ -4,7 +4,7 @@
  * Why our own script: `@action-validator/cli` 0.6.0, the npm-packaged schema validator, rejects
  * `runs.using: node24` because its schema predates node24, and actionlint lints workflows but does
  * not read an action's own metadata. So this is a short check over the parsed YAML, and of its
- * input and output names against the lists src/ declares (INPUTS in src/inputs.ts, OUTPUTS in
+ * input and output names against the lists src/ declares (INPUTS in src/inputs/settings.ts, OUTPUTS in
  * src/outputs.ts), which type the code's input reader and outputs. One line per problem; exit
  * code 1 if there is any.
  *
@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
-import { INPUTS } from '../src/inputs/inputs.js'
+import { INPUTS } from '../src/inputs/settings.js'
 import { OUTPUTS } from '../src/report/outputs.js'
 import { runLint } from './lint-workflows.js'
 import { isEntry } from './entry.js'
@@ -44,7 +44,7 @@ async function checkAction(dir: string): Promise<string[]> {
   checkInputs(inputs, add)
   checkOutputs(outputs, add)
   await checkRuns(dir, isMap(action.runs) ? action.runs : {}, add)
-  // The names src/ declares (src/inputs.ts, src/outputs.ts) are the names action.yml declares.
+  // The names src/ declares (src/inputs/settings.ts, src/outputs.ts) are the names action.yml declares.
   compareNames('inputs', Object.keys(inputs), INPUTS, add)
   compareNames('outputs', Object.keys(outputs), OUTPUTS, add)
   return problems
@@ -128,7 +128,7 @@ function compareNames(
   code: readonly string[],
   add: Add
 ): void {
-  const file = kind === 'inputs' ? 'src/inputs.ts INPUTS' : 'src/outputs.ts OUTPUTS'
+  const file = kind === 'inputs' ? 'src/inputs/settings.ts INPUTS' : 'src/outputs.ts OUTPUTS'
   for (const name of declared) {
     if (!code.includes(name)) add(`${kind}.${name}`, `is declared but not in ${file}`)
   }

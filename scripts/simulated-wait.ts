@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../src/common/clock.js'
 import { awaitHealthy, newHealthReport } from '../src/health/health.js'
-import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/inputs.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/settings.js'
 import type { Logger } from '../src/common/log.js'
 import { type PollPolicy, waitFor } from '../src/common/wait.js'
 
@@ -22,34 +22,40 @@ export interface SimulatedWait {
  * status request takes `latencyMs` of simulated time: the server answers with the state at the
  * request's arrival (half-way), and the step learns it when the answer is back.
  */
-export async function simulateWait(
+export const simulateWait = (
   policy: PollPolicy,
   targetMs: number,
   random: () => number,
   latencyMs = 0
-): Promise<SimulatedWait> {
-  const { clock, ask, result } = simulatedClock(targetMs, latencyMs)
-  await waitFor(
-    async () =>
-      (await ask()) ? { done: true, value: undefined } : { done: false, status: 'in_progress' },
-    {
-      what: 'the simulated operation',
-      clock,
-      random,
-      policy,
-      startedAt: 0,
-      initialStatus: 'in_progress',
-      deadline: 24 * 3_600_000
-    }
+): Promise<SimulatedWait> =>
+  simulate(targetMs, latencyMs, 0, (clock, ask) =>
+    waitFor(
+      async () =>
+        (await ask()) ? { done: true, value: undefined } : { done: false, status: 'in_progress' },
+      {
+        what: 'the simulated operation',
+        clock,
+        random,
+        policy,
+        startedAt: 0,
+        initialStatus: 'in_progress',
+        deadline: 24 * 3_600_000
+      }
+    )
   )
-  return result(0)
-}
 
 /**
- * A clock whose sleeps advance at once, and a request (`ask`) that costs `latencyMs` and answers
- * whether the operation, done at `targetMs`, was done when the request arrived (half-way).
+ * Runs `wait` on a clock whose sleeps advance at once, with a request (`ask`) that costs
+ * `latencyMs` and answers whether the operation, done at `targetMs`, was done when the request
+ * arrived (half-way). The figures: lateness less `allowedMs` (the time the caller's rules add on
+ * purpose), the requests, the delays slept.
  */
-function simulatedClock(targetMs: number, latencyMs: number) {
+async function simulate(
+  targetMs: number,
+  latencyMs: number,
+  allowedMs: number,
+  wait: (clock: Clock, ask: () => Promise<boolean>) => Promise<unknown>
+): Promise<SimulatedWait> {
   let now = 0
   let requests = 0
   const delays: number[] = []
@@ -60,20 +66,14 @@ function simulatedClock(targetMs: number, latencyMs: number) {
       now += Math.max(0, ms)
     }
   }
-  const ask = async (): Promise<boolean> => {
+  await wait(clock, async () => {
     requests++
     now += latencyMs / 2
     const done = now >= targetMs
     now += latencyMs / 2
     return done
-  }
-  /** The figures, lateness less `allowedMs` (the time the caller's rules add on purpose). */
-  const result = (allowedMs: number): SimulatedWait => ({
-    latenessMs: now - targetMs - allowedMs,
-    requests,
-    delays
   })
-  return { clock, ask, result }
+  return { latenessMs: now - targetMs - allowedMs, requests, delays }
 }
 
 /** A logger that drops every line. */
@@ -85,24 +85,22 @@ const CHECK: HealthCheck = { kind: 'http', target: 'http://app.example/health' }
  * checks start, needing `threshold` rounds in a row. Lateness is counted without the
  * (threshold − 1) confirming rounds of CONFIRM_INTERVAL_MS that the threshold adds on purpose.
  */
-export async function simulateHealth(
+export const simulateHealth = (
   targetMs: number,
   threshold: number,
-  random: () => number,
-  latencyMs = 0
-): Promise<SimulatedWait> {
-  const { clock, ask, result } = simulatedClock(targetMs, latencyMs)
-  await awaitHealthy({
-    checks: [CHECK],
-    probe: async () =>
-      (await ask()) ? { ok: true, answer: 'HTTP 200' } : { ok: false, answer: 'HTTP 503' },
-    threshold,
-    clock,
-    random,
-    deadline: 24 * 3_600_000,
-    signal: new AbortController().signal,
-    log: SILENT,
-    report: newHealthReport([CHECK])
-  })
-  return result((threshold - 1) * CONFIRM_INTERVAL_MS)
-}
+  { random, latencyMs = 0 }: { random: () => number; latencyMs?: number }
+): Promise<SimulatedWait> =>
+  simulate(targetMs, latencyMs, (threshold - 1) * CONFIRM_INTERVAL_MS, (clock, ask) =>
+    awaitHealthy({
+      checks: [CHECK],
+      probe: async () =>
+        (await ask()) ? { ok: true, answer: 'HTTP 200' } : { ok: false, answer: 'HTTP 503' },
+      threshold,
+      clock,
+      random,
+      deadline: 24 * 3_600_000,
+      signal: new AbortController().signal,
+      log: SILENT,
+      report: newHealthReport([CHECK])
+    })
+  )

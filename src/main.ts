@@ -10,15 +10,8 @@ import { runDelete } from './modes/delete.js'
 import { pendingOf, serverRuntimes, settle, valuesOf } from './runtime/fleet.js'
 import { ActionError, CancelledError } from './common/errors.js'
 import type { Prober } from './health/health.js'
-import {
-  type BackupMap,
-  type InputReader,
-  type RunRef,
-  type Settings,
-  type Target,
-  parseInputs,
-  secretInputs
-} from './inputs/inputs.js'
+import { parseInputs, secretInputs } from './inputs/parse.js'
+import type { BackupMap, InputReader, RunRef, Settings, Target } from './inputs/settings.js'
 import { type Logger, neutralising } from './common/log.js'
 import { stepOutputs } from './report/outputs.js'
 import { pruneAfter } from './modes/retention.js'

@@ -20,6 +20,23 @@ export function oneLine(text: string): string {
 }
 
 /**
+ * The text on one short line: white space folded to single spaces and trimmed, cut to `max`
+ * characters (the last one then an ellipsis).
+ */
+export function shortLine(text: string, max = 300): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+/** A JSON object (not null, not a list): what a server's answer is checked for before reading it. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** A server's value if it is a string, else undefined. */
+export const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : undefined
+
+/**
  * Text the runner cannot take for a workflow command: on one line; not starting with `::` (the
  * runner trims a line before it looks for `::`), and without `##[` (the legacy form, which the
  * runner reads anywhere in a line). Both are broken by a visible space.

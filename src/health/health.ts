@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
-import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../inputs/inputs.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../inputs/settings.js'
 import type { Logger } from '../common/log.js'
 import type { CheckReport, HealthReport, Outcome } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'

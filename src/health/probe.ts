@@ -3,7 +3,7 @@ import { type Dispatcher, request } from 'undici'
 import { networkReason } from '../vpsorg/api-errors.js'
 import { formatDuration } from '../common/duration.js'
 import { CancelledError } from '../common/errors.js'
-import type { HealthCheck } from '../inputs/inputs.js'
+import type { HealthCheck } from '../inputs/settings.js'
 import type { ProbeResult, Prober } from './health.js'
 
 /** Each probe is abandoned after this long (or sooner, at the checks' deadline) and fails. */

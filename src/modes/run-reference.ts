@@ -6,11 +6,11 @@ import {
   type GitHubReader,
   type Job,
   gitHubReader,
-  oneLine,
+  logLine as oneLine,
   stepNames,
   stepStarted
 } from '../github/runs.js'
-import type { RunRef } from '../inputs/inputs.js'
+import type { RunRef } from '../inputs/settings.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime } from '../runtime/runtime.js'
 

@@ -1,4 +1,4 @@
-import type { Target } from '../inputs/inputs.js'
+import type { Target } from '../inputs/settings.js'
 import { byServer, perServer, stepStatus } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 

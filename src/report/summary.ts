@@ -1,5 +1,5 @@
 import { formatDuration } from '../common/duration.js'
-import { DEFAULT_API_URL, type Mode } from '../inputs/inputs.js'
+import { DEFAULT_API_URL, type Mode } from '../inputs/settings.js'
 import { byServer, pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 import { type Scrub, oneLine } from '../common/untrusted.js'

@@ -3,7 +3,7 @@ import { VpsOrgClient } from '../vpsorg/client.js'
 import type { Clock } from '../common/clock.js'
 import type { RunContext } from '../github/context.js'
 import type { Outcome } from './outcome.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Settings } from '../inputs/settings.js'
 import type { Logger } from '../common/log.js'
 import { type PollPolicy, adaptivePolicy, fixedPolicy } from '../common/wait.js'
 

@@ -1,6 +1,7 @@
 import { ActionError } from '../common/errors.js'
 import { perServer } from './fleet.js'
-import { type Settings, parsePositiveInteger } from '../inputs/inputs.js'
+import type { Settings } from '../inputs/settings.js'
+import { parsePositiveInteger } from '../inputs/values.js'
 import type { Outcome } from './outcome.js'
 
 /**

@@ -1,5 +1,6 @@
 /** What the API's (or a proxy's) answers say, read for an error message or a retry. */
 import { STATUS_CODES } from 'node:http'
+import { shortLine } from '../common/untrusted.js'
 
 /** Milliseconds to wait from a Retry-After header: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
@@ -23,7 +24,7 @@ const MAX_ERROR_DEPTH = 8
 function errorText(value: unknown, depth = 0): string {
   if (typeof value === 'string') return value
   if (depth >= MAX_ERROR_DEPTH) return '…'
-  // Empty entries leave only spaces, which oneLine() folds.
+  // Empty entries leave only spaces, which shortLine() folds.
   if (Array.isArray(value)) return value.map((item) => errorText(item, depth + 1)).join(' ')
   if (value && typeof value === 'object') {
     return Object.entries(value)
@@ -51,22 +52,22 @@ export function errorMessage(body: string, status: number): string {
     if (json && typeof json === 'object' && !Array.isArray(json)) {
       const record = json as Record<string, unknown>
       for (const key of ['detail', 'message', 'error']) {
-        if (typeof record[key] === 'string') return oneLine(record[key])
+        if (typeof record[key] === 'string') return shortLine(record[key])
       }
     }
-    const messages = typeof json === 'object' ? oneLine(errorText(json)) : ''
+    const messages = typeof json === 'object' ? shortLine(errorText(json)) : ''
     if (messages) return messages
   } catch {
     // not JSON: a proxy or load balancer answered, or the host outside the API
   }
   if (/^\s*</.test(text)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim()
-    const page = `an HTML page${title ? ` titled "${oneLine(title)}"` : ''}`
+    const page = `an HTML page${title ? ` titled "${shortLine(title)}"` : ''}`
     return status === 404
       ? `${statusText} (${page}, not an answer of the API: check api_url, the API's base URL, e.g. https://admin.vps.org/api/v1)`
       : `${statusText || 'error'} (${page}, likely from a proxy or load balancer)`
   }
-  return oneLine(text)
+  return shortLine(text)
 }
 
 /** A byte-order mark before JSON is allowed (RFC 8259 lets a parser ignore it). */
@@ -77,11 +78,6 @@ export const withoutBom = (text: string): string => text.replace(/^\uFEFF/, '')
  * it ends a sentence (`… in 1 second.`), with a full stop otherwise (`HTTP 503: Down.`).
  */
 export const sentence = (text: string): string => (/[.!?…]["')\]]*$/.test(text) ? text : `${text}.`)
-
-export function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim()
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line
-}
 
 /** A proxy that refused to connect us, e.g. `Proxy response (407) !== 200 when HTTP Tunneling`. */
 export const PROXY_REFUSAL = /Proxy response \((\d{3})\)/

@@ -3,6 +3,7 @@
  * ignored; a field the action uses that has the wrong type is dropped (or the object refused), so
  * nothing the API sends reaches the action with a type other than the one declared here.
  */
+import { isObject, text } from '../common/untrusted.js'
 export interface Backup {
   id: number
   /** `name` is '' when the API gave none. */
@@ -33,12 +34,6 @@ export interface Page<T> {
   /** The list's length, when the API says it (a whole number). */
   count?: number
 }
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
 const isId = (value: unknown): value is number => Number.isSafeInteger(value)
 

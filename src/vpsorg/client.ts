@@ -1,28 +1,22 @@
-import { STATUS_CODES } from 'node:http'
 import { request, type Dispatcher } from 'undici'
+import { type Backup, type Server, parseBackup, parsePage, parseServer } from './api-types.js'
 import {
-  PROXY_REFUSAL,
-  errorMessage,
-  networkReason,
-  oneLine,
-  parseRetryAfter,
-  withoutBom
-} from './api-errors.js'
-import {
-  type Backup,
-  type Page,
-  type Server,
-  parseBackup,
-  parsePage,
-  parseServer
-} from './api-types.js'
+  type Answer,
+  TooLargeError,
+  checkListing,
+  interpret,
+  pagesOf,
+  readBody,
+  requestFailure,
+  sameOrigin,
+  unexpected
+} from './client-answer.js'
 import type { Clock } from '../common/clock.js'
-import { formatDuration } from '../common/duration.js'
-import { ActionError, ApiError, CancelledError, TransportError } from '../common/errors.js'
+import { ApiError, TransportError } from '../common/errors.js'
 import { RequestGate } from './gate.js'
 import type { Logger } from '../common/log.js'
 import { API_BACKOFF, isTransient, retry, retryLine } from './retry.js'
-import { type Scrub, scrubJson, scrubber } from '../common/untrusted.js'
+import { type Scrub, scrubber } from '../common/untrusted.js'
 
 export interface ClientOptions {
   apiUrl: string
@@ -49,16 +43,6 @@ export interface ClientOptions {
    * between clients of the same API.
    */
   gate?: RequestGate
-}
-
-type Headers = Record<string, string | string[] | undefined>
-
-/** An answer of the API: its status, headers, size in bytes and parsed body. */
-interface Answer {
-  status: number
-  headers: Headers
-  bytes: number
-  json: unknown
 }
 
 /** What the API answered to a restore request: the server when the restore has already finished (200). */
@@ -160,7 +144,11 @@ export class VpsOrgClient {
     let bytes = 0
     for (let next: URL | undefined = url; next;) {
       if (seen.size >= maxPages) return { pages: Infinity }
-      this.checkListing(operation, seen, next, bytes)
+      checkListing(operation, seen, next, bytes, {
+        maxPages: this.maxPages,
+        maxListBytes: this.maxListBytes,
+        pastDeadline: () => this.options.clock.now() >= this.options.deadline
+      })
       let answer: Answer
       try {
         answer = await this.retrying(() => this.exchange(operation, 'GET', next!))
@@ -171,7 +159,7 @@ export class VpsOrgClient {
       }
       bytes += answer.bytes
       const page = parsePage(answer.json, parseBackup)
-      if (!page) throw this.unexpected(operation)
+      if (!page) throw unexpected(operation)
       const pages = seen.size === 1 ? pagesOf(page) : undefined
       if (pages !== undefined && pages > maxPages) return { pages }
       backups.push(
@@ -181,29 +169,9 @@ export class VpsOrgClient {
             (!backupType || b.backup_type === backupType)
         )
       )
-      next = page.next ? this.sameOrigin(operation, page.next) : undefined
+      next = page.next ? sameOrigin(operation, page.next, this.base) : undefined
     }
     return { backups, pages: seen.size }
-  }
-
-  /** Every listing ends: no page twice, and within the page and byte bounds and the deadline. */
-  private checkListing(operation: string, seen: Set<string>, next: URL, bytes: number): void {
-    const read = `after ${seen.size} pages (${bytes} bytes)`
-    if (seen.has(next.href)) {
-      throw new TransportError(operation, `the API paginates in a loop ${read}`, false)
-    }
-    if (seen.size >= this.maxPages || bytes >= this.maxListBytes) {
-      throw new TransportError(
-        operation,
-        `the API's list goes on ${read}, past the most the action reads (${this.maxPages} pages, ${this.maxListBytes} bytes)`,
-        false
-      )
-    }
-    // The first page is read even at the deadline (a wait's last look is made at it).
-    if (seen.size > 0 && this.options.clock.now() >= this.options.deadline) {
-      throw new TransportError(operation, `the list did not end within timeout ${read}`, false)
-    }
-    seen.add(next.href)
   }
 
   /**
@@ -251,7 +219,7 @@ export class VpsOrgClient {
     const server = parseServer(
       await this.retrying(() => this.send(operation, 'GET', this.url(`servers/${serverId}/`)))
     )
-    if (!server) throw this.unexpected(operation)
+    if (!server) throw unexpected(operation)
     return server
   }
 
@@ -267,26 +235,6 @@ export class VpsOrgClient {
 
   private url(path: string): URL {
     return new URL(path, this.base)
-  }
-
-  private sameOrigin(operation: string, link: string): URL {
-    const url = new URL(link, this.base)
-    if (url.origin !== this.base.origin) {
-      throw new TransportError(
-        operation,
-        `the API pointed to another origin (${url.origin}); the token is only sent to ${this.base.origin}`,
-        false
-      )
-    }
-    return url
-  }
-
-  private unexpected(operation: string): TransportError {
-    return new TransportError(
-      operation,
-      'the answer does not have the shape the API documents',
-      false
-    )
   }
 
   private async send(
@@ -329,99 +277,17 @@ export class VpsOrgClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body)
       })
-      const raw = await this.read(operation, response.body, response.statusCode)
+      const raw = await readBody(operation, response.body, response.statusCode, this.maxBodyBytes)
       log.debug(`${method} ${url.pathname}${url.search} -> ${response.statusCode}`)
-      return this.interpret(operation, response.statusCode, response.headers, raw)
+      return interpret(operation, response.statusCode, response.headers, raw, {
+        scrub: this.scrub,
+        clock,
+        answered: (status, retryAfter) => this.gate.answered(status, retryAfter, deadline)
+      })
     } catch (error) {
-      if (signal.aborted) throw new CancelledError()
-      if (error instanceof ActionError) throw error
-      if (timeout.aborted) {
-        throw new TransportError(operation, `no answer within ${formatDuration(budget)}`, true)
-      }
-      const proxyStatus = PROXY_REFUSAL.exec(String((error as Error).message))?.[1]
-      if (proxyStatus === '407') {
-        throw new TransportError(
-          operation,
-          'the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY',
-          false
-        )
-      }
-      throw new TransportError(operation, networkReason(error), true)
+      throw requestFailure(operation, error, signal, timeout, budget)
     } finally {
       release()
     }
   }
-
-  /** What an answer means: its JSON (every string scrubbed of the token), or an error. */
-  private interpret(operation: string, status: number, headers: Headers, raw: Buffer): Answer {
-    const text = withoutBom(raw.toString('utf8'))
-    if (status >= 300 && status < 400) {
-      const location = headers.location ? this.scrub(oneLine(String(headers.location))) : ''
-      throw new TransportError(
-        operation,
-        location
-          ? `the API answered HTTP ${status} with a redirect to ${location}; redirects are not followed so that the token is only sent to api_url (set api_url to the final address)`
-          : `the API answered HTTP ${status} (${STATUS_CODES[status] ?? 'a redirection'}), an answer the action cannot use (the API documents a 2xx answer here)`,
-        false
-      )
-    }
-    if (status >= 400) {
-      const retryAfter = parseRetryAfter(
-        String(headers['retry-after'] ?? ''),
-        this.options.clock.now()
-      )
-      this.gate.answered(status, retryAfter, this.options.deadline)
-      const message = errorMessage(this.scrub(text), status)
-      throw new ApiError(operation, status, this.scrub(message), retryAfter)
-    }
-    const answer = { status, headers, bytes: raw.length }
-    if (!text.trim()) return { ...answer, json: undefined }
-    try {
-      return { ...answer, json: scrubJson(JSON.parse(text), this.scrub) }
-    } catch {
-      throw new TransportError(
-        operation,
-        `HTTP ${status} with a body that is not JSON`,
-        true,
-        status
-      )
-    }
-  }
-
-  /** Reads a body up to the size cap. */
-  private async read(
-    operation: string,
-    body: AsyncIterable<Buffer> & { destroy(): void },
-    status: number
-  ) {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of body) {
-      size += chunk.length
-      if (size > this.maxBodyBytes) {
-        body.destroy()
-        throw new TooLargeError(
-          operation,
-          `the answer was larger than ${this.maxBodyBytes} bytes`,
-          false,
-          status
-        )
-      }
-      chunks.push(chunk)
-    }
-    return Buffer.concat(chunks)
-  }
-}
-
-/** An answer larger than the size cap. */
-class TooLargeError extends TransportError {}
-
-/**
- * How many pages a list takes, by its first page: `count` over the page's length when there is a
- * `next` (page-number pagination's pages are alike), else this one. Undefined when unsaid.
- */
-function pagesOf(page: Page<unknown>): number | undefined {
-  if (!page.next) return 1
-  if (page.count === undefined || !page.results.length) return undefined
-  return Math.ceil(page.count / page.results.length)
 }

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici'
 import type { RunContext } from '../../src/github/context.js'
-import { parseInputs } from '../../src/inputs/inputs.js'
+import { parseInputs } from '../../src/inputs/parse.js'
 import { type Runtime, createRuntime } from '../../src/runtime/runtime.js'
 import type { ServerSeed } from '../../simulator/types.js'
 import { type FakeClock, fakeClock } from './fake-clock.js'

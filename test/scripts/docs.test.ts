@@ -5,7 +5,8 @@ import { parse } from 'yaml'
 import { inputsTable, outputsTable, renderReadme, replaceSection } from '../../scripts/docs.js'
 import { isWorkflow, yamlBlocks } from '../../scripts/lint-workflows.js'
 import { ROOT } from '../../scripts/root.js'
-import { INPUTS, parseInputs } from '../../src/inputs/inputs.js'
+import { parseInputs } from '../../src/inputs/parse.js'
+import { INPUTS } from '../../src/inputs/settings.js'
 import { OUTPUTS } from '../../src/report/outputs.js'
 import { context } from '../helpers/run-context.js'
 
@@ -87,7 +88,7 @@ describe('README examples (scripts/lint-workflows.ts)', () => {
 })
 
 describe('action.yml against src/ (scripts/check-action.ts)', () => {
-  it('declares the inputs of src/inputs.ts INPUTS and the outputs of src/outputs.ts OUTPUTS', () => {
+  it('declares the inputs of src/inputs/settings.ts INPUTS and the outputs of src/outputs.ts OUTPUTS', () => {
     expect(Object.keys(action.inputs)).toEqual([...INPUTS])
     expect(Object.keys(action.outputs)).toEqual([...OUTPUTS])
   })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ActionError, CancelledError } from '../../../src/common/errors.js'
-import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../../../src/inputs/inputs.js'
+import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../../../src/inputs/settings.js'
 import {
   type ProbeResult,
   type Prober,

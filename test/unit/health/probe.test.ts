@@ -7,7 +7,7 @@ import {
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CancelledError } from '../../../src/common/errors.js'
-import type { HealthCheck } from '../../../src/inputs/inputs.js'
+import type { HealthCheck } from '../../../src/inputs/settings.js'
 import {
   MAX_BODY_BYTES,
   MAX_REDIRECTS,

@@ -4,7 +4,7 @@ import type { Backup } from '../../../src/vpsorg/api-types.js'
 import { type ActionsContext, readContext } from '../../../src/github/context.js'
 import { serverRuntimes } from '../../../src/runtime/fleet.js'
 import { type Job, type JobStep, MAX_PAGES, stepStarted } from '../../../src/github/runs.js'
-import type { RunRef } from '../../../src/inputs/inputs.js'
+import type { RunRef } from '../../../src/inputs/settings.js'
 import {
   deployVerdict,
   findRunBackup,

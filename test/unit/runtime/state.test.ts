@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ActionError } from '../../../src/common/errors.js'
-import { parseInputs } from '../../../src/inputs/inputs.js'
+import { parseInputs } from '../../../src/inputs/parse.js'
 import type { Outcome } from '../../../src/runtime/outcome.js'
 import {
   NOT_ARMED,

@@ -1,9 +1,8 @@
-import { Agent, EnvHttpProxyAgent, MockAgent, type Dispatcher } from 'undici'
+import { MockAgent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Server } from '../../../src/vpsorg/api-types.js'
-import { errorMessage, parseRetryAfter } from '../../../src/vpsorg/api-errors.js'
 import { type ClientOptions, VpsOrgClient } from '../../../src/vpsorg/client.js'
-import { dispatcherFor } from '../../../src/vpsorg/dispatcher.js'
+import {} from '../../../src/vpsorg/dispatcher.js'
 import {
   ActionError,
   ApiError,
@@ -15,6 +14,29 @@ import { type MemoryLogger, memoryLogger } from '../../helpers/memory-logger.js'
 import { API, ORIGIN } from '../../helpers/api.js'
 import { backup } from '../../helpers/backup.js'
 import { rejection } from '../../helpers/rejection.js'
+import {
+  SERVER,
+  SERVER_PATH,
+  client,
+  closeLocal,
+  localApi,
+  refusingProxy,
+  replying,
+  slow
+} from '../../helpers/local-api.js'
+import {
+  answer,
+  closeGated,
+  gatedApi,
+  gatedClient,
+  idOf,
+  manualClock,
+  serverOf,
+  until
+} from '../../helpers/gated-api.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { MAX_IN_FLIGHT } from '../../../src/vpsorg/gate.js'
+import { PausedError } from '../../../src/common/errors.js'
 
 const TOKEN = 'vps_unit_test_token_0123456789'
 const HOUR = 3_600_000
@@ -57,6 +79,8 @@ afterEach(async () => {
   await Promise.all(agents.splice(0).map((agent) => agent.close()))
   vi.restoreAllMocks()
 })
+afterEach(closeLocal)
+afterEach(closeGated)
 
 interface Harness {
   client: VpsOrgClient
@@ -505,117 +529,6 @@ describe('VpsOrgClient.restore and getServer', () => {
   })
 })
 
-describe('errorMessage', () => {
-  it.each([
-    ['{"detail": "Not found."}', 'Not found.'],
-    ['{"message": "Backup limit reached"}', 'Backup limit reached'],
-    ['{"error": "invalid_token"}', 'invalid_token'],
-    ['{"detail": "Line one\\n   line two"}', 'Line one line two'],
-    ['{"server_id": ["A valid integer is required."]}', 'server_id: A valid integer is required.'],
-    [
-      '{"server_id": ["Required."], "description": ["Too long.", "Bad."]}',
-      'server_id: Required.; description: Too long. Bad.'
-    ],
-    ['{"non_field_errors": ["Maximum of 10 manual backups."]}', 'Maximum of 10 manual backups.'],
-    ['Service temporarily down', 'Service temporarily down']
-  ])('reads %s', (body, expected) => {
-    expect(errorMessage(body, 400)).toBe(expected)
-  })
-
-  it('describes an HTML page by its title', () => {
-    const html = '<!DOCTYPE html><html><head><title> 502 Bad Gateway </title></head><body/></html>'
-    const message = errorMessage(html, 502)
-    expect(message).toContain('Bad Gateway')
-    expect(message).toContain('"502 Bad Gateway"')
-    expect(message).toContain('HTML')
-    expect(message).not.toContain('<')
-  })
-
-  it('describes an HTML page without a title', () => {
-    expect(errorMessage('<html><body>oops</body></html>', 503)).toMatch(
-      /^Service Unavailable \(an HTML page/
-    )
-  })
-
-  it('falls back to the status text for an empty body', () => {
-    expect(errorMessage('', 503)).toBe('Service Unavailable')
-    expect(errorMessage('   \n', 502)).toBe('Bad Gateway')
-    expect(errorMessage('', 599)).toBe('empty response')
-  })
-
-  it('keeps a long message to one line of at most 300 characters', () => {
-    const message = errorMessage(JSON.stringify({ detail: 'x\n'.repeat(1000) }), 599)
-    expect(message.length).toBeLessThanOrEqual(300)
-    expect(message).not.toContain('\n')
-  })
-})
-
-describe('parseRetryAfter', () => {
-  const now = EPOCH
-
-  it('reads delta-seconds', () => {
-    expect(parseRetryAfter('120', now)).toBe(120_000)
-    expect(parseRetryAfter(' 3 ', now)).toBe(3000)
-    expect(parseRetryAfter('0', now)).toBe(0)
-  })
-
-  it('reads an HTTP date, relative to the clock', () => {
-    expect(parseRetryAfter('Thu, 16 Jan 2025 15:45:30 GMT', now)).toBe(30_000)
-    expect(parseRetryAfter('Thu, 16 Jan 2025 15:40:00 GMT', now)).toBe(0)
-  })
-
-  it('is undefined without a usable value', () => {
-    expect(parseRetryAfter(undefined, now)).toBeUndefined()
-    expect(parseRetryAfter('', now)).toBeUndefined()
-    expect(parseRetryAfter('soon', now)).toBeUndefined()
-  })
-
-  it.each(['1.5', '-5', '1 2'])('ignores the malformed value %j', (value) => {
-    expect(parseRetryAfter(value, now)).toBeUndefined()
-  })
-})
-
-describe('dispatcherFor', () => {
-  function quiet(): void {
-    // EnvHttpProxyAgent prints an "experimental" warning.
-    vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
-  }
-
-  it('uses a plain Agent without proxy variables', () => {
-    const dispatcher = dispatcherFor({ NO_PROXY: 'localhost', HTTPS_PROXY: '' })
-    agents.push(dispatcher)
-    expect(dispatcher).toBeInstanceOf(Agent)
-    expect(dispatcher).not.toBeInstanceOf(EnvHttpProxyAgent)
-  })
-
-  it.each(['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'])(
-    'uses EnvHttpProxyAgent when %s is set',
-    (name) => {
-      quiet()
-      const dispatcher = dispatcherFor({ [name]: 'http://proxy.internal:3128' })
-      agents.push(dispatcher)
-      expect(dispatcher).toBeInstanceOf(EnvHttpProxyAgent)
-    }
-  )
-
-  it.each([
-    ['HTTPS_PROXY', 'proxy.internal:3128'],
-    ['http_proxy', 'not a url'],
-    ['HTTP_PROXY', 'socks5://proxy.internal:1080']
-  ])('refuses a bad %s, naming it and not its value', (name, value) => {
-    let caught: unknown
-    try {
-      agents.push(dispatcherFor({ [name]: value }))
-    } catch (error) {
-      caught = error
-    }
-    expect(caught).toBeInstanceOf(ActionError)
-    const message = (caught as Error).message
-    expect(message).toMatch(new RegExp(`^The environment variable ${name} is not a proxy URL`))
-    expect(message).not.toContain(value)
-  })
-})
-
 describe('VpsOrgClient: what the API sends is untrusted', () => {
   const SERVER = '/api/v1/servers/12345/'
 
@@ -740,5 +653,189 @@ describe('VpsOrgClient: what the API sends is untrusted', () => {
     const error = await rejection(h.client.listBackups(12345))
     expect(error.message).toMatch(/the list did not end within timeout after 3 pages/)
     expect(h.requests).toHaveLength(3)
+  })
+})
+
+// What VpsOrgClient does with a request: its time, a cancellation, a proxy (an API on a local port).
+
+describe('VpsOrgClient: a request that takes too long', () => {
+  it('gives a request a third of the time left (at least 1 s), and retries it once timed out', async () => {
+    const api = await localApi(slow)
+    // 4 s left: 1333 ms for the first request; after a 1 s sleep, 3 s left: the 1 s floor.
+    const { vps, log } = client(api.url, { deadline: EPOCH + 4000, maxAttempts: 2 })
+    const error = await rejection(vps.getServer(12345))
+    expect(log.of('info')).toEqual([
+      'Could not read the status of server 12345: no answer within 1.3s. Retrying in 1s (attempt 2 of 2)'
+    ])
+    expect(error.message).toBe('Could not read the status of server 12345: no answer within 1s')
+    expect(api.requests).toEqual([`GET ${SERVER_PATH}`, `GET ${SERVER_PATH}`])
+  })
+
+  it('gives a request at most requestTimeoutMs', async () => {
+    const api = await localApi(slow)
+    const { vps } = client(api.url, { requestTimeoutMs: 1200, maxAttempts: 1 })
+    const error = await rejection(vps.getServer(12345))
+    expect(error.message).toBe('Could not read the status of server 12345: no answer within 1.2s')
+  })
+})
+
+describe('VpsOrgClient: a cancelled workflow', () => {
+  it('stops a request under way at once, and says nothing of a retry', async () => {
+    const api = await localApi(slow)
+    const { vps, log, controller } = client(api.url)
+    const pending = rejection(vps.getServer(12345))
+    await vi.waitFor(() => expect(api.requests).toHaveLength(1))
+    controller.abort()
+    expect(await pending).toBeInstanceOf(CancelledError)
+    expect(log.of('info')).toEqual([])
+  })
+})
+
+describe('VpsOrgClient behind a proxy (dispatcherFor)', () => {
+  it.each([
+    [
+      'asks for credentials (407), and does not retry',
+      407,
+      'the proxy asked for credentials (HTTP 407): check the user and password in HTTPS_PROXY / HTTP_PROXY',
+      1
+    ],
+    [
+      'refuses otherwise (403): a network error, retried',
+      403,
+      'network error: UND_ERR_ABORTED Proxy response (403) !== 200 when HTTP Tunneling',
+      5
+    ]
+  ])('says when the proxy %s', async (_, status, reason, attempts) => {
+    const proxy = await refusingProxy(status)
+    const { vps } = client('https://admin.vps.org', {}, { HTTPS_PROXY: proxy.url })
+    const error = await rejection(vps.getServer(12345))
+    expect(error.message).toBe(`Could not read the status of server 12345: ${reason}`)
+    expect(proxy.requests).toEqual(Array(attempts).fill('CONNECT admin.vps.org:443'))
+  })
+
+  it.each([
+    ['NO_PROXY', { NO_PROXY: '127.0.0.1' }],
+    ['no_proxy', { no_proxy: '127.0.0.1' }],
+    ['no_proxy before NO_PROXY', { no_proxy: '127.0.0.1', NO_PROXY: 'other.example' }]
+  ])('goes to a host in %s directly', async (_, noProxy) => {
+    const proxy = await refusingProxy(407)
+    const api = await localApi(replying([200, JSON.stringify(SERVER)]))
+    const { vps } = client(api.url, {}, { HTTP_PROXY: proxy.url, ...noProxy })
+    await expect(vps.getServer(12345)).resolves.toEqual(SERVER)
+    expect(proxy.requests).toEqual([])
+    expect(api.requests).toEqual([`GET ${SERVER_PATH}`])
+  })
+
+  it('goes through the proxy to a host not in NO_PROXY', async () => {
+    const proxy = await refusingProxy(407)
+    const api = await localApi(replying([200, JSON.stringify(SERVER)]))
+    const { vps } = client(api.url, {}, { HTTP_PROXY: proxy.url, NO_PROXY: 'other.example' })
+    expect((await rejection(vps.getServer(12345))).message).toContain('HTTP 407')
+    expect(api.requests).toEqual([])
+  })
+})
+
+// The request gate (src/vpsorg/gate.ts) as the client uses it: one gate for the client and its copies.
+
+describe('VpsOrgClient: requests in flight', () => {
+  it(`never has more than ${MAX_IN_FLIGHT} requests in flight, across withDeadline copies, and answers all`, async () => {
+    let inFlight = 0
+    let most = 0
+    const api = await gatedApi(async (req, res) => {
+      most = Math.max(most, ++inFlight)
+      await delay(20)
+      inFlight--
+      answer(res, 200, serverOf(idOf(req)))
+    })
+    const clock = fakeClock()
+    const { vps } = gatedClient(api.url, { clock })
+    const copy = vps.withDeadline(EPOCH + HOUR / 2)
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1)
+    const servers = await Promise.all(ids.map((id) => (id % 2 ? vps : copy).getServer(id)))
+    expect(servers.map((s) => s.id)).toEqual(ids)
+    expect(api.seen).toHaveLength(20)
+    expect(most).toBe(MAX_IN_FLIGHT)
+    expect(clock.sleeps).toEqual([])
+  })
+})
+
+describe('VpsOrgClient: the slot of a request that failed', () => {
+  it('is freed: more failed requests than slots, then one that succeeds', async () => {
+    const api = await gatedApi((req, res) => {
+      const id = idOf(req)
+      if (id === 1) answer(res, 200, serverOf(id))
+      else answer(res, 404, { detail: 'Not found.' })
+    })
+    const { vps } = gatedClient(api.url, { clock: fakeClock() })
+    for (let id = 2; id < 2 + 2 * MAX_IN_FLIGHT; id++) {
+      expect(((await rejection(vps.getServer(id))) as ApiError).status).toBe(404)
+    }
+    expect((await vps.getServer(1)).id).toBe(1)
+  })
+})
+
+describe('VpsOrgClient: a 429 pauses every request', () => {
+  /** Server 1 is answered 429 with Retry-After: 5 once; every other request 200. */
+  async function slowDownOnce() {
+    let told = false
+    const api = await gatedApi((req, res) => {
+      const id = idOf(req)
+      if (id === 1 && !told) {
+        told = true
+        answer(res, 429, { detail: 'Slow down.' }, { 'retry-after': '5' })
+      } else answer(res, 200, serverOf(id))
+    })
+    const manual = manualClock()
+    const c = gatedClient(api.url, { clock: manual.clock })
+    const first = c.vps.getServer(1)
+    // Server 1's request got its 429: it sleeps 5 s before it is retried.
+    await until(() => manual.sleeping() === 1)
+    return { ...c, ...manual, api, first }
+  }
+
+  it("holds server 2's request, and a withDeadline copy's, until Retry-After has passed", async () => {
+    const h = await slowDownOnce()
+    const second = h.vps.getServer(2)
+    const third = h.vps.withDeadline(EPOCH + HOUR / 2).getServer(3)
+    await until(() => h.sleeping() === 3)
+    h.advance(4999)
+    await delay(50)
+    expect(h.api.seen).toEqual(['/api/v1/servers/1/'])
+    h.advance(1)
+    const servers = await Promise.all([h.first, second, third])
+    expect(servers.map((s) => s.id)).toEqual([1, 2, 3])
+    expect(h.api.seen.slice(1).sort()).toEqual([
+      '/api/v1/servers/1/',
+      '/api/v1/servers/2/',
+      '/api/v1/servers/3/'
+    ])
+    expect(h.log.of('info')).toContain(
+      'VPS.org answered HTTP 429 (Too Many Requests): every request waits 5s (Retry-After).'
+    )
+    expect(h.log.of('info').filter((line) => line.includes('every request waits'))).toHaveLength(1)
+  })
+
+  it('throws CancelledError at once for a request waiting out the pause, which is never sent', async () => {
+    const h = await slowDownOnce()
+    const second = h.vps.getServer(2)
+    await until(() => h.sleeping() === 2)
+    h.controller.abort()
+    expect(await rejection(second)).toBeInstanceOf(CancelledError)
+    expect(await rejection(h.first)).toBeInstanceOf(CancelledError)
+    expect(h.api.seen).toEqual(['/api/v1/servers/1/'])
+  })
+
+  it('fails at once, without sending it, a request whose deadline comes before the pause ends', async () => {
+    const h = await slowDownOnce()
+    const error = await rejection(h.vps.withDeadline(EPOCH + 3000).getServer(2))
+    expect(error).toBeInstanceOf(PausedError)
+    expect(error).not.toBeInstanceOf(ApiError)
+    expect(error.message).toBe(
+      'Could not read the status of server 2: not sent: the API asked every request to wait 5s (Retry-After, HTTP 429), past the timeout'
+    )
+    expect(h.api.seen).toEqual(['/api/v1/servers/1/'])
+    // The request that got the 429 is retried as before.
+    h.advance(5000)
+    expect((await h.first).id).toBe(1)
   })
 })
