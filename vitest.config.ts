@@ -33,9 +33,13 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          // After the unit tests, with vitest's default workers: each test runs the action in a
-          // child process, timed against the simulator.
-          sequence: { groupOrder: 1 },
+          // After the unit tests. Each test runs the action in a child process against its own
+          // simulator (an ephemeral port, its own files: fixture.ts) and mostly waits on real
+          // time, so the files run side by side and so do the tests of a file, more at once
+          // than there are cores.
+          maxWorkers: 3,
+          sequence: { groupOrder: 1, concurrent: true },
+          maxConcurrency: 2,
           // Builds dist/ first when it is older than its sources.
           globalSetup: ['test/e2e/build-dist.ts']
         }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
-import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
+import {
+  SERVER_ID,
+  backupPosts,
+  currentTest,
+  errorLine,
+  restorePosts,
+  simulator,
+  step
+} from './fixture.js'
 
 /*
  * Cancellation as the runner does it: SIGINT to the step's process (then SIGTERM 7.5 s later,
@@ -21,7 +29,7 @@ const WITHIN_MS = 2000
 const { sim, run } = recorder(FILE, {
   simulator,
   step,
-  currentTest: () => expect.getState().currentTestName ?? ''
+  currentTest
 })
 
 /** The checks every cancelled step must pass; returns its error line. */

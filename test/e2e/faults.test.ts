@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import type { Fault, Simulator } from '../../simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
-import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
+import {
+  SERVER_ID,
+  backupPosts,
+  errorLine,
+  restorePosts,
+  currentTest,
+  simulator,
+  step
+} from './fixture.js'
 
 /*
  * Every fault the simulator injects, end to end through dist/index.js against the simulator. Each backup-mode
@@ -16,7 +24,7 @@ const RESTORE = `/api/v1/servers/${SERVER_ID}/restore/`
 const { sim, run } = recorder(FILE, {
   simulator,
   step,
-  currentTest: () => expect.getState().currentTestName ?? ''
+  currentTest
 })
 
 /** A simulator that answers the next `times` requests of `method` to `path` with `fault`. */
@@ -412,19 +420,47 @@ describe('restore answered ambiguously: never a second restore while the first m
   })
 
   // The API may have accepted and queued the restore: the server is watched for it to start for
-  // the 60 s grace an accepted restore gets, and only then is the request sent again.
-  it('a 503 on the restore request (not carried out): sent again once the server is seen idle for the grace', async () => {
+  // the 60 s grace an accepted restore gets, and only then is the request sent again. The two
+  // ways the watch ends early, end to end: the queued restore starts (here), the timeout comes
+  // (below). The way it ends at the grace, sending again once, takes 60 s of real time here, so
+  // it is pinned on the fake clock instead: test/unit/modes/modes.test.ts › "after a lost answer
+  // on an untouched server, sends again only once the grace has passed" (and the grace's length by
+  // restore-mutants.test.ts › "a restore never seen under way counts as done exactly when the
+  // grace ends").
+  it('a lost answer to a restore the API queued (server untouched): watched until it starts, not sent again', async () => {
+    // Restoring for longer than the watch's 2 s between looks, so that it is seen under way.
+    const s = await sim({ restoreQueueMs: 3000, restoreDurationMs: 4000 })
+    const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
+    s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'drop-after' } })
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
+    expect(result.exitCode).toBe(0)
+    expect(restorePosts(s)).toBe(1)
+    expect(s.restores).toHaveLength(1)
+    expect(result.log).toMatch(/carried out although its answer was lost/)
+    // Read idle (still queued) after the lost answer, then watched until seen restoring.
+    expect(result.log).toMatch(
+      new RegExp(`Server ${SERVER_ID}: active \\([^)]*\\)\\n[^]*Server ${SERVER_ID}: restoring`)
+    )
+    expect(result.outputs).toMatchObject({ backup_id: String(backup.id), status: 'active' })
+  })
+
+  it('a 503 on the restore request (not carried out), the timeout before the grace ends: not sent again, outcome unknown', async () => {
     const s = await sim()
     const backup = s.addBackup({ serverId: SERVER_ID, description: 'nightly' })
     s.inject({ method: 'POST', path: RESTORE, fault: { kind: 'status', status: 503, body: '' } })
-    const result = await run(s, { mode: 'restore', backup_id: String(backup.id) })
-    expect(result.exitCode).toBe(0)
-    expect(restorePosts(s)).toBe(2)
-    expect(s.restores).toHaveLength(1)
+    const result = await run(s, { mode: 'restore', backup_id: String(backup.id), timeout: '5s' })
+    expect(result.exitCode).toBe(1)
     expect(result.log).toMatch(/HTTP 503: Service Unavailable\. Checking the server again in/)
-    const posts = s.requests.filter((r) => r.method === 'POST' && r.path === RESTORE)
-    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(60_000)
-  }, 120_000)
+    expect(errorLine(result)).toContain('the timeout came before the grace had passed')
+    expect(restorePosts(s)).toBe(1)
+    expect(s.restores).toHaveLength(0)
+    // Watched until the timeout, not given up at the first look.
+    const post = s.requests.find((r) => r.method === 'POST' && r.path === RESTORE)!
+    const reads = s.requests.filter(
+      (r) => r.method === 'GET' && r.path === `/api/v1/servers/${SERVER_ID}/`
+    )
+    expect(reads.filter((r) => r.at > post.at).length).toBeGreaterThanOrEqual(2)
+  })
 
   // A restore that has already ended when the server is read again (the backoff is 0.5 to 1 s; a
   // small server restores fast) shows `active` again, with a moved `updated_at`: that may be this

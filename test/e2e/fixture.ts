@@ -1,14 +1,42 @@
-import { afterEach, expect } from 'vitest'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { aroundEach, expect } from 'vitest'
 import { type SimulatorOptions, Simulator } from '../../simulator/server.js'
 import { type StepOptions, type StepResult, runStep } from '../../scripts/local-runner.js'
 import { canonical } from '../../src/common/untrusted.js'
 
 export const SERVER_ID = 12345
-const started: Simulator[] = []
 
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()))
+/**
+ * The test running in this async context: its name and what to close after it. The tests of a
+ * file run concurrently (vitest.config.ts), so neither vitest's current test nor a list shared by
+ * the file's tests tells which test a simulator belongs to; the async context does.
+ */
+const current = new AsyncLocalStorage<{ name: string; closers: Array<() => Promise<void>> }>()
+
+aroundEach(async (runTest, context) => {
+  const closers: Array<() => Promise<void>> = []
+  try {
+    await current.run({ name: context.task.fullTestName, closers }, runTest)
+  } finally {
+    await Promise.all(closers.map((close) => close()))
+  }
 })
+
+function test(): { name: string; closers: Array<() => Promise<void>> } {
+  const store = current.getStore()
+  if (!store) throw new Error('e2e fixture used outside a test')
+  return store
+}
+
+/** The running test's name, `describe > test` (what the fault matrix records). */
+export function currentTest(): string {
+  return test().name
+}
+
+/** Closes `close` (a server, a proxy...) once the running test has finished. */
+export function afterTest(close: () => Promise<void>): void {
+  test().closers.push(close)
+}
 
 /**
  * A simulator for one test, closed after it. Restores last long enough (1.5 s) for the first look,
@@ -17,7 +45,7 @@ afterEach(async () => {
  */
 export async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const sim = await Simulator.start({ backupDurationMs: 300, restoreDurationMs: 1500, ...options })
-  started.push(sim)
+  afterTest(() => sim.close())
   return sim
 }
 

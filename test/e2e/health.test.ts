@@ -1,21 +1,16 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createProxy } from 'proxy'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AppOptions } from '../../simulator/app.js'
 import type { Simulator } from '../../simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
-import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.js'
+import { SERVER_ID, afterTest, errorLine, restorePosts, simulator, step } from './fixture.js'
 
 /*
  * App health checks after a restore (and mode: verify), through dist/ against the simulator's
  * app: an HTTP endpoint and a TCP port per server whose health follows the server's state.
  */
-
-const closers: Array<() => Promise<void>> = []
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()))
-})
 
 /** A simulator whose server runs an app, and one completed backup to restore. */
 async function withApp(app: AppOptions = {}): Promise<{ sim: Simulator; backupId: number }> {
@@ -274,7 +269,7 @@ describe('mode: verify (the deploy gate)', () => {
     const connects: string[] = []
     proxy.prependListener('connect', (req) => connects.push(req.url ?? ''))
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    closers.push(
+    afterTest(
       () =>
         new Promise((resolve) => {
           proxy.closeAllConnections()

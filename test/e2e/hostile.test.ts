@@ -3,7 +3,7 @@ import type { EchoEncoding, EchoPlace, Simulator } from '../../simulator/server.
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
 import * as fixture from './fixture.js'
-import { SERVER_ID, errorLine, restorePosts } from './fixture.js'
+import { SERVER_ID, currentTest, errorLine, restorePosts } from './fixture.js'
 
 /*
  * A hostile or echoing API, end to end through dist/index.js: server
@@ -14,7 +14,7 @@ import { SERVER_ID, errorLine, restorePosts } from './fixture.js'
 // Every step is recorded for the fault matrix (scripts/fault-matrix.ts, RELIABILITY.md).
 const { sim: simulator, run: step } = recorder('test/e2e/hostile.test.ts', {
   ...fixture,
-  currentTest: () => expect.getState().currentTestName ?? ''
+  currentTest
 })
 const BACKUPS = '/api/v1/backups/'
 const SERVER = `/api/v1/servers/${SERVER_ID}/`

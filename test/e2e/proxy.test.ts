@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer as createTlsServer } from 'node:tls'
 import { createProxy } from 'proxy'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Simulator } from '../../simulator/server.js'
 import type { StepResult } from '../../scripts/local-runner.js'
 import { recorder } from '../../scripts/fault-matrix.js'
-import { SERVER_ID, errorLine, simulator, step } from './fixture.js'
+import { SERVER_ID, afterTest, currentTest, errorLine, simulator, step } from './fixture.js'
 
 /*
  * Proxies, for real: the `proxy` package (TooTallNate's, as used by the proxy-agents tests) on
@@ -28,7 +28,7 @@ const FILE = 'test/e2e/proxy.test.ts'
 const { sim, run } = recorder(FILE, {
   simulator,
   step,
-  currentTest: () => expect.getState().currentTestName ?? ''
+  currentTest
 })
 
 interface ProxyServer {
@@ -41,11 +41,6 @@ interface ProxyServer {
   headers: IncomingHttpHeaders[]
   close(): Promise<void>
 }
-
-const servers: Array<{ close(): Promise<void> }> = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
 
 /** Listens on 127.0.0.1; close() also ends the tunnels, which the http server no longer tracks. */
 async function listen(server: Server): Promise<{ port: number; close(): Promise<void> }> {
@@ -63,7 +58,7 @@ async function listen(server: Server): Promise<{ port: number; close(): Promise<
         for (const socket of sockets) socket.destroy()
       })
   }
-  servers.push(closer)
+  afterTest(closer.close)
   return closer
 }
 

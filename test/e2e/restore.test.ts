@@ -115,8 +115,27 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
 
   it('waits for an in_progress backup to complete, then restores from it', async () => {
     const sim = await simulator({ restoreDurationMs: VISIBLE_RESTORE_MS })
-    const running = sim.addBackup({ serverId: SERVER_ID, status: 'in_progress', durationMs: 800 })
-    const result = await step(sim, { mode: 'restore', backup_id: String(running.id) })
+    const running = sim.addBackup({
+      serverId: SERVER_ID,
+      status: 'in_progress',
+      durationMs: 60_000
+    })
+    // It completes (on the simulator's clock) once the step has seen it in_progress, however long
+    // the step took to start.
+    let log = ''
+    const result = await step(
+      sim,
+      { mode: 'restore', backup_id: String(running.id) },
+      {
+        onLog: (chunk) => {
+          log += chunk
+          const record = sim.backup(running.id)
+          if (log.includes(`Backup ${running.id}: in_progress`) && record.durationMs === 60_000) {
+            record.durationMs = Date.now() - record.createdAt
+          }
+        }
+      }
+    )
     expect(result.exitCode).toBe(0)
     expect(result.log).toContain(`Backup ${running.id}: in_progress`)
     const completed = sim.events.find((e) => e.type === 'backup-completed' && e.id === running.id)
@@ -336,11 +355,19 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
   })
 
   it('recognises a restore that ended before the first status poll, in the same second as the last server update', async () => {
-    // The simulator's clock starts on a whole second, so the server's `updated_at` before the
-    // restore and after it (the restore takes 100 ms) read the same second: only `active` is seen.
+    // The simulator's clock stands on a whole second until the step reads the server before its
+    // restore request, then runs: the server's `updated_at` before the restore and after it (the
+    // restore takes 100 ms) read the same second, however long the step took to start, and only
+    // `active` is seen.
     const origin = Date.parse('2025-06-01T12:00:00Z')
-    const t0 = Date.now()
-    const sim = await simulator({ restoreDurationMs: 100, now: () => origin + Date.now() - t0 })
+    let t0: number | undefined
+    const sim = await simulator({
+      restoreDurationMs: 100,
+      now: () => origin + (t0 === undefined ? 0 : Date.now() - t0),
+      log: (line) => {
+        if (line.startsWith(`GET /api/v1/servers/${SERVER_ID}/ `)) t0 ??= Date.now()
+      }
+    })
     const backup = sim.addBackup({ serverId: SERVER_ID, createdAt: '2025-06-01T11:00:00Z' })
     const result = await step(sim, {
       mode: 'restore',

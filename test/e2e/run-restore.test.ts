@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LOCAL_GITHUB_TOKEN, type StepResult } from '../../scripts/local-runner.js'
 import { type FakeJob, type FakeRun, FakeGitHub } from '../../simulator/github.js'
 import type { Simulator } from '../../simulator/server.js'
-import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.js'
+import { SERVER_ID, afterTest, errorLine, restorePosts, simulator, step } from './fixture.js'
 
 /**
  * backup_id: run:<run_id> and only_if_step_started, run as the runner runs dist/index.js: the
@@ -13,11 +13,6 @@ import { SERVER_ID, errorLine, restorePosts, simulator, step } from './fixture.j
 
 const DEPLOY_RUN = 555
 const GITHUB_TOKEN = 'ghs_TestJobToken1111111111111111111111'
-const fakes: FakeGitHub[] = []
-
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()))
-})
 
 async function github(
   runs: FakeRun[],
@@ -25,7 +20,7 @@ async function github(
 ): Promise<FakeGitHub> {
   // Two jobs a page: a run of three jobs takes two pages.
   const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs, pageSize: 2, ...options })
-  fakes.push(fake)
+  afterTest(() => fake.close())
   return fake
 }
 
@@ -191,7 +186,7 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
       token: LOCAL_GITHUB_TOKEN,
       runs: [deployRun({ name: 'Deploy', ...started, conclusion: 'failure' })]
     })
-    fakes.push(fake)
+    afterTest(() => fake.close())
     const id = deployBackup(sim)
     const result = await step(
       sim,
@@ -335,7 +330,7 @@ describe('run:<run_id> with only_if_step_started: what the run and the server sa
       runs: [deployRun(deployStarted)],
       padBytes: 9 * 1024 * 1024
     })
-    fakes.push(fake)
+    afterTest(() => fake.close())
     deployBackup(sim)
     const result = await rollback(sim, fake)
     expect(result.exitCode).toBe(1)
