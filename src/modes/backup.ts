@@ -17,6 +17,7 @@ import { retryLine } from '../vpsorg/retry.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
+import { markReused } from '../runtime/outcome.js'
 
 /**
  * mode: backup. Creates one backup of each server (or, on a re-run, reuses the one an earlier
@@ -81,7 +82,7 @@ async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }>
     log.info(
       `Attempt ${context.runAttempt} of run ${context.runId} reuses backup ${reusable.id} (${reusable.status}), created by an earlier attempt of this step: it holds the pre-deploy state.`
     )
-    rt.outcome.reused = true
+    markReused(rt.outcome)
     return { backup: reusable, listed: true }
   }
   if (settings.descriptionTruncated) {

@@ -5,6 +5,7 @@ import { retryLine } from '../vpsorg/retry.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
+import { clearPending, markDeleted, markNotFound, recordBackup } from '../runtime/outcome.js'
 
 /**
  * mode: delete. Deletes one backup of each server, all at once (`undefined`: none to delete on that
@@ -32,16 +33,14 @@ async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
   const { client, settings, log, outcome } = rt
   const backup = (await client.listBackups(settings.serverId)).find((b) => b.id === backupId)
   if (!backup) return notFound(rt, backupId)
-  outcome.backup = backup
-  outcome.status = backup.status
+  recordBackup(outcome, backup)
   if (!isFinal(backup)) await awaitDeletable(rt, backup)
-  const deleted = await deleteOne(rt, backupId)
-  outcome.status = deleted ? 'deleted' : 'not_found'
-  if (deleted) {
-    outcome.deleted.push(backupId)
+  if (await deleteOne(rt, backupId)) {
+    markDeleted(outcome, backupId)
     log.info(`Backup ${backupId} of server ${settings.serverId} deleted.`)
     return `backup ${backupId} deleted`
   }
+  markNotFound(outcome)
   log.warning(
     `Backup ${backupId} of server ${settings.serverId} was deleted by someone else meanwhile. Nothing was deleted.`
   )
@@ -62,7 +61,7 @@ async function notFound(rt: Runtime, backupId: number): Promise<string> {
       `Backup ${backupId} belongs to server ${elsewhere.server.id}, not to server ${serverId}: it was not deleted. Set server_id to the backup's server to delete it.`
     )
   }
-  rt.outcome.status = 'not_found'
+  markNotFound(rt.outcome)
   rt.log.warning(
     backups
       ? `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
@@ -95,6 +94,6 @@ export async function deleteOne(rt: Runtime, backupId: number): Promise<boolean>
     send: async ({ lost }) => (await rt.client.deleteBackup(backupId)) || lost !== undefined,
     retryLine
   })
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   return deleted
 }

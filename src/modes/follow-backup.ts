@@ -3,6 +3,7 @@ import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
+import { clearPending, markPending, recordBackup, recordTook } from '../runtime/outcome.js'
 
 /** How long a backup the API said it created may take to appear in the server's list. */
 export const LIST_GRACE_MS = 30_000
@@ -10,11 +11,14 @@ export const NOT_LISTED = 'not listed yet'
 
 /** Records the last state seen of the step's backup: the outputs and what is still running. */
 export function track(rt: Runtime, backup: Backup): void {
-  rt.outcome.backup = backup
-  rt.outcome.status = backup.status
-  rt.outcome.pending = isFinal(backup)
-    ? undefined
-    : `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+  recordBackup(rt.outcome, backup)
+  if (isFinal(backup)) clearPending(rt.outcome)
+  else {
+    markPending(
+      rt.outcome,
+      `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+    )
+  }
 }
 
 /** A failed backup is no restore point: it fails the step, whether it was waited for or not. */
@@ -175,7 +179,7 @@ export async function awaitFinals(
     track(s.rt, current)
     if (isFinal(current)) {
       results.set(s.backup.id, current)
-      s.rt.outcome.tookMs = step.clock.now() - step.startedAt
+      recordTook(s.rt.outcome, step.clock.now() - step.startedAt)
     } else if (current.status !== s.status) {
       s.status = current.status
       say(s)
@@ -203,7 +207,7 @@ function gone({ rt, backup, seen }: Following): ActionError {
       `${where} was created but has not appeared in the server's list within ${formatDuration(LIST_GRACE_MS)}. Look for it in the VPS.org panel before relying on it.`
     )
   }
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   return new ActionError(
     `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
   )

@@ -3,6 +3,7 @@ import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { waitFor } from '../common/wait.js'
+import { clearPending, recordServer } from '../runtime/outcome.js'
 
 export const RESTORING = 'restoring'
 export const ACTIVE = 'active'
@@ -82,10 +83,9 @@ export function awaitStart(rt: Runtime, status: string, requestedAt: number): Pr
 
 /** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
 export function see(rt: Runtime, server: Server, backup: Backup): void {
-  rt.outcome.server = server
-  rt.outcome.status = server.status
+  recordServer(rt.outcome, server)
   if (!TERMINAL.has(server.status)) return
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   throw new ActionError(
     `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
   )

@@ -15,6 +15,7 @@ import {
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
+import { markPending, markRestored, recordRestorePoint } from '../runtime/outcome.js'
 
 /** What this step knows of its restore: the server as last seen, and whether it was seen under way. */
 interface Evidence {
@@ -53,12 +54,12 @@ export async function runRestore(
 async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
   const { settings, log, outcome } = rt
   let backup = from
-  outcome.backup = backup
+  recordRestorePoint(outcome, backup)
   if (backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
       awaitBackup(rt, backup)
     )
-    outcome.backup = backup
+    recordRestorePoint(outcome, backup)
   }
   const evidence = await log.group(
     `Restore server ${settings.serverId} from backup ${backup.id}`,
@@ -72,8 +73,7 @@ async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
     )
   }
   if (done || settings.wait) {
-    outcome.pending = undefined
-    outcome.restored = true
+    markRestored(outcome)
     log.info(
       `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
     )
@@ -197,7 +197,10 @@ function carriedOut(rt: Runtime, server: Server): Evidence {
 /** A restore whose answer was lost, and no evidence either way: fail, saying so. */
 function unknownOutcome(rt: Runtime, backup: Backup, lost: unknown, why: string): ActionError {
   const { serverId } = rt.settings
-  rt.outcome.pending = `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
+  markPending(
+    rt.outcome,
+    `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
+  )
   return new ActionError(
     `The answer to the restore request was lost (${(lost as Error).message}) and ${why}: whether server ${serverId} is being restored from backup ${backup.id} is unknown. Check the server in the VPS.org panel (restoring, or restored from backup ${backup.id}?) before deploying to it or restoring again.`
   )

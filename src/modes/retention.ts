@@ -3,6 +3,7 @@ import { deleteOne } from './delete.js'
 import { isOwnRepository, parseTag } from '../github/description.js'
 import { CancelledError, ApiError } from '../common/errors.js'
 import type { Runtime } from '../runtime/runtime.js'
+import { recordDeleted } from '../runtime/outcome.js'
 
 /** The longest pruning may take: it is best effort, once the backup is safe. */
 const PRUNE_BUDGET_MS = 60_000
@@ -42,7 +43,7 @@ export function isCapRefusal(error: unknown, manualBackups: number): error is Ap
 export async function deleteBackups(rt: Runtime, backups: Backup[], why: string): Promise<void> {
   for (const backup of backups) {
     const deleted = await deleteOne(rt, backup.id)
-    if (deleted) rt.outcome.deleted.push(backup.id)
+    if (deleted) recordDeleted(rt.outcome, backup.id)
     rt.log.info(
       `${deleted ? 'Deleted' : 'Already gone:'} backup ${backup.id} (${backup.created_at}, ${backup.status}) ${why}`
     )

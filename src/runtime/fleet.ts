@@ -1,6 +1,6 @@
 import { ActionError, CancelledError } from '../common/errors.js'
 import type { Logger } from '../common/log.js'
-import type { Outcome } from './outcome.js'
+import { type Outcome, recordTook, splitByServer } from './outcome.js'
 import type { Runtime } from './runtime.js'
 
 /**
@@ -12,18 +12,13 @@ import type { Runtime } from './runtime.js'
 export function serverRuntimes(step: Runtime): Runtime[] {
   const ids = step.settings.serverIds
   if (ids.length <= 1) return [step]
-  const servers = new Map<number, Outcome>()
-  step.outcome.servers = servers
-  return ids.map((serverId) => {
-    const outcome: Outcome = { deleted: [] }
-    servers.set(serverId, outcome)
-    return {
-      ...step,
-      settings: { ...step.settings, serverId },
-      outcome,
-      log: serverLog(step.log, serverId)
-    }
-  })
+  const outcomes = splitByServer(step.outcome, ids)
+  return ids.map((serverId, i) => ({
+    ...step,
+    settings: { ...step.settings, serverId },
+    outcome: outcomes[i]!,
+    log: serverLog(step.log, serverId)
+  }))
 }
 
 /**
@@ -69,7 +64,7 @@ export function settle<T>(
       } catch (error) {
         return { rt, error }
       } finally {
-        rt.outcome.tookMs = rt.clock.now() - rt.startedAt
+        recordTook(rt.outcome, rt.clock.now() - rt.startedAt)
       }
     })
   )
