@@ -1,7 +1,7 @@
 import { type Backup, isFinal } from '../vpsorg/api-types.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
 import { clearPending, markPending, recordBackup, recordTook } from '../runtime/outcome.js'
 
@@ -10,7 +10,7 @@ export const LIST_GRACE_MS = 30_000
 export const NOT_LISTED = 'not listed yet'
 
 /** Records the last state seen of the step's backup: the outputs and what is still running. */
-export function track(rt: Runtime, backup: Backup): void {
+export function track(rt: ServerRuntime, backup: Backup): void {
   recordBackup(rt.outcome, backup)
   if (isFinal(backup)) clearPending(rt.outcome)
   else {
@@ -32,7 +32,7 @@ export const failure = (backup: Backup): ActionError =>
   )
 
 /** Follows a backup until it has completed. `failed` or gone: an error. */
-export async function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
+export async function awaitBackup(rt: ServerRuntime, backup: Backup): Promise<Backup> {
   const final = await awaitFinal(rt, backup, true)
   assertNotFailed(final)
   return final
@@ -40,7 +40,7 @@ export async function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> 
 
 /** A backup to follow, with the Runtime of its server; `listed`: seen in its list already. */
 export interface Followed {
-  rt: Runtime
+  rt: ServerRuntime
   backup: Backup
   listed: boolean
 }
@@ -93,7 +93,11 @@ async function look(
  * every status seen. One that is gone is an error; one the API has just created (`listed` false)
  * gets LIST_GRACE_MS to appear in the list first, as a list may lag behind a create.
  */
-export async function awaitFinal(rt: Runtime, backup: Backup, listed: boolean): Promise<Backup> {
+export async function awaitFinal(
+  rt: ServerRuntime,
+  backup: Backup,
+  listed: boolean
+): Promise<Backup> {
   const [result] = await awaitFinals(rt, [{ rt, backup, listed }])
   if (result instanceof Error) throw result
   return result!

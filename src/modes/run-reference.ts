@@ -12,7 +12,7 @@ import {
 } from '../github/runs.js'
 import type { RunRef } from '../inputs/inputs.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { markNotFound, recordRun, skip } from '../runtime/outcome.js'
 
 /** The attempt a tag names; 0 for a v1.0.0 tag, which names none. */
@@ -145,7 +145,7 @@ async function readVerdict(rt: Runtime, reader: GitHubReader, ref: RunRef): Prom
 }
 
 /** Nothing to do, and why: status `skipped` for the step and every server. */
-function skipAll(step: Runtime, servers: readonly Runtime[], why: string): undefined {
+function skipAll(step: Runtime, servers: readonly ServerRuntime[], why: string): undefined {
   step.log.info(why)
   for (const { outcome } of [step, ...servers]) skip(outcome, why)
   return undefined
@@ -167,7 +167,7 @@ interface Found {
  */
 export async function resolveRunBackups(
   step: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   ref: RunRef,
   mode: 'restore' | 'delete'
 ): Promise<Array<number | undefined> | undefined> {
@@ -203,7 +203,7 @@ export async function resolveRunBackups(
     const f = found[i]
     return f?.newer
       ? [
-          `server ${rt.settings.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${oneLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
+          `server ${rt.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${oneLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
         ]
       : []
   })
@@ -220,20 +220,20 @@ export async function resolveRunBackups(
 
 /** The backup run `runId` made of the server: see resolveRunBackups. */
 async function runBackupOf(
-  rt: Runtime,
+  rt: ServerRuntime,
   runId: number,
   mode: 'restore' | 'delete',
   conditional: boolean,
   maxAttempt?: number
 ): Promise<Found | undefined> {
-  const { settings, log } = rt
-  const backups = await rt.client.listBackups(settings.serverId)
+  const { log, serverId } = rt
+  const backups = await rt.client.listBackups(serverId)
   const backup = findRunBackup(backups, runId, rt.context, maxAttempt)
   if (backup) {
-    log.info(`Run ${runId} made backup ${backup.id} of server ${settings.serverId}.`)
+    log.info(`Run ${runId} made backup ${backup.id} of server ${serverId}.`)
     return { backup, newer: conditional ? newerRunBackup(backups, backup, rt.context) : undefined }
   }
-  const none = `Run ${runId} made no completed backup of server ${settings.serverId}`
+  const none = `Run ${runId} made no completed backup of server ${serverId}`
   if (mode === 'restore') throw new ActionError(`${none}; no restore was requested.`)
   log.warning(`${none}: nothing was deleted.`)
   markNotFound(rt.outcome)

@@ -1,6 +1,6 @@
 import { ApiError, CancelledError, PausedError } from '../common/errors.js'
 import { API_BACKOFF, backoffDelay, isPaced, isTransient } from '../vpsorg/retry.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { ServerRuntime } from '../runtime/runtime.js'
 import { clearPending, markPending } from '../runtime/outcome.js'
 
 /** Where a request that must not be sent twice stands, before an attempt. */
@@ -48,7 +48,7 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
  * 500), or a request the gate did not send (PausedError, or a cancellation while it waited there),
  * means nothing was done: the request is no longer pending, unless an earlier attempt's answer was lost.
  */
-export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
+export async function sendOnce<T>(rt: ServerRuntime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
   const attempt: Attempt = {}
   for (let failures = 0, waits = 0; ;) {

@@ -1,6 +1,6 @@
 import { runBackup } from '../../src/modes/backup.js'
 import { pruneAfter } from '../../src/modes/retention.js'
-import type { Runtime } from '../../src/runtime/runtime.js'
+import type { ServerRuntime } from '../../src/runtime/runtime.js'
 import { BACKUPS } from './api.js'
 import { RUN } from './fake-runtime.js'
 import { STEP } from './run-context.js'
@@ -27,7 +27,7 @@ export const listCreatedAt = (api: InProcessApi, id: number, createdAt: string):
 }
 
 /** What run() does in a backup step: the backup, then (completed, keep_backups) the prune. */
-export async function backupThenPrune(rt: Runtime): Promise<void> {
+export async function backupThenPrune(rt: ServerRuntime): Promise<void> {
   await runBackup(rt, [rt])
   const own = rt.outcome.backup
   if (own?.status === 'completed' && rt.settings.keepBackups > 0) await pruneAfter(rt, own)

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../../src/modes/backup.js'
 import { formatDuration } from '../../../src/common/duration.js'
 import { ActionError, ApiError } from '../../../src/common/errors.js'
-import type { Runtime } from '../../../src/runtime/runtime.js'
+import type { ServerRuntime } from '../../../src/runtime/runtime.js'
 import { overrideFields } from '../../../simulator/faults.js'
 import type { Reply } from '../../../simulator/validation.js'
 import { BACKUPS } from '../../helpers/api.js'
@@ -25,7 +25,7 @@ const addRunning = (api: InProcessApi, id: number, description: string, forMs: n
 
 /** Runs the backup step; it sends `posts` creates and ends with backup `id` completed. */
 async function expectCompleted(
-  rt: Runtime,
+  rt: ServerRuntime,
   api: InProcessApi,
   { posts, id }: { posts: number; id: number }
 ): Promise<void> {

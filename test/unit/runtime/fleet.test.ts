@@ -220,8 +220,8 @@ describe('a step of several servers', () => {
   it('says each server’s failure and success in one line, failures first', async () => {
     const { servers } = fleet()
     const settled = await settle(servers, async (rt) => {
-      if (rt.settings.serverId === 101) return 'ok'
-      throw new Error(`broke ${rt.settings.serverId}.`)
+      if (rt.serverId === 101) return 'ok'
+      throw new Error(`broke ${rt.serverId}.`)
     })
     const error = (() => {
       try {
@@ -241,7 +241,7 @@ describe('a step of several servers', () => {
   it('a cancellation on any server is the step’s cancellation, not a server’s failure', async () => {
     const { servers } = fleet()
     const settled = await settle(servers, async (rt) => {
-      if (rt.settings.serverId === 102) throw new CancelledError()
+      if (rt.serverId === 102) throw new CancelledError()
       throw new Error('broke')
     })
     expect(() => valuesOf(settled, () => '')).toThrow(CancelledError)
@@ -270,7 +270,12 @@ describe('a step of several servers', () => {
 
   it('a step of one server is its own server: no per-server outcomes', () => {
     const { rt } = setup()
+    const [only, ...others] = serverRuntimes(rt)
     expect(serverRuntimes(rt)).toEqual([rt])
+    expect(only!.serverId).toBe(12345)
+    expect(only!.outcome).toBe(rt.outcome)
+    expect(only!.log).toBe(rt.log)
+    expect(others).toEqual([])
     expect(rt.outcome.servers).toBeUndefined()
   })
 
