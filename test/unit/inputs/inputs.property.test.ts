@@ -257,7 +257,6 @@ const validCombination = fc
       githubToken: '',
       apiUrl: c.apiUrl.url,
       serverIds: [c.serverId],
-      serverId: c.serverId,
       // Only a backup composes the description it sends.
       description: target.mode === 'backup' ? c.description.description : '',
       descriptionTruncated: false,
@@ -338,7 +337,8 @@ describe('parseInputs, property-based', () => {
         const s = settings!
         expect(s.apiToken).toBe(inputs.api_token!.trim())
         expect(s.apiToken).not.toBe('')
-        expect(Number.isSafeInteger(s.serverId) && s.serverId > 0).toBe(true)
+        const [first] = s.serverIds
+        expect(Number.isSafeInteger(first) && first! > 0).toBe(true)
         expect(['backup', 'restore', 'delete']).toContain(s.target.mode)
         if ('backupId' in s.target) {
           const id = s.target.backupId
@@ -392,7 +392,7 @@ describe('parseInputs, property-based', () => {
         if (plain) {
           const value =
             name === 'server_id'
-              ? settings?.serverId
+              ? settings?.serverIds[0]
               : (settings?.target as { backupId?: number } | undefined)?.backupId
           expect(value).toBe(Number(text))
         } else if (!latest) {
@@ -446,7 +446,6 @@ describe('parseInputs, property-based', () => {
         const text = ids.map((id, i) => (i ? `${separators[i]}${id}` : `${id}`)).join('')
         const settings = parse(valid({ server_id: `${pad}${text}${pad}\n` }))
         expect(settings.serverIds).toEqual(ids)
-        expect(settings.serverId).toBe(ids[0])
       }),
       { numRuns: 500 }
     )

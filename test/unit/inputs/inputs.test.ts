@@ -53,7 +53,7 @@ describe('parseInputs: defaults', () => {
     const settings = parse({})
     expect(settings.target).toEqual({ mode: 'backup' })
     expect(settings.apiToken).toBe(TOKEN)
-    expect(settings.serverId).toBe(12345)
+    expect(settings.serverIds).toEqual([12345])
     expect(settings.wait).toBe(true)
     expect(settings.timeoutMs).toBe(30 * 60_000)
     expect(settings.apiUrl).toBe('https://admin.vps.org/api/v1')
@@ -114,7 +114,7 @@ describe('parseInputs: api_token', () => {
 
 describe('parseInputs: server_id', () => {
   it.each(['1', '12345', '9007199254740991'])('accepts %j', (text) => {
-    expect(parse({ server_id: text }).serverId).toBe(Number(text))
+    expect(parse({ server_id: text }).serverIds).toEqual([Number(text)])
   })
 
   it.each(['0', '-1', '1.5', '1e3', '0x10', '12abc', '9007199254740993', '+5', '007'])(
@@ -609,7 +609,7 @@ describe('parseInputs: health checks and mode: verify', () => {
     const settings = parse({ mode: 'verify', api_token: '', server_id: '', health_url: APP })
     expect(settings.target).toEqual({ mode: 'verify' })
     expect(settings.apiToken).toBe('')
-    expect(settings.serverId).toBe(0)
+    expect(settings.serverIds).toEqual([])
     expect(inputError({ mode: 'verify', api_token: '' }, 'health_url')).toContain(
       'required with mode: verify'
     )
@@ -758,7 +758,6 @@ describe('parseInputs: several servers in server_id', () => {
     (text) => {
       const settings = parse({ server_id: text })
       expect(settings.serverIds).toEqual([101, 102])
-      expect(settings.serverId).toBe(101)
     }
   )
 
@@ -769,7 +768,6 @@ describe('parseInputs: several servers in server_id', () => {
   it.each(['12', ' 12 ', '12\n'])('one id %j is one server, as before', (text) => {
     const settings = parse({ server_id: text })
     expect(settings.serverIds).toEqual([12])
-    expect(settings.serverId).toBe(12)
   })
 
   const ids = (n: number): string => Array.from({ length: n }, (_, i) => 101 + i).join(',')
@@ -824,7 +822,6 @@ describe('parseInputs: several servers in server_id', () => {
     expect(parse({ ...verify, server_id: '101 102' }).serverIds).toEqual([101, 102])
     const none = parse({ ...verify, server_id: '' })
     expect(none.serverIds).toEqual([])
-    expect(none.serverId).toBe(0)
     inputError({ ...verify, server_id: '101,,102' }, 'server_id')
   })
 })
