@@ -12,13 +12,14 @@ export const NOT_LISTED = 'not listed yet'
 /** Records the last state seen of the step's backup: the outputs and what is still running. */
 export function track(rt: ServerRuntime, backup: Backup): void {
   recordBackup(rt.outcome, backup)
-  if (isFinal(backup)) clearPending(rt.outcome)
-  else {
-    markPending(
-      rt.outcome,
-      `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
-    )
+  if (isFinal(backup)) {
+    clearPending(rt.outcome)
+    return
   }
+  markPending(
+    rt.outcome,
+    `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+  )
 }
 
 /** A failed backup is no restore point: it fails the step, whether it was waited for or not. */
@@ -38,7 +39,7 @@ export async function awaitBackup(rt: ServerRuntime, backup: Backup): Promise<Ba
   return final
 }
 
-/** A backup to follow, with the Runtime of its server; `listed`: seen in its list already. */
+/** A backup to follow, with its server's ServerRuntime; `listed`: seen in its list already. */
 export interface Followed {
   rt: ServerRuntime
   backup: Backup
