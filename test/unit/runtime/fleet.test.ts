@@ -289,6 +289,16 @@ describe('a step of several servers', () => {
     expect(log.of('group')).toEqual(['Do it'])
   })
 
+  it('of equally advanced statuses, the step’s is the first server’s, in server_id’s order', () => {
+    const { rt, servers } = fleet()
+    for (const [i, status] of ['completed', 'stopped', 'error'].entries()) {
+      servers[i]!.outcome.status = status
+    }
+    expect(stepStatus(rt.outcome)).toBe('stopped')
+    servers[0]!.outcome.status = 'error'
+    expect(stepStatus(rt.outcome)).toBe('error')
+  })
+
   it('the step’s status is unknown while a server has none, even beside a failure', () => {
     const { rt, servers } = fleet()
     servers[0]!.outcome.status = 'failed'
