@@ -17,7 +17,7 @@ import { stepOutputs } from './report/outputs.js'
 import { pruneAfter } from './modes/retention.js'
 import { resolveRunBackups } from './modes/run-reference.js'
 import type { Outcome } from './runtime/outcome.js'
-import { type Runtime, USER_AGENT, createRuntime } from './runtime/runtime.js'
+import { type Runtime, type ServerRuntime, USER_AGENT, createRuntime } from './runtime/runtime.js'
 import * as state from './runtime/state.js'
 import type { Report } from './report/summary.js'
 import { type Scrub, neutralise, scrubberOf } from './common/untrusted.js'
@@ -148,7 +148,7 @@ async function execute(rt: Runtime, target: Target, dispatcher: Dispatcher): Pro
  * point of the whole fleet may be an older run's. The automatic rollback is armed after this, by
  * run(), once the step has succeeded.
  */
-async function afterBackup(rt: Runtime, servers: readonly Runtime[]): Promise<void> {
+async function afterBackup(rt: Runtime, servers: readonly ServerRuntime[]): Promise<void> {
   const { settings } = rt
   const completed = servers.every((s) => s.outcome.backup?.status === 'completed')
   if (settings.rollbackOnFailure && !completed) {
@@ -169,21 +169,21 @@ async function afterBackup(rt: Runtime, servers: readonly Runtime[]): Promise<vo
  */
 async function backupsOf(
   rt: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   backupId: number | 'latest' | RunRef | BackupMap,
   mode: 'restore' | 'delete'
 ): Promise<Array<number | 'latest' | undefined> | undefined> {
-  if (backupId instanceof Map) return servers.map((s) => backupId.get(s.settings.serverId))
+  if (backupId instanceof Map) return servers.map((s) => backupId.get(s.serverId))
   if (typeof backupId !== 'object') return servers.map(() => backupId)
   return resolveRunBackups(rt, servers, backupId as RunRef, mode)
 }
 
 /** What the servers were restored from, for a health failure's line. */
-function restoredFrom(servers: readonly Runtime[], backups: readonly Backup[]): string {
+function restoredFrom(servers: readonly ServerRuntime[], backups: readonly Backup[]): string {
   if (servers.length === 1) {
-    return `Server ${servers[0]!.settings.serverId} was restored from backup ${backups[0]!.id} and is active`
+    return `Server ${servers[0]!.serverId} was restored from backup ${backups[0]!.id} and is active`
   }
-  const each = servers.map((s, i) => `${s.settings.serverId} from backup ${backups[i]!.id}`)
+  const each = servers.map((s, i) => `${s.serverId} from backup ${backups[i]!.id}`)
   return `Servers ${each.join(', ')} were restored and are active`
 }
 

@@ -101,7 +101,6 @@ function parse(
     githubToken,
     apiUrl: apiUrl(read('api_url').trim() || DEFAULT_API_URL),
     serverIds: servers,
-    serverId: servers[0] ?? 0,
     description,
     descriptionTruncated: truncated,
     wait: boolean(read, 'wait', true),

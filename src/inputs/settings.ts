@@ -63,8 +63,6 @@ export interface Settings {
   apiUrl: string
   /** Every server the step acts on, in the order given (at least one; verify: may be empty). */
   serverIds: number[]
-  /** serverIds[0], or 0 (verify without server_id): the server of a one-server step (unchanged meaning). */
-  serverId: number
   /** The description sent with a new backup, tag included; '' in the other modes. */
   description: string
   /** The description input was shortened to fit, for a warning. */

@@ -14,9 +14,10 @@ import {
 import { type Settled, phase, valuesOf } from '../runtime/fleet.js'
 import { MANUAL_BACKUP_CAP, deleteBackups, isCapRefusal, ownFinal } from './retention.js'
 import { retryLine } from '../vpsorg/retry.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
+import { markReused } from '../runtime/outcome.js'
 
 /**
  * mode: backup. Creates one backup of each server (or, on a re-run, reuses the one an earlier
@@ -26,7 +27,7 @@ import { WaitTimeoutError, waitFor } from '../common/wait.js'
  * Pruning is left to the caller: it is best effort, after the outputs and the rollback state are
  * written (see pruneAfter).
  */
-export async function runBackup(step: Runtime, servers: readonly Runtime[]): Promise<void> {
+export async function runBackup(step: Runtime, servers: readonly ServerRuntime[]): Promise<void> {
   const { settings, log } = step
   const several = servers.length > 1
   const created = await phase(
@@ -73,15 +74,15 @@ export async function runBackup(step: Runtime, servers: readonly Runtime[]): Pro
 }
 
 /** The backup this step stands for: reused from an earlier attempt, or created now. */
-async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }> {
-  const { settings, log, context } = rt
-  const existing = await rt.client.listBackups(settings.serverId, 'manual')
+async function obtain(rt: ServerRuntime): Promise<{ backup: Backup; listed: boolean }> {
+  const { settings, log, context, serverId } = rt
+  const existing = await rt.client.listBackups(serverId, 'manual')
   const reusable = findReusable(existing, rt)
   if (reusable) {
     log.info(
       `Attempt ${context.runAttempt} of run ${context.runId} reuses backup ${reusable.id} (${reusable.status}), created by an earlier attempt of this step: it holds the pre-deploy state.`
     )
-    rt.outcome.reused = true
+    markReused(rt.outcome)
     return { backup: reusable, listed: true }
   }
   if (settings.descriptionTruncated) {
@@ -90,7 +91,7 @@ async function obtain(rt: Runtime): Promise<{ backup: Backup; listed: boolean }>
     )
   }
   const created = await createWithinCap(rt, existing)
-  log.info(`Backup ${created.id} of server ${settings.serverId} created: "${created.description}"`)
+  log.info(`Backup ${created.id} of server ${serverId} created: "${created.description}"`)
   return { backup: created, listed: false }
 }
 
@@ -126,12 +127,13 @@ function findReusable(existing: Backup[], rt: Runtime): Backup | undefined {
  * `existing`, the server's manual backups as listed, holds at least MANUAL_BACKUP_CAP), makes
  * room by deleting this repository's oldest final backups, with keep_backups set.
  */
-async function createWithinCap(rt: Runtime, existing: Backup[]): Promise<Backup> {
+async function createWithinCap(rt: ServerRuntime, existing: Backup[]): Promise<Backup> {
   try {
     return await createOnce(rt)
   } catch (error) {
     if (!isCapRefusal(error, existing.length)) throw error
-    const { keepBackups, serverId } = rt.settings
+    const { serverId } = rt
+    const { keepBackups } = rt.settings
     if (existing.length < MANUAL_BACKUP_CAP) {
       rt.log.warning(
         `The API's refusal speaks of its limit of ${MANUAL_BACKUP_CAP} manual backups, but server ${serverId}'s list shows ${existing.length}: nothing is deleted to make room.`
@@ -167,25 +169,25 @@ function findOwn(backups: Backup[], rt: Runtime): Backup | undefined {
  * nothing was done: the create is sent again without a list. A 2xx without a usable backup is
  * looked for the same way.
  */
-async function createOnce(rt: Runtime): Promise<Backup> {
-  const { client, settings, log } = rt
+async function createOnce(rt: ServerRuntime): Promise<Backup> {
+  const { client, settings, log, serverId } = rt
   const answer = await sendOnce<Backup | undefined>(rt, {
-    pending: `A request to create a backup of server ${settings.serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`,
+    pending: `A request to create a backup of server ${serverId} was sent; the backup may exist on VPS.org. Look for "${settings.description}" among the server's backups and delete it if it is not needed.`,
     reconcile: async ({ lost }) => {
       // Only an answer lost can hide a create carried out: a refusal (a 429, any answer below 500)
       // says nothing was done, so a list then would only spend the rate limit's requests.
       if (lost === undefined) return undefined
-      const adopted = findOwn(await client.listBackups(settings.serverId, 'manual'), rt)
+      const adopted = findOwn(await client.listBackups(serverId, 'manual'), rt)
       if (!adopted) return undefined
       log.info(
         `The earlier create request was carried out although its answer was lost: adopting backup ${adopted.id} instead of creating a duplicate.`
       )
       return { value: adopted }
     },
-    send: () => client.createBackup(settings.serverId, settings.description),
+    send: () => client.createBackup(serverId, settings.description),
     retryLine
   })
-  return answer?.server.id === settings.serverId ? answer : findCreated(rt, answer)
+  return answer?.server.id === serverId ? answer : findCreated(rt, answer)
 }
 
 /**
@@ -193,8 +195,9 @@ async function createOnce(rt: Runtime): Promise<Backup> {
  * not an integer, or a backup of another server): a backup was created, so it is looked for in
  * the server's list by this step's description, for up to LIST_GRACE_MS.
  */
-async function findCreated(rt: Runtime, answer: Backup | undefined): Promise<Backup> {
-  const { serverId, description } = rt.settings
+async function findCreated(rt: ServerRuntime, answer: Backup | undefined): Promise<Backup> {
+  const { serverId } = rt
+  const { description } = rt.settings
   const why = answer
     ? `the API's answer names backup ${answer.id} of server ${answer.server.id}, not of server ${serverId}`
     : 'the API answered without a usable backup'

@@ -3,8 +3,9 @@ import { ActionError } from '../common/errors.js'
 import { awaitFinal } from './follow-backup.js'
 import { retryLine } from '../vpsorg/retry.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
+import { clearPending, markDeleted, markNotFound, recordBackup } from '../runtime/outcome.js'
 
 /**
  * mode: delete. Deletes one backup of each server, all at once (`undefined`: none to delete on that
@@ -12,7 +13,7 @@ import { sendOnce } from './send-once.js'
  */
 export async function runDelete(
   step: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   ids: ReadonlyArray<number | undefined>
 ): Promise<void> {
   valuesOf(
@@ -28,22 +29,20 @@ export async function runDelete(
  * cleanup steps are idempotent; one of another server is never touched, and fails the step; one
  * still being made is waited for (wait: true) within the timeout. Returns what it did, in a few words.
  */
-async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
-  const { client, settings, log, outcome } = rt
-  const backup = (await client.listBackups(settings.serverId)).find((b) => b.id === backupId)
+async function deleteBackup(rt: ServerRuntime, backupId: number): Promise<string> {
+  const { client, log, outcome, serverId } = rt
+  const backup = (await client.listBackups(serverId)).find((b) => b.id === backupId)
   if (!backup) return notFound(rt, backupId)
-  outcome.backup = backup
-  outcome.status = backup.status
+  recordBackup(outcome, backup)
   if (!isFinal(backup)) await awaitDeletable(rt, backup)
-  const deleted = await deleteOne(rt, backupId)
-  outcome.status = deleted ? 'deleted' : 'not_found'
-  if (deleted) {
-    outcome.deleted.push(backupId)
-    log.info(`Backup ${backupId} of server ${settings.serverId} deleted.`)
+  if (await deleteOne(rt, backupId)) {
+    markDeleted(outcome, backupId)
+    log.info(`Backup ${backupId} of server ${serverId} deleted.`)
     return `backup ${backupId} deleted`
   }
+  markNotFound(outcome)
   log.warning(
-    `Backup ${backupId} of server ${settings.serverId} was deleted by someone else meanwhile. Nothing was deleted.`
+    `Backup ${backupId} of server ${serverId} was deleted by someone else meanwhile. Nothing was deleted.`
   )
   return `backup ${backupId} already gone`
 }
@@ -53,8 +52,8 @@ async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
  * account's list too large to read (over the size cap) cannot say which: nothing was deleted, so
  * it is a warning that says both.
  */
-async function notFound(rt: Runtime, backupId: number): Promise<string> {
-  const { serverId } = rt.settings
+async function notFound(rt: ServerRuntime, backupId: number): Promise<string> {
+  const { serverId } = rt
   const { backups } = await rt.client.listBackupsWithin(undefined, undefined, Infinity)
   const elsewhere = backups?.find((b) => b.id === backupId)
   if (elsewhere) {
@@ -62,7 +61,7 @@ async function notFound(rt: Runtime, backupId: number): Promise<string> {
       `Backup ${backupId} belongs to server ${elsewhere.server.id}, not to server ${serverId}: it was not deleted. Set server_id to the backup's server to delete it.`
     )
   }
-  rt.outcome.status = 'not_found'
+  markNotFound(rt.outcome)
   rt.log.warning(
     backups
       ? `Backup ${backupId} is not among server ${serverId}'s backups: it is already gone. Nothing was deleted.`
@@ -72,8 +71,8 @@ async function notFound(rt: Runtime, backupId: number): Promise<string> {
 }
 
 /** A backup still being made cannot be deleted (the API answers 409): wait for it, if allowed. */
-function awaitDeletable(rt: Runtime, backup: Backup): Promise<Backup> {
-  const where = `Backup ${backup.id} of server ${rt.settings.serverId}`
+function awaitDeletable(rt: ServerRuntime, backup: Backup): Promise<Backup> {
+  const where = `Backup ${backup.id} of server ${rt.serverId}`
   if (!rt.settings.wait) {
     throw new ActionError(
       `${where} is still being made (${backup.status}) and can only be deleted once it has finished: set wait: true to wait for it, or delete it later. Nothing was deleted.`
@@ -89,12 +88,12 @@ function awaitDeletable(rt: Runtime, backup: Backup): Promise<Backup> {
  * that a 404 after an attempt whose answer was lost means that attempt deleted it. While the
  * request is out, a cancellation says that it may have been carried out.
  */
-export async function deleteOne(rt: Runtime, backupId: number): Promise<boolean> {
+export async function deleteOne(rt: ServerRuntime, backupId: number): Promise<boolean> {
   const deleted = await sendOnce(rt, {
-    pending: `A request to delete backup ${backupId} of server ${rt.settings.serverId} was sent and may have been carried out: check the server's backups.`,
+    pending: `A request to delete backup ${backupId} of server ${rt.serverId} was sent and may have been carried out: check the server's backups.`,
     send: async ({ lost }) => (await rt.client.deleteBackup(backupId)) || lost !== undefined,
     retryLine
   })
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   return deleted
 }

@@ -1,20 +1,25 @@
 import { type Backup, isFinal } from '../vpsorg/api-types.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
+import { clearPending, markPending, recordBackup, recordTook } from '../runtime/outcome.js'
 
 /** How long a backup the API said it created may take to appear in the server's list. */
 export const LIST_GRACE_MS = 30_000
 export const NOT_LISTED = 'not listed yet'
 
 /** Records the last state seen of the step's backup: the outputs and what is still running. */
-export function track(rt: Runtime, backup: Backup): void {
-  rt.outcome.backup = backup
-  rt.outcome.status = backup.status
-  rt.outcome.pending = isFinal(backup)
-    ? undefined
-    : `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+export function track(rt: ServerRuntime, backup: Backup): void {
+  recordBackup(rt.outcome, backup)
+  if (isFinal(backup)) {
+    clearPending(rt.outcome)
+    return
+  }
+  markPending(
+    rt.outcome,
+    `Backup ${backup.id} of server ${backup.server.id} is still being created on VPS.org. If it is not needed, delete it once it has completed (mode: delete, backup_id: ${backup.id}).`
+  )
 }
 
 /** A failed backup is no restore point: it fails the step, whether it was waited for or not. */
@@ -28,15 +33,15 @@ export const failure = (backup: Backup): ActionError =>
   )
 
 /** Follows a backup until it has completed. `failed` or gone: an error. */
-export async function awaitBackup(rt: Runtime, backup: Backup): Promise<Backup> {
+export async function awaitBackup(rt: ServerRuntime, backup: Backup): Promise<Backup> {
   const final = await awaitFinal(rt, backup, true)
   assertNotFailed(final)
   return final
 }
 
-/** A backup to follow, with the Runtime of its server; `listed`: seen in its list already. */
+/** A backup to follow, with its server's ServerRuntime; `listed`: seen in its list already. */
 export interface Followed {
-  rt: Runtime
+  rt: ServerRuntime
   backup: Backup
   listed: boolean
 }
@@ -89,7 +94,11 @@ async function look(
  * every status seen. One that is gone is an error; one the API has just created (`listed` false)
  * gets LIST_GRACE_MS to appear in the list first, as a list may lag behind a create.
  */
-export async function awaitFinal(rt: Runtime, backup: Backup, listed: boolean): Promise<Backup> {
+export async function awaitFinal(
+  rt: ServerRuntime,
+  backup: Backup,
+  listed: boolean
+): Promise<Backup> {
   const [result] = await awaitFinals(rt, [{ rt, backup, listed }])
   if (result instanceof Error) throw result
   return result!
@@ -175,7 +184,7 @@ export async function awaitFinals(
     track(s.rt, current)
     if (isFinal(current)) {
       results.set(s.backup.id, current)
-      s.rt.outcome.tookMs = step.clock.now() - step.startedAt
+      recordTook(s.rt.outcome, step.clock.now() - step.startedAt)
     } else if (current.status !== s.status) {
       s.status = current.status
       say(s)
@@ -203,7 +212,7 @@ function gone({ rt, backup, seen }: Following): ActionError {
       `${where} was created but has not appeared in the server's list within ${formatDuration(LIST_GRACE_MS)}. Look for it in the VPS.org panel before relying on it.`
     )
   }
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   return new ActionError(
     `${where} disappeared while the action was waiting for it: it was deleted, or it failed and was removed.`
   )

@@ -1,8 +1,9 @@
 import type { Backup, Server } from '../vpsorg/api-types.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { ServerRuntime } from '../runtime/runtime.js'
 import { waitFor } from '../common/wait.js'
+import { clearPending, recordServer } from '../runtime/outcome.js'
 
 export const RESTORING = 'restoring'
 export const ACTIVE = 'active'
@@ -26,13 +27,13 @@ const START_GRACE_MS = 60_000
  * follower reads a server's state.
  */
 function followServer(
-  rt: Runtime,
+  rt: ServerRuntime,
   what: string,
   initialStatus: string,
   done: (server: Server) => boolean,
   since = rt.startedAt
 ): Promise<Server> {
-  const { serverId } = rt.settings
+  const { serverId } = rt
   return waitFor(
     async () => {
       const server = await rt.client.getServer(serverId)
@@ -49,8 +50,8 @@ function followServer(
 }
 
 /** Waits until a restore that was running before this step asked for one has ended. */
-export function awaitOtherRestore(rt: Runtime): Promise<Server> {
-  const { serverId } = rt.settings
+export function awaitOtherRestore(rt: ServerRuntime): Promise<Server> {
+  const { serverId } = rt
   rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`)
   return followServer(
     rt,
@@ -69,11 +70,15 @@ export function awaitOtherRestore(rt: Runtime): Promise<Server> {
  * that is not seen: the API then refuses the second request while it waits (409), or, if it
  * queues that one too, the server is restored twice (RELIABILITY.md).
  */
-export function awaitStart(rt: Runtime, status: string, requestedAt: number): Promise<Server> {
+export function awaitStart(
+  rt: ServerRuntime,
+  status: string,
+  requestedAt: number
+): Promise<Server> {
   const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
   return followServer(
     rt,
-    `server ${rt.settings.serverId} to start a restore whose request's answer was lost`,
+    `server ${rt.serverId} to start a restore whose request's answer was lost`,
     status,
     (server) => server.status !== status || rt.clock.now() >= graceEnds,
     requestedAt
@@ -81,11 +86,10 @@ export function awaitStart(rt: Runtime, status: string, requestedAt: number): Pr
 }
 
 /** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
-export function see(rt: Runtime, server: Server, backup: Backup): void {
-  rt.outcome.server = server
-  rt.outcome.status = server.status
+export function see(rt: ServerRuntime, server: Server, backup: Backup): void {
+  recordServer(rt.outcome, server)
   if (!TERMINAL.has(server.status)) return
-  rt.outcome.pending = undefined
+  clearPending(rt.outcome)
   throw new ActionError(
     `Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`
   )
@@ -96,13 +100,13 @@ export function see(rt: Runtime, server: Server, backup: Backup): void {
  * has been seen under way (`begun`: a 200 with the server, or `restoring` seen), or when it has
  * not been seen under way within START_GRACE_MS of the request (see there).
  */
-export function awaitRestore(rt: Runtime, backup: Backup, begun: boolean): Promise<Server> {
+export function awaitRestore(rt: ServerRuntime, backup: Backup, begun: boolean): Promise<Server> {
   const requestedAt = rt.clock.now()
   const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS)
   let seen = begun
   return followServer(
     rt,
-    `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`,
+    `server ${rt.serverId} to be active after restoring from backup ${backup.id}`,
     'restore requested',
     (server) => {
       see(rt, server, backup)

@@ -13,8 +13,9 @@ import {
   see
 } from './follow-server.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
+import { markPending, markRestored, recordRestorePoint } from '../runtime/outcome.js'
 
 /** What this step knows of its restore: the server as last seen, and whether it was seen under way. */
 interface Evidence {
@@ -33,7 +34,7 @@ interface Evidence {
  */
 export async function runRestore(
   step: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   refs: ReadonlyArray<number | 'latest'>
 ): Promise<Backup[]> {
   const n = servers.length
@@ -50,32 +51,30 @@ export async function runRestore(
 }
 
 /** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
-async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
-  const { settings, log, outcome } = rt
+async function restoreFrom(rt: ServerRuntime, from: Backup): Promise<Backup> {
+  const { settings, log, outcome, serverId } = rt
   let backup = from
-  outcome.backup = backup
+  recordRestorePoint(outcome, backup)
   if (backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
       awaitBackup(rt, backup)
     )
-    outcome.backup = backup
+    recordRestorePoint(outcome, backup)
   }
-  const evidence = await log.group(
-    `Restore server ${settings.serverId} from backup ${backup.id}`,
-    () => requestRestore(rt, backup)
+  const evidence = await log.group(`Restore server ${serverId} from backup ${backup.id}`, () =>
+    requestRestore(rt, backup)
   )
   see(rt, evidence.server, backup)
   const done = evidence.begun && evidence.server.status === ACTIVE
   if (!done && settings.wait) {
-    await log.group(`Wait for server ${settings.serverId} to be active`, () =>
+    await log.group(`Wait for server ${serverId} to be active`, () =>
       awaitRestore(rt, backup, evidence.begun)
     )
   }
   if (done || settings.wait) {
-    outcome.pending = undefined
-    outcome.restored = true
+    markRestored(outcome)
     log.info(
-      `Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
+      `Server ${serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${formatDuration(rt.clock.now() - rt.startedAt)}.`
     )
   }
   return backup
@@ -86,8 +85,8 @@ async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
  * action made for this repository (its description's tag). Not the server's newest backup: an
  * automatic daily backup, or another repository's, taken after a bad deploy holds the broken state.
  */
-async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> {
-  const { serverId } = rt.settings
+async function findBackup(rt: ServerRuntime, ref: number | 'latest'): Promise<Backup> {
+  const { serverId } = rt
   // listBackups returns this server's backups only, so another server's is never restored here.
   const backups = await rt.client.listBackups(serverId)
   const backup =
@@ -127,17 +126,17 @@ async function findBackup(rt: Runtime, ref: number | 'latest'): Promise<Backup> 
  * or a claimed one. An answer of 200 naming another server is no evidence of this restore: the
  * server is followed instead.
  */
-function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
-  const { client, settings, log } = rt
+function requestRestore(rt: ServerRuntime, backup: Backup): Promise<Evidence> {
+  const { client, log, serverId } = rt
   /** The server as last read before an attempt, and before the first whose answer was lost. */
   let last: Server
   let before: Server | undefined
   /** When the latest request was sent. */
   let sentAt = rt.clock.now()
   return sendOnce(rt, {
-    pending: `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
+    pending: `Server ${serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
     reconcile: async ({ lost }) => {
-      let server = await client.getServer(settings.serverId)
+      let server = await client.getServer(serverId)
       if (lost) {
         before ??= last
         if (server.status === before.status && server.updated_at === before.updated_at) {
@@ -159,21 +158,21 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
       }
       while (server.status === RESTORING) {
         await awaitOtherRestore(rt)
-        server = await client.getServer(settings.serverId)
+        server = await client.getServer(serverId)
       }
       last = server
       return undefined
     },
     send: async () => {
       sentAt = rt.clock.now()
-      const { server } = await client.restore(settings.serverId, backup.id)
-      log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`)
-      if (server && server.id !== settings.serverId) {
+      const { server } = await client.restore(serverId, backup.id)
+      log.info(`Restore of server ${serverId} from backup ${backup.id} requested.`)
+      if (server && server.id !== serverId) {
         log.warning(
-          `The API answered the restore of server ${settings.serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${settings.serverId} is followed instead.`
+          `The API answered the restore of server ${serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${serverId} is followed instead.`
         )
       }
-      return server?.id === settings.serverId
+      return server?.id === serverId
         ? { server, begun: true }
         : { server: { ...last, status: RESTORING }, begun: false }
     },
@@ -187,7 +186,7 @@ function requestRestore(rt: Runtime, backup: Backup): Promise<Evidence> {
   })
 }
 
-function carriedOut(rt: Runtime, server: Server): Evidence {
+function carriedOut(rt: ServerRuntime, server: Server): Evidence {
   rt.log.info(
     `Server ${server.id} is restoring: the request was carried out although its answer was lost, so it is not sent again.`
   )
@@ -195,9 +194,17 @@ function carriedOut(rt: Runtime, server: Server): Evidence {
 }
 
 /** A restore whose answer was lost, and no evidence either way: fail, saying so. */
-function unknownOutcome(rt: Runtime, backup: Backup, lost: unknown, why: string): ActionError {
-  const { serverId } = rt.settings
-  rt.outcome.pending = `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
+function unknownOutcome(
+  rt: ServerRuntime,
+  backup: Backup,
+  lost: unknown,
+  why: string
+): ActionError {
+  const { serverId } = rt
+  markPending(
+    rt.outcome,
+    `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`
+  )
   return new ActionError(
     `The answer to the restore request was lost (${(lost as Error).message}) and ${why}: whether server ${serverId} is being restored from backup ${backup.id} is unknown. Check the server in the VPS.org panel (restoring, or restored from backup ${backup.id}?) before deploying to it or restoring again.`
   )

@@ -2,7 +2,8 @@ import { type Backup, isFinal, isOlder, newestFirst } from '../vpsorg/api-types.
 import { deleteOne } from './delete.js'
 import { isOwnRepository, parseTag } from '../github/description.js'
 import { CancelledError, ApiError } from '../common/errors.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
+import { recordDeleted } from '../runtime/outcome.js'
 
 /** The longest pruning may take: it is best effort, once the backup is safe. */
 const PRUNE_BUDGET_MS = 60_000
@@ -39,10 +40,14 @@ export function isCapRefusal(error: unknown, manualBackups: number): error is Ap
   )
 }
 
-export async function deleteBackups(rt: Runtime, backups: Backup[], why: string): Promise<void> {
+export async function deleteBackups(
+  rt: ServerRuntime,
+  backups: Backup[],
+  why: string
+): Promise<void> {
   for (const backup of backups) {
     const deleted = await deleteOne(rt, backup.id)
-    if (deleted) rt.outcome.deleted.push(backup.id)
+    if (deleted) recordDeleted(rt.outcome, backup.id)
     rt.log.info(
       `${deleted ? 'Deleted' : 'Already gone:'} backup ${backup.id} (${backup.created_at}, ${backup.status}) ${why}`
     )
@@ -55,9 +60,9 @@ export async function deleteBackups(rt: Runtime, backups: Backup[], why: string)
  * candidates: a newer one is a concurrent run's, or on a re-run of an old run the newest restore
  * point, and is never this step's to delete; nor is one whose creation time is unknown.
  */
-export async function prune(rt: Runtime, own: Backup): Promise<void> {
-  const { keepBackups, serverId } = rt.settings
-  const backups = await rt.client.listBackups(serverId, 'manual')
+export async function prune(rt: ServerRuntime, own: Backup): Promise<void> {
+  const { keepBackups } = rt.settings
+  const backups = await rt.client.listBackups(rt.serverId, 'manual')
   const older = ownFinal(backups, rt).filter((b) => isOlder(b, own))
   // A failed backup is no restore point: it never takes one of the N places.
   const excess = [
@@ -77,9 +82,9 @@ export async function prune(rt: Runtime, own: Backup): Promise<void> {
  * written), ends within PRUNE_BUDGET_MS (and the step's timeout), and a failure is a warning,
  * never a failure of the step. Only a cancellation passes through.
  */
-export async function pruneAfter(rt: Runtime, own: Backup): Promise<void> {
+export async function pruneAfter(rt: ServerRuntime, own: Backup): Promise<void> {
   const deadline = Math.min(rt.deadline, rt.clock.now() + PRUNE_BUDGET_MS)
-  const bounded: Runtime = { ...rt, deadline, client: rt.client.withDeadline(deadline) }
+  const bounded: ServerRuntime = { ...rt, deadline, client: rt.client.withDeadline(deadline) }
   try {
     await prune(bounded, own)
   } catch (error) {

@@ -12,7 +12,8 @@ import {
 } from '../github/runs.js'
 import type { RunRef } from '../inputs/settings.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
+import { markNotFound, recordRun, skip } from '../runtime/outcome.js'
 
 /** The attempt a tag names; 0 for a v1.0.0 tag, which names none. */
 const attemptOf = (tag: Tag): number => tag.attempt ?? 0
@@ -119,7 +120,7 @@ async function readVerdict(rt: Runtime, reader: GitHubReader, ref: RunRef): Prom
   const { context, log, outcome } = rt
   const step = ref.onlyIfStepStarted!
   const run = await reader.getRun(ref.runId)
-  outcome.run = { id: ref.runId, url: runUrl(context, ref.runId, run.htmlUrl) }
+  recordRun(outcome, { id: ref.runId, url: runUrl(context, ref.runId, run.htmlUrl) })
   if (run.repository.toLowerCase() !== context.repository.toLowerCase()) {
     throw new ActionError(
       `Run ${ref.runId} belongs to ${oneLine(run.repository)}, not ${context.repository}: only a run of this repository can be rolled back; nothing was restored.`
@@ -144,11 +145,9 @@ async function readVerdict(rt: Runtime, reader: GitHubReader, ref: RunRef): Prom
 }
 
 /** Nothing to do, and why: status `skipped` for the step and every server. */
-function skip(step: Runtime, servers: readonly Runtime[], why: string): undefined {
-  step.outcome.skipped = why
+function skipAll(step: Runtime, servers: readonly ServerRuntime[], why: string): undefined {
   step.log.info(why)
-  step.outcome.status = 'skipped'
-  for (const rt of servers) rt.outcome.status = 'skipped'
+  for (const { outcome } of [step, ...servers]) skip(outcome, why)
   return undefined
 }
 
@@ -168,12 +167,12 @@ interface Found {
  */
 export async function resolveRunBackups(
   step: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   ref: RunRef,
   mode: 'restore' | 'delete'
 ): Promise<Array<number | undefined> | undefined> {
   const { settings, context, log, outcome } = step
-  outcome.run ??= { id: ref.runId, url: runUrl(context, ref.runId) }
+  if (!outcome.run) recordRun(outcome, { id: ref.runId, url: runUrl(context, ref.runId) })
   const conditional = ref.onlyIfStepStarted !== undefined
   let attempt: number | undefined
   if (conditional) {
@@ -191,7 +190,7 @@ export async function resolveRunBackups(
     const verdict = await log.group(`Read run ${ref.runId} from GitHub`, () =>
       readVerdict(step, reader, ref)
     )
-    if (!verdict.changed) return skip(step, servers, verdict.why)
+    if (!verdict.changed) return skipAll(step, servers, verdict.why)
     attempt = verdict.attempt
   }
   const found = valuesOf(
@@ -204,13 +203,13 @@ export async function resolveRunBackups(
     const f = found[i]
     return f?.newer
       ? [
-          `server ${rt.settings.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${oneLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
+          `server ${rt.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${oneLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
         ]
       : []
   })
   if (superseded.length) {
     const all = servers.length > 1 ? ' on any server (a fleet is restored whole or not at all)' : ''
-    return skip(
+    return skipAll(
       step,
       servers,
       `A newer run of ${context.repository} has backed up since run ${ref.runId}: ${superseded.join('; ')}. Restoring run ${ref.runId}'s backup would undo a newer deploy, so nothing was restored${all}.`
@@ -221,22 +220,22 @@ export async function resolveRunBackups(
 
 /** The backup run `runId` made of the server: see resolveRunBackups. */
 async function runBackupOf(
-  rt: Runtime,
+  rt: ServerRuntime,
   runId: number,
   mode: 'restore' | 'delete',
   conditional: boolean,
   maxAttempt?: number
 ): Promise<Found | undefined> {
-  const { settings, log } = rt
-  const backups = await rt.client.listBackups(settings.serverId)
+  const { log, serverId } = rt
+  const backups = await rt.client.listBackups(serverId)
   const backup = findRunBackup(backups, runId, rt.context, maxAttempt)
   if (backup) {
-    log.info(`Run ${runId} made backup ${backup.id} of server ${settings.serverId}.`)
+    log.info(`Run ${runId} made backup ${backup.id} of server ${serverId}.`)
     return { backup, newer: conditional ? newerRunBackup(backups, backup, rt.context) : undefined }
   }
-  const none = `Run ${runId} made no completed backup of server ${settings.serverId}`
+  const none = `Run ${runId} made no completed backup of server ${serverId}`
   if (mode === 'restore') throw new ActionError(`${none}; no restore was requested.`)
   log.warning(`${none}: nothing was deleted.`)
-  rt.outcome.status = 'not_found'
+  markNotFound(rt.outcome)
   return undefined
 }

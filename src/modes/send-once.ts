@@ -1,6 +1,7 @@
 import { ApiError, CancelledError, PausedError } from '../common/errors.js'
 import { API_BACKOFF, backoffDelay, isPaced, isTransient } from '../vpsorg/retry.js'
-import type { Runtime } from '../runtime/runtime.js'
+import type { ServerRuntime } from '../runtime/runtime.js'
+import { clearPending, markPending } from '../runtime/outcome.js'
 
 /** Where a request that must not be sent twice stands, before an attempt. */
 export interface Attempt {
@@ -47,13 +48,13 @@ const isBusy = (error: unknown): boolean => error instanceof ApiError && error.s
  * 500), or a request the gate did not send (PausedError, or a cancellation while it waited there),
  * means nothing was done: the request is no longer pending, unless an earlier attempt's answer was lost.
  */
-export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise<T> {
+export async function sendOnce<T>(rt: ServerRuntime, request: OnceRequest<T>): Promise<T> {
   const { clock, log } = rt
   const attempt: Attempt = {}
   for (let failures = 0, waits = 0; ;) {
     const earlier = await request.reconcile?.(attempt)
     if (earlier) return earlier.value
-    rt.outcome.pending = request.pending
+    markPending(rt.outcome, request.pending)
     try {
       return await request.send(attempt)
     } catch (error) {
@@ -61,7 +62,7 @@ export async function sendOnce<T>(rt: Runtime, request: OnceRequest<T>): Promise
         error instanceof PausedError || (error instanceof CancelledError && error.unsent)
       const refused = error instanceof ApiError && error.status < 500
       // Not sent: pending only if an earlier attempt's answer was lost (it may have been carried out).
-      if (refused || (unsent && attempt.lost === undefined)) rt.outcome.pending = undefined
+      if (refused || (unsent && attempt.lost === undefined)) clearPending(rt.outcome)
       else if (!unsent) attempt.lost = error
       const { onBusy } = request
       const busy = onBusy !== undefined && isBusy(error)

@@ -1,29 +1,24 @@
 import { ActionError, CancelledError } from '../common/errors.js'
 import type { Logger } from '../common/log.js'
-import type { Outcome } from './outcome.js'
-import type { Runtime } from './runtime.js'
+import { type Outcome, recordTook, splitByServer } from './outcome.js'
+import type { Runtime, ServerRuntime } from './runtime.js'
 
 /**
- * Several servers in one step (server_id lists them): each server gets its own Runtime, whose
- * settings name that server and whose Outcome is that server's, over the step's one client (its
- * gate bounds the requests in flight), clock, signal and deadline. A one-server step is its own
- * server: every mode then runs exactly as it always has.
+ * The servers of a step (server_id lists them), each as a ServerRuntime: its id, its own Outcome
+ * and a log that names it, over the step's one client (its gate bounds the requests in flight),
+ * clock, signal and deadline. The one server of a one-server step shares the step's Outcome and
+ * log: every mode then runs exactly as it always has.
  */
-export function serverRuntimes(step: Runtime): Runtime[] {
+export function serverRuntimes(step: Runtime): ServerRuntime[] {
   const ids = step.settings.serverIds
-  if (ids.length <= 1) return [step]
-  const servers = new Map<number, Outcome>()
-  step.outcome.servers = servers
-  return ids.map((serverId) => {
-    const outcome: Outcome = { deleted: [] }
-    servers.set(serverId, outcome)
-    return {
-      ...step,
-      settings: { ...step.settings, serverId },
-      outcome,
-      log: serverLog(step.log, serverId)
-    }
-  })
+  if (ids.length <= 1) return [{ ...step, serverId: ids[0] ?? 0 }]
+  const outcomes = splitByServer(step.outcome, ids)
+  return ids.map((serverId, i) => ({
+    ...step,
+    serverId,
+    outcome: outcomes[i]!,
+    log: serverLog(step.log, serverId)
+  }))
 }
 
 /**
@@ -52,15 +47,15 @@ export function perServer(
 }
 
 /** How one server's work ended. */
-export type Settled<T> = { rt: Runtime; value: T } | { rt: Runtime; error: unknown }
+export type Settled<T> = { rt: ServerRuntime; value: T } | { rt: ServerRuntime; error: unknown }
 
 /**
  * Runs `work` for every server at once and waits for all of them, whatever each one's end: one
  * server's failure never stops another's work (a restore under way must be followed to its end).
  */
 export function settle<T>(
-  servers: readonly Runtime[],
-  work: (rt: Runtime, index: number) => Promise<T>
+  servers: readonly ServerRuntime[],
+  work: (rt: ServerRuntime, index: number) => Promise<T>
 ): Promise<Array<Settled<T>>> {
   return Promise.all(
     servers.map(async (rt, index): Promise<Settled<T>> => {
@@ -69,7 +64,7 @@ export function settle<T>(
       } catch (error) {
         return { rt, error }
       } finally {
-        rt.outcome.tookMs = rt.clock.now() - rt.startedAt
+        recordTook(rt.outcome, rt.clock.now() - rt.startedAt)
       }
     })
   )
@@ -78,9 +73,9 @@ export function settle<T>(
 /** settle(), in a log group named `title` when there are several servers (one server's own groups are the step's). */
 export function phase<T>(
   step: Runtime,
-  servers: readonly Runtime[],
+  servers: readonly ServerRuntime[],
   title: string,
-  work: (rt: Runtime, index: number) => Promise<T>
+  work: (rt: ServerRuntime, index: number) => Promise<T>
 ): Promise<Array<Settled<T>>> {
   return servers.length > 1
     ? step.log.group(title, () => settle(servers, work))
@@ -103,7 +98,7 @@ export function valuesOf<T>(settled: ReadonlyArray<Settled<T>>, done: (value: T)
 export class FleetError extends ActionError {
   override name = 'FleetError'
   constructor(settled: ReadonlyArray<Settled<unknown>>, done: (value: never) => string) {
-    const id = (s: Settled<unknown>): number => s.rt.settings.serverId
+    const id = (s: Settled<unknown>): number => s.rt.serverId
     const failed = settled.filter((s) => 'error' in s)
     const lines = failed.map((s) => `server ${id(s)}: ${(s.error as Error).message}`)
     const ok = settled.flatMap((s) =>

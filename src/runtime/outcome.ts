@@ -50,3 +50,89 @@ export interface HealthReport {
   /** The most recent failure: which check, what it answered, and whether in the last round. */
   failing?: { target: string; answer: string; lastRound: boolean }
 }
+
+/*
+ * The writes to an Outcome: the modes record what they learn through these, never by assigning
+ * its fields, so that what each field means is said once, here.
+ */
+
+/** The outcomes of the servers of a step of several, in server_id's order (fleet.ts): new, empty. */
+export function splitByServer(step: Outcome, serverIds: readonly number[]): Outcome[] {
+  const servers = new Map<number, Outcome>()
+  step.servers = servers
+  return serverIds.map((serverId) => {
+    const outcome: Outcome = { deleted: [] }
+    servers.set(serverId, outcome)
+    return outcome
+  })
+}
+
+/** The backup of a backup or delete step, as last seen: the status is the backup's. */
+export function recordBackup(outcome: Outcome, backup: Backup): void {
+  outcome.backup = backup
+  outcome.status = backup.status
+}
+
+/** The backup a restore is from, as last seen: the status stays the server's. */
+export function recordRestorePoint(outcome: Outcome, backup: Backup): void {
+  outcome.backup = backup
+}
+
+/** The server, as last seen: the status is the server's. */
+export function recordServer(outcome: Outcome, server: Server): void {
+  outcome.server = server
+  outcome.status = server.status
+}
+
+/** What would still be running on VPS.org had the step stopped now. */
+export function markPending(outcome: Outcome, what: string): void {
+  outcome.pending = what
+}
+
+/** Nothing the step started is left running on VPS.org (any more). */
+export function clearPending(outcome: Outcome): void {
+  outcome.pending = undefined
+}
+
+/** The backup is an earlier attempt's, reused. */
+export function markReused(outcome: Outcome): void {
+  outcome.reused = true
+}
+
+/** The restore was carried out and the server is active again: nothing is left running. */
+export function markRestored(outcome: Outcome): void {
+  outcome.pending = undefined
+  outcome.restored = true
+}
+
+/** The step deleted this backup (pruning, making room, or delete mode). */
+export function recordDeleted(outcome: Outcome, backupId: number): void {
+  outcome.deleted.push(backupId)
+}
+
+/** Delete mode deleted the step's backup: status `deleted`. */
+export function markDeleted(outcome: Outcome, backupId: number): void {
+  outcome.status = 'deleted'
+  recordDeleted(outcome, backupId)
+}
+
+/** The backup to act on is not there (already gone, or none of the run's): status `not_found`. */
+export function markNotFound(outcome: Outcome): void {
+  outcome.status = 'not_found'
+}
+
+/** Nothing to do, and why: status `skipped`. */
+export function skip(outcome: Outcome, why: string): void {
+  outcome.skipped = why
+  outcome.status = 'skipped'
+}
+
+/** The workflow run named by `backup_id: run:<run_id>`, and its page. */
+export function recordRun(outcome: Outcome, run: { id: number; url: string }): void {
+  outcome.run = run
+}
+
+/** In a step of several servers: from the step's start to the end of this server's work. */
+export function recordTook(outcome: Outcome, tookMs: number): void {
+  outcome.tookMs = tookMs
+}

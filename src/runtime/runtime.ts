@@ -24,6 +24,15 @@ export interface Runtime {
   outcome: Outcome
 }
 
+/**
+ * One server's part of a step: the step's Runtime with the server it acts on, that server's
+ * Outcome and a log that names it (fleet.ts serverRuntimes). The per-server work of the modes
+ * takes one; the step's Runtime acts on no server in particular.
+ */
+export interface ServerRuntime extends Runtime {
+  serverId: number
+}
+
 /** The User-Agent of every request the action makes. */
 export const USER_AGENT = 'vpsorg-backup-action/1'
 

@@ -1,7 +1,7 @@
 import { MockAgent } from 'undici'
 import type { RunContext } from '../../src/github/context.js'
 import { parseInputs } from '../../src/inputs/parse.js'
-import { type Runtime, createRuntime } from '../../src/runtime/runtime.js'
+import { type ServerRuntime, createRuntime } from '../../src/runtime/runtime.js'
 import type { ServerSeed } from '../../simulator/types.js'
 import { type FakeClock, fakeClock } from './fake-clock.js'
 import { type MemoryLogger, memoryLogger } from './memory-logger.js'
@@ -14,7 +14,8 @@ export const TOKEN = 'vps_modes_test_token'
 export const RUN = context.runId
 
 export interface Setup {
-  rt: Runtime
+  /** The step's Runtime as its first server's (serverRuntimes gives a step of several its servers). */
+  rt: ServerRuntime
   api: InProcessApi
   clock: FakeClock
   log: MemoryLogger
@@ -51,7 +52,7 @@ export function setup(
     ...inputs
   }
   const settings = parseInputs((name) => values[name] ?? '', ctx)
-  const rt = createRuntime({
+  const step = createRuntime({
     settings,
     context: ctx,
     clock,
@@ -60,5 +61,6 @@ export function setup(
     log,
     dispatcher: agent
   })
+  const rt: ServerRuntime = { ...step, serverId: settings.serverIds[0]! }
   return { rt, api, clock, log, cancel: () => controller.abort() }
 }

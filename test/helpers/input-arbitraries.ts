@@ -261,7 +261,6 @@ export const validCombination = fc
       githubToken: '',
       apiUrl: c.apiUrl.url,
       serverIds: [c.serverId],
-      serverId: c.serverId,
       // Only a backup composes the description it sends.
       description: target.mode === 'backup' ? c.description.description : '',
       descriptionTruncated: false,

@@ -200,7 +200,7 @@ describe('parseInputs: health checks and mode: verify', () => {
     const settings = parse({ mode: 'verify', api_token: '', server_id: '', health_url: APP })
     expect(settings.target).toEqual({ mode: 'verify' })
     expect(settings.apiToken).toBe('')
-    expect(settings.serverId).toBe(0)
+    expect(settings.serverIds).toEqual([])
     expect(inputError({ mode: 'verify', api_token: '' }, 'health_url')).toContain(
       'required with mode: verify'
     )

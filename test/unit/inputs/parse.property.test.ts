@@ -41,7 +41,8 @@ describe('parseInputs, property-based', () => {
         const s = settings!
         expect(s.apiToken).toBe(inputs.api_token!.trim())
         expect(s.apiToken).not.toBe('')
-        expect(Number.isSafeInteger(s.serverId) && s.serverId > 0).toBe(true)
+        const [first] = s.serverIds
+        expect(Number.isSafeInteger(first) && first! > 0).toBe(true)
         expect(['backup', 'restore', 'delete']).toContain(s.target.mode)
         if ('backupId' in s.target) {
           const id = s.target.backupId

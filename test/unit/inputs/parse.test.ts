@@ -11,7 +11,7 @@ describe('parseInputs: defaults', () => {
     const settings = parse({})
     expect(settings.target).toEqual({ mode: 'backup' })
     expect(settings.apiToken).toBe(TOKEN)
-    expect(settings.serverId).toBe(12345)
+    expect(settings.serverIds).toEqual([12345])
     expect(settings.wait).toBe(true)
     expect(settings.timeoutMs).toBe(30 * 60_000)
     expect(settings.apiUrl).toBe('https://admin.vps.org/api/v1')

@@ -7,7 +7,7 @@ const GITHUB_TOKEN = 'ghs_S3cr3tJobToken_do_not_print'
 
 describe('parseInputs: server_id', () => {
   it.each(['1', '12345', '9007199254740991'])('accepts %j', (text) => {
-    expect(parse({ server_id: text }).serverId).toBe(Number(text))
+    expect(parse({ server_id: text }).serverIds).toEqual([Number(text)])
   })
 
   it.each(['0', '-1', '1.5', '1e3', '0x10', '12abc', '9007199254740993', '+5', '007'])(
@@ -207,7 +207,6 @@ describe('parseInputs: several servers in server_id', () => {
     (text) => {
       const settings = parse({ server_id: text })
       expect(settings.serverIds).toEqual([101, 102])
-      expect(settings.serverId).toBe(101)
     }
   )
 
@@ -218,7 +217,6 @@ describe('parseInputs: several servers in server_id', () => {
   it.each(['12', ' 12 ', '12\n'])('one id %j is one server, as before', (text) => {
     const settings = parse({ server_id: text })
     expect(settings.serverIds).toEqual([12])
-    expect(settings.serverId).toBe(12)
   })
 
   const ids = (n: number): string => Array.from({ length: n }, (_, i) => 101 + i).join(',')
@@ -273,7 +271,6 @@ describe('parseInputs: several servers in server_id', () => {
     expect(parse({ ...verify, server_id: '101 102' }).serverIds).toEqual([101, 102])
     const none = parse({ ...verify, server_id: '' })
     expect(none.serverIds).toEqual([])
-    expect(none.serverId).toBe(0)
     inputError({ ...verify, server_id: '101,,102' }, 'server_id')
   })
 })

@@ -3,6 +3,7 @@ import { runBackup } from '../../../src/modes/backup.js'
 import { runDelete } from '../../../src/modes/delete.js'
 import { FleetError, serverRuntimes } from '../../../src/runtime/fleet.js'
 import { awaitBackup, awaitFinal } from '../../../src/modes/follow-backup.js'
+import { runRestore } from '../../../src/modes/restore.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { WaitTimeoutError } from '../../../src/common/wait.js'
 import { BACKUPS } from '../../helpers/api.js'
@@ -261,5 +262,29 @@ describe('every server’s outcome', () => {
     })
     expect(summary).toContain('Server 101 is being migrated')
     expect(summary).toContain('Still running:')
+  })
+})
+
+describe('awaitBackup, from a restore: follows any backup being made, and names one that vanishes', () => {
+  it('follows an automatic backup still being made', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: '540' })
+    api.addBackup({
+      id: 540,
+      backupType: 'automatic',
+      status: 'in_progress',
+      durationMs: 60_000
+    })
+    await runRestore(rt, [rt], [540])
+    expect(rt.outcome.restored).toBe(true)
+  })
+
+  it('says a backup that vanishes disappeared, at once', async () => {
+    const { rt, api, clock } = setup({ mode: 'restore', backup_id: '540' })
+    api.addBackup({ id: 540, status: 'in_progress', durationMs: 1e9 })
+    api.vanishAfterFirstList()
+    const start = clock.now()
+    const error = await rejection(runRestore(rt, [rt], [540]))
+    expect(error.message).toContain('disappeared')
+    expect(clock.now() - start).toBeLessThan(30_000)
   })
 })

@@ -220,8 +220,8 @@ describe('a step of several servers', () => {
   it('says each server’s failure and success in one line, failures first', async () => {
     const { servers } = fleet()
     const settled = await settle(servers, async (rt) => {
-      if (rt.settings.serverId === 101) return 'ok'
-      throw new Error(`broke ${rt.settings.serverId}.`)
+      if (rt.serverId === 101) return 'ok'
+      throw new Error(`broke ${rt.serverId}.`)
     })
     const error = (() => {
       try {
@@ -241,7 +241,7 @@ describe('a step of several servers', () => {
   it('a cancellation on any server is the step’s cancellation, not a server’s failure', async () => {
     const { servers } = fleet()
     const settled = await settle(servers, async (rt) => {
-      if (rt.settings.serverId === 102) throw new CancelledError()
+      if (rt.serverId === 102) throw new CancelledError()
       throw new Error('broke')
     })
     expect(() => valuesOf(settled, () => '')).toThrow(CancelledError)
@@ -270,7 +270,12 @@ describe('a step of several servers', () => {
 
   it('a step of one server is its own server: no per-server outcomes', () => {
     const { rt } = setup()
+    const [only, ...others] = serverRuntimes(rt)
     expect(serverRuntimes(rt)).toEqual([rt])
+    expect(only!.serverId).toBe(12345)
+    expect(only!.outcome).toBe(rt.outcome)
+    expect(only!.log).toBe(rt.log)
+    expect(others).toEqual([])
     expect(rt.outcome.servers).toBeUndefined()
   })
 
@@ -282,6 +287,16 @@ describe('a step of several servers', () => {
     expect(took).toEqual(servers.map((s) => clock.now() - s.startedAt))
     expect(took[0]).toBeGreaterThanOrEqual(5000)
     expect(log.of('group')).toEqual(['Do it'])
+  })
+
+  it('of equally advanced statuses, the step’s is the first server’s, in server_id’s order', () => {
+    const { rt, servers } = fleet()
+    for (const [i, status] of ['completed', 'stopped', 'error'].entries()) {
+      servers[i]!.outcome.status = status
+    }
+    expect(stepStatus(rt.outcome)).toBe('stopped')
+    servers[0]!.outcome.status = 'error'
+    expect(stepStatus(rt.outcome)).toBe('error')
   })
 
   it('the step’s status is unknown while a server has none, even beside a failure', () => {
