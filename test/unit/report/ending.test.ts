@@ -3,29 +3,14 @@ import { ActionError, CancelledError } from '../../../src/common/errors.js'
 import { scrubberOf } from '../../../src/common/untrusted.js'
 import { WaitTimeoutError } from '../../../src/common/wait.js'
 import { parseInputs } from '../../../src/inputs/inputs.js'
-import { type Ending, type StepEnd, stepEnding } from '../../../src/report/ending.js'
+import { type Ending, stepEnding } from '../../../src/report/ending.js'
 import type { Outcome } from '../../../src/runtime/outcome.js'
 import { backup } from '../../helpers/backup.js'
+import { memoryEnd } from '../../helpers/memory-end.js'
 import { memoryLogger } from '../../helpers/memory-logger.js'
 import { context } from '../../helpers/run-context.js'
 
 const TOKEN = 'vps_ending_test_token'
-
-/** The runner's end of a step in memory: the outputs, the summaries and the failure lines. */
-function memoryEnd(summaryFails?: Error) {
-  const outputs: Record<string, string> = {}
-  const summaries: string[] = []
-  const failures: string[] = []
-  const end: StepEnd = {
-    setOutput: (name, value) => void (outputs[name] = value),
-    writeSummary: async (markdown) => {
-      if (summaryFails) throw summaryFails
-      summaries.push(markdown)
-    },
-    setFailed: (line) => void failures.push(line)
-  }
-  return { end, outputs, summaries, failures }
-}
 
 function settingsOf(inputs: Record<string, string> = {}) {
   const values: Record<string, string> = { api_token: TOKEN, server_id: '12345', ...inputs }
