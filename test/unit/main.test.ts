@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MockAgent } from 'undici'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type Edges, run, runStep } from '../../src/main.js'
+import { Simulator } from '../../simulator/server.js'
 import { NOT_ARMED } from '../../src/runtime/state.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryEnd } from '../helpers/memory-end.js'
@@ -228,12 +229,14 @@ describe('runStep: the post step', () => {
 
 describe('run: the step on the runner’s edges (@actions/core, the process)', () => {
   const saved = { ...process.env }
-  let dir = ''
   let written = ''
   const files = ['GITHUB_STATE', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY'] as const
 
+  // One directory for the file: @actions/core keeps the summary's path once it has read it.
+  const dir = mkdtempSync(join(tmpdir(), 'main-run-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'main-run-'))
     for (const name of files) {
       process.env[name] = join(dir, name)
       writeFileSync(process.env[name]!, '')
@@ -249,7 +252,6 @@ describe('run: the step on the runner’s edges (@actions/core, the process)', (
     vi.restoreAllMocks()
     process.env = { ...saved }
     process.exitCode = undefined
-    rmSync(dir, { recursive: true, force: true })
   })
 
   const file = (name: (typeof files)[number]) => readFileSync(join(dir, name), 'utf8')
@@ -272,6 +274,32 @@ describe('run: the step on the runner’s edges (@actions/core, the process)', (
       '<strong>Failed:</strong> Input &#39;backup&#95;id&#39;'
     )
     expect(file('GITHUB_OUTPUT')).toBe('')
+  })
+
+  it('runs a step against VPS.org through the proxy agent, and writes its outputs and summary', async () => {
+    const sim = await Simulator.start({})
+    try {
+      const backup = sim.addBackup({ serverId: 12345, description: 'before the deploy' })
+      for (const proxy of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
+        delete process.env[proxy]
+      }
+      Object.assign(process.env, {
+        INPUT_API_URL: sim.url,
+        INPUT_API_TOKEN: sim.token,
+        INPUT_SERVER_ID: '12345',
+        INPUT_MODE: 'delete',
+        INPUT_BACKUP_ID: String(backup.id)
+      })
+      await run()
+      expect(process.exitCode).toBeUndefined()
+      expect(written).not.toContain('::error::')
+      expect(sim.backups()).toEqual([])
+      expect(file('GITHUB_OUTPUT')).toContain(`backup_id<<`)
+      expect(file('GITHUB_STEP_SUMMARY')).toContain('## ✅ VPS.org backup deletion')
+      expect(process.listenerCount('SIGINT')).toBe(0)
+    } finally {
+      await sim.close()
+    }
   })
 
   it('knows its post step by the state the main step saved: with nothing armed, says so', async () => {
