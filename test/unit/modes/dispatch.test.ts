@@ -5,6 +5,7 @@ import { FakeGitHub } from '../../../simulator/github.js'
 import type { Runtime } from '../../../src/runtime/runtime.js'
 import { closeAgents, setup } from '../../helpers/fake-runtime.js'
 import { rejection } from '../../helpers/rejection.js'
+import { own } from '../../helpers/run-context.js'
 
 afterEach(closeAgents)
 
@@ -34,6 +35,13 @@ describe('runMode: backup', () => {
     const lines = log.lines.map((l) => l.message)
     expect(lines.filter((l) => l === 'outputs written')).toHaveLength(1)
     expect(lines.indexOf('outputs written')).toBe(lines.indexOf('Prune older backups') - 1)
+  })
+
+  it('prunes the server’s older backups of this action past keep_backups', async () => {
+    const { rt, api } = setup({ keep_backups: '1' })
+    api.addBackup({ id: 7, description: own() })
+    await run(rt)
+    expect(rt.outcome.deleted).toEqual([7])
   })
 
   it('without keep_backups: neither writes the outputs early nor prunes', async () => {
