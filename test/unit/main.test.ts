@@ -11,7 +11,7 @@ import { fakeClock } from '../helpers/fake-clock.js'
 import { memoryEnd } from '../helpers/memory-end.js'
 import { memoryLogger } from '../helpers/memory-logger.js'
 import { memoryStore } from '../helpers/memory-store.js'
-import { context } from '../helpers/run-context.js'
+import { context, own } from '../helpers/run-context.js'
 import { InProcessApi } from '../helpers/vpsorg.js'
 
 const TOKEN = 'vps_main_test_token_0123456789'
@@ -88,6 +88,7 @@ describe('runStep: the main step', () => {
     expect(s.summaries[0]).toContain('## ✅ VPS.org backup')
     // The backup took the simulator's 3 minutes, on the step's clock.
     expect(s.summaries[0]).toContain('<th align="left">Took</th><td>3m')
+    expect(s.summaries[0]).not.toContain('Deleted')
     expect(s.failures).toEqual([])
     expect(s.store.saved).toEqual({ isPost: 'true' })
     expect(s.masked).toEqual([TOKEN])
@@ -109,6 +110,20 @@ describe('runStep: the main step', () => {
     expect(s.failures).toHaveLength(1)
     expect(s.store.saved).toEqual({ isPost: 'true' })
     expect(s.summaries[0]).toContain('## ❌ VPS.org backup')
+  })
+
+  it('a step cancelled after its backup completed (in its prune) arms nothing, and says so', async () => {
+    const s = step({ rollback_on_failure: 'true', keep_backups: '1' })
+    s.api.addBackup({ id: 7, description: own() })
+    // Cancelled while it prunes: its deploy never ran.
+    s.api.hook = (call) => {
+      if (call.method === 'DELETE') s.signals.emit('SIGINT', 'SIGINT')
+      return undefined
+    }
+    await s.run()
+    expect(s.failures).toHaveLength(1)
+    expect(s.store.saved).toEqual({ isPost: 'true' })
+    expect(s.summaries[0]).toContain('No automatic rollback: this step did not succeed')
   })
 
   it('a bad input fails before any request: the summary shows the failure alone', async () => {
