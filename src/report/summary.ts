@@ -1,8 +1,10 @@
 import { formatDuration } from '../common/duration.js'
-import { DEFAULT_API_URL, type Mode } from '../inputs/settings.js'
-import { byServer, pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
+import type { Mode } from '../inputs/settings.js'
+import { pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
-import { type Scrub, oneLine } from '../common/untrusted.js'
+import type { Scrub } from '../common/untrusted.js'
+import { escapeHtml } from './html.js'
+import { backupsNote } from './rollback.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
@@ -29,21 +31,6 @@ export interface Report {
   rollback?: 'armed' | 'not armed'
   /** Removes the step's secrets from every value shown (untrusted.ts scrubberOf). */
   scrub?: Scrub
-}
-
-/** The most characters of one value the summary shows. */
-const MAX_VALUE = 1000
-
-/**
- * Escapes text for the HTML blocks the job summary is made of: scrubbed of the step's secrets, on
- * one line (a blank line would end the block and let Markdown through), at most MAX_VALUE
- * characters, and no character that is markup or Markdown.
- */
-export function escapeHtml(text: string, scrub: Scrub = (t) => t): string {
-  const chars = [...oneLine(scrub(text))]
-  const line =
-    chars.length > MAX_VALUE ? `${chars.slice(0, MAX_VALUE - 1).join('')}…` : chars.join('')
-  return line.replace(/[&<>"'`|*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 const TITLES: Record<Mode, string> = {
@@ -152,39 +139,6 @@ function serverTable(report: Report, servers: ReadonlyArray<[number, Outcome]>):
   return lines
 }
 
-/**
- * After a backup step: the rollback snippet when every backup completed; when some did and the
- * step failed, that they are kept and how to delete them.
- */
-function backupsNote(report: Report, servers: ReadonlyArray<[number, Outcome]>): string[] {
-  const completed = new Map(
-    servers.flatMap(([id, o]): Array<[number, number]> =>
-      o.backup?.status === 'completed' ? [[id, o.backup.id]] : []
-    )
-  )
-  if (completed.size === servers.length) {
-    if (report.rollback === 'armed') return automaticRollback(completed)
-    const unarmed =
-      report.rollback === 'not armed'
-        ? [
-            '<p>No automatic rollback: this step did not succeed, so its post step restores nothing.</p>',
-            ''
-          ]
-        : []
-    return [...unarmed, ...rollbackSnippet(report, completed)]
-  }
-  if (!completed.size) return []
-  const each = [...completed].map(([id, backup]) => `server ${id}: backup ${backup}`).join(', ')
-  return [
-    `<p><strong>Kept:</strong> ${escapeHtml(`the completed backups (${each}) are valid restore points and are kept. To delete them:`, report.scrub)}</p>`,
-    '',
-    '```yaml',
-    ...actionStep(report, [...completed.keys()], 'delete', `'${byServer(completed)}'`),
-    '```',
-    ''
-  ]
-}
-
 /** The outcome in words, for a restore or verify step that had app checks. */
 export function healthOutcome(mode: Mode, outcome: Outcome): string {
   const healthy = outcome.health?.healthy
@@ -224,85 +178,4 @@ export function renderHealth(mode: Mode, outcome: Outcome, scrub?: Scrub): strin
   }
   lines.push('</table>', '')
   return lines
-}
-
-/** The `with:` lines of a step of this action on `servers`, after its `uses:` line. */
-function actionStep(
-  report: Report,
-  servers: readonly number[],
-  mode: 'restore' | 'delete',
-  backupId: string,
-  uses = `- uses: ${report.actionRef}`
-): string[] {
-  const { apiUrl, scrub = (t: string) => t } = report
-  return [
-    uses,
-    '  with:',
-    '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
-    ...(apiUrl && apiUrl !== DEFAULT_API_URL
-      ? [`    api_url: ${scrub(apiUrl).replace(/[^\w.:/%@~+-]/g, '')}`]
-      : []),
-    `    server_id: ${servers.join(', ')}`,
-    `    mode: ${mode}`,
-    `    backup_id: ${backupId}`
-  ]
-}
-
-/**
- * rollback_on_failure armed the post step: it restores the servers when a later step of the job
- * fails. No rollback step is offered: following it would restore them twice.
- */
-function automaticRollback(backups: ReadonlyMap<number, number>): string[] {
-  const one = backups.size === 1
-  const each = [...backups].map(([server, backup]) => `server ${server} from backup ${backup}`)
-  return [
-    `### Roll back to ${one ? 'this backup' : 'these backups'}`,
-    '',
-    `<p>Automatic (rollback_on_failure): if a later step of this job fails, this action's post step restores ${each.join(', ')} and waits until ${one ? 'it is' : 'they are'} active. Add no rollback step of your own for this job: it would restore a second time.</p>`,
-    ''
-  ]
-}
-
-/**
- * The step that restores the servers to the state before the deploy, ready to paste: after the
- * deploy in this job, reading this step's output, when the step has an id and succeeded (a step
- * that failed has no outcome 'success' to test); else with the ids.
- */
-function rollbackSnippet(report: Report, backups: ReadonlyMap<number, number>): string[] {
-  const { stepId } = report
-  const step = stepId && !report.error && /^[A-Za-z_][\w-]*$/.test(stepId) ? stepId : undefined
-  const servers = [...backups.keys()]
-  const one = servers.length === 1
-  const output = one ? 'backup_id' : 'backup_ids'
-  const literal = one ? String(backups.get(servers[0]!)) : `'${byServer(backups)}'`
-  const them = one ? 'the server' : 'the servers'
-  return [
-    `### Roll back to ${one ? 'this backup' : 'these backups'}`,
-    '',
-    step
-      ? `Add this step after the deploy: it restores ${them} to the state before the deploy when the deploy fails.`
-      : `Add this step (or run it from a \`workflow_dispatch\` workflow) to restore ${them} to the state before the deploy:`,
-    '',
-    '```yaml',
-    ...(step
-      ? [
-          `- if: failure() && steps.${step}.outcome == 'success'`,
-          ...actionStep(
-            report,
-            servers,
-            'restore',
-            `\${{ steps.${step}.outputs.${output} }}`,
-            `  uses: ${report.actionRef}`
-          )
-        ]
-      : actionStep(report, servers, 'restore', literal)),
-    '```',
-    '',
-    ...(step
-      ? [
-          `From another workflow (\`workflow_dispatch\`, say), restore with \`backup_id: ${literal}\`.`,
-          ''
-        ]
-      : [])
-  ]
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Report, escapeHtml, renderSummary } from '../../../src/report/summary.js'
+import { type Report, renderSummary } from '../../../src/report/summary.js'
 import { canonical, scrubberOf } from '../../../src/common/untrusted.js'
 import { backup } from '../../helpers/backup.js'
 
@@ -18,21 +18,6 @@ function report(overrides: Partial<Report> = {}): Report {
 function snippet(markdown: string): string | undefined {
   return /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1]
 }
-
-describe('escapeHtml', () => {
-  it('lets no markup or Markdown through', () => {
-    const escaped = escapeHtml('<b>"x"</b> & \'y\' | **z** _w_ `c` [l](u) \\')
-    expect(escaped).not.toMatch(/[<>"'|*_`[\]\\]/)
-    expect(escaped).toContain('&#38;')
-    expect(escaped).toContain('&#60;b&#62;')
-  })
-
-  it('leaves plain text alone', () => {
-    expect(escapeHtml('Pre-deployment backup of acme/shop@0123456 (run 1)')).toBe(
-      'Pre-deployment backup of acme/shop@0123456 (run 1)'
-    )
-  })
-})
 
 describe('renderSummary', () => {
   it('shows the backup, server, size and time taken', () => {

@@ -4,7 +4,6 @@ import { parseInputs } from '../../../src/inputs/parse.js'
 import type { Outcome } from '../../../src/runtime/outcome.js'
 import {
   NOT_ARMED,
-  type StateStore,
   armRollback,
   hasRollback,
   isPost,
@@ -13,20 +12,9 @@ import {
   savedRollback
 } from '../../../src/runtime/state.js'
 import { backup } from '../../helpers/backup.js'
+import { memoryStore } from '../../helpers/memory-store.js'
 import { rejection } from '../../helpers/rejection.js'
 import { context } from '../../helpers/run-context.js'
-
-/** The runner's state in memory: what the main step saved, for the post step. */
-function memoryStore(initial: Record<string, string> = {}): StateStore & {
-  saved: Record<string, string>
-} {
-  const saved = { ...initial }
-  return {
-    saved,
-    get: (name) => saved[name] ?? '',
-    save: (name, value) => void (saved[name] = value)
-  }
-}
 
 const ROLLBACK = 'rollback_backup_ids'
 

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest'
+import { escapeHtml } from '../../../src/report/html.js'
+
+describe('escapeHtml', () => {
+  it('lets no markup or Markdown through', () => {
+    const escaped = escapeHtml('<b>"x"</b> & \'y\' | **z** _w_ `c` [l](u) \\')
+    expect(escaped).not.toMatch(/[<>"'|*_`[\]\\]/)
+    expect(escaped).toContain('&#38;')
+    expect(escaped).toContain('&#60;b&#62;')
+  })
+
+  it('leaves plain text alone', () => {
+    expect(escapeHtml('Pre-deployment backup of acme/shop@0123456 (run 1)')).toBe(
+      'Pre-deployment backup of acme/shop@0123456 (run 1)'
+    )
+  })
+})
