@@ -7,7 +7,7 @@ import { pendingOf } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 import { sentence } from '../vpsorg/api-errors.js'
 import { stepOutputs } from './outputs.js'
-import type { Report } from './summary.js'
+import type { Report } from './report.js'
 
 /** Where a step's ending goes: the runner's (@actions/core, main.ts) or a test's. */
 export interface StepEnd {

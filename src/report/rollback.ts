@@ -2,7 +2,7 @@ import { DEFAULT_API_URL } from '../inputs/settings.js'
 import { byServer } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 import { escapeHtml } from './html.js'
-import type { Report } from './summary.js'
+import type { Report } from './report.js'
 
 /*
  * The job summary's notes after a backup step (summary.ts): how to roll back to its backups, or,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_DESCRIPTION, composeDescription, parseTag } from '../../../src/github/description.js'
+import { secretInputs } from '../../../src/inputs/parse.js'
 import { TOKEN, inputError, parse } from '../../helpers/inputs.js'
 import { PARSED, TAG, context } from '../../helpers/run-context.js'
 import type { RunContext } from '../../../src/github/context.js'
@@ -148,5 +149,25 @@ describe('parseInputs: description', () => {
     const text = 'a'.repeat(room - 2) + '😀'.repeat(10)
     const { description } = composeDescription(text, context)
     expect(description).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/)
+  })
+})
+
+describe('secretInputs: what the runner masks before anything is printed', () => {
+  const secrets = (inputs: Record<string, string>): string[] =>
+    secretInputs((name) => inputs[name] ?? '')
+
+  it('masks both tokens, trimmed, and the user-info and password of health_url, written and decoded', () => {
+    expect(
+      secrets({
+        api_token: ' vps_a ',
+        github_token: 'ghs_b\n',
+        health_url: ' https://mon:p%40ss@app.example/h '
+      })
+    ).toEqual(['vps_a', 'ghs_b', 'mon:p%40ss', 'p%40ss', 'p@ss'])
+  })
+
+  it('masks nothing for inputs left empty', () => {
+    expect(secrets({})).toEqual([])
+    expect(secrets({ github_token: 'ghs_b' })).toEqual(['ghs_b'])
   })
 })

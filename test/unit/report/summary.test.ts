@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Report, renderSummary } from '../../../src/report/summary.js'
+import type { Report } from '../../../src/report/report.js'
+import { renderSummary } from '../../../src/report/summary.js'
 import { canonical, scrubberOf } from '../../../src/common/untrusted.js'
 import { backup } from '../../helpers/backup.js'
 
