@@ -10,6 +10,7 @@ import { runDelete } from './modes/delete.js'
 import { pendingOf, serverRuntimes, settle, valuesOf } from './runtime/fleet.js'
 import { ActionError, CancelledError } from './common/errors.js'
 import type { Prober } from './health/health.js'
+import type { Ledger } from './modes/ledger.js'
 import {
   type BackupMap,
   type InputReader,
@@ -72,6 +73,7 @@ export async function run(): Promise<void> {
   let dispatcher: Dispatcher | undefined
   let failure: unknown
   let armed = false
+  let ledger: Ledger | undefined
   try {
     const context = readContext()
     settings = parseInputs(read, context)
@@ -88,12 +90,17 @@ export async function run(): Promise<void> {
       startedAt,
       outcome
     })
+    // The deploy ledger (environment), loaded only when set; a backup's quarantine is in it.
+    ledger = settings.environment
+      ? await (await import('./modes/ledger.js')).openLedger(rt)
+      : undefined
     await execute(rt, settings.target, dispatcher)
     // The last act of a backup step that succeeded: nothing after it can fail the step.
     if (!post) armed = state.armRollback(store, settings, outcome)
   } catch (error) {
     failure = error
   } finally {
+    await ledger?.close(failure)
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
     await dispatcher?.destroy()
   }
@@ -212,6 +219,8 @@ async function report(ending: Ending): Promise<void> {
   const { settings, outcome, elapsedMs, automatic, armed, failure } = ending
   const env = process.env
   if (!automatic && !outcome.outputsWritten) writeOutputs(settings, outcome)
+  else if (outcome.ledger?.deploymentId && !automatic)
+    core.setOutput('deployment_id', String(outcome.ledger.deploymentId))
   const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
   await writeSummary({
     mode: settings.target.mode,

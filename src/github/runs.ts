@@ -176,7 +176,9 @@ class RetryableAnswer extends ApiError {
     status: number,
     message: string,
     retryAfterMs: number | undefined,
-    readonly response: Response
+    readonly response: Response,
+    /** A rate limit: GitHub refused the request before acting on it. */
+    readonly rateLimited = false
   ) {
     super(operation, status, message, retryAfterMs)
   }
@@ -264,9 +266,16 @@ function guardedFetch(options: GitHubOptions): Fetch {
       })
       // Octokit's pagination reads the answer's URL.
       Object.defineProperty(answer, 'url', { value: url })
-      const again = (wait: number | undefined): RetryableAnswer =>
-        new RetryableAnswer(operation, status, errorMessage(body, status), wait, answer)
-      if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()))
+      const again = (wait: number | undefined, rateLimited = false): RetryableAnswer =>
+        new RetryableAnswer(
+          operation,
+          status,
+          errorMessage(body, status),
+          wait,
+          answer,
+          rateLimited
+        )
+      if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()), true)
       if ([500, 502, 503, 504].includes(status)) {
         throw again(parseRetryAfter(headers.get('retry-after') ?? undefined, clock.now()))
       }
@@ -283,7 +292,9 @@ function guardedFetch(options: GitHubOptions): Fetch {
 
   return async (url, init) => {
     const target = new URL(url)
-    const operation = `read ${scrub(target.pathname)} from the GitHub API`
+    const method = (init.method ?? 'GET').toUpperCase()
+    const verb = method === 'GET' ? 'read' : 'send'
+    const operation = `${verb} ${scrub(target.pathname)} ${verb === 'read' ? 'from' : 'to'} the GitHub API`
     if (target.origin !== origin) {
       throw new TransportError(
         operation,
@@ -298,7 +309,11 @@ function guardedFetch(options: GitHubOptions): Fetch {
         clock,
         random: options.random,
         signal,
-        shouldRetry: (error) => error instanceof RetryableAnswer || isTransient(error),
+        // A request that creates something (POST) is sent again only after a rate limit, which
+        // GitHub answers before acting: after a 5xx or a lost answer it may have acted already.
+        shouldRetry: (error) =>
+          (error instanceof RetryableAnswer || isTransient(error)) &&
+          (method === 'GET' || (error instanceof RetryableAnswer && error.rateLimited)),
         onRetry: ({ attempt, error, delayMs }) =>
           log.info(retryLine((error as Error).message, delayMs, attempt))
       })
@@ -310,8 +325,26 @@ function guardedFetch(options: GitHubOptions): Fetch {
   }
 }
 
-/** One line for a failed GitHub API request: what, the status, GitHub's message, what to do. */
-function failure(error: unknown, what: string, options: GitHubOptions): Error {
+/** What a 403 or 404 asks for: the permission github_token needs, and what else a 404 means. */
+export interface Refusal {
+  permission: string
+  /** What else a 404 means, e.g. `no such run in acme/shop`. */
+  notFound: string
+}
+
+/**
+ * One line for a failed GitHub API request: what, the status, GitHub's message, what to do.
+ * `refusal`: the permission a 403 or 404 names (default: the run reads').
+ */
+export function requestFailure(
+  error: unknown,
+  what: string,
+  options: GitHubOptions,
+  refusal: Refusal = {
+    permission: PERMISSION,
+    notFound: `no such run in ${options.repository}`
+  }
+): Error {
   if (options.signal.aborted) return new CancelledError()
   const cause = isObject(error) ? error.cause : undefined
   if (cause instanceof TransportError) return new ActionError(`Could not ${what}: ${cause.reason}.`)
@@ -337,7 +370,7 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
   }
   if (status === 403 || status === 404) {
     return new ActionError(
-      `Could not ${what}: ${detail}. github_token needs ${PERMISSION}: add it to the workflow's or the job's permissions (a 404 also means no such run in ${options.repository}).`
+      `Could not ${what}: ${detail}. github_token needs ${refusal.permission}: add it to the workflow's or the job's permissions (a 404 also means ${refusal.notFound}).`
     )
   }
   if (status === 401) {
@@ -346,12 +379,16 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
   return new ActionError(`Could not ${what}: ${detail}.`)
 }
 
-/** A reader of this repository's runs. Octokit is built here, only when a run is to be read. */
-export function gitHubReader(options: GitHubOptions): GitHubReader {
-  const octokit = getOctokit(options.token, {
+/** @actions/github's Octokit, every request of it through the guarded fetch. */
+export const guardedOctokit = (options: GitHubOptions) =>
+  getOctokit(options.token, {
     baseUrl: options.apiUrl,
     request: { fetch: guardedFetch(options) }
   })
+
+/** A reader of this repository's runs. Octokit is built here, only when a run is to be read. */
+export function gitHubReader(options: GitHubOptions): GitHubReader {
+  const octokit = guardedOctokit(options)
   const [owner = '', repo = ''] = options.repository.split('/')
   return {
     async getRun(runId) {
@@ -364,7 +401,7 @@ export function gitHubReader(options: GitHubOptions): GitHubReader {
         })
         return toRun(answer.data, runId)
       } catch (error) {
-        throw error instanceof ActionError ? error : failure(error, what, options)
+        throw error instanceof ActionError ? error : requestFailure(error, what, options)
       }
     },
     async listJobs(runId) {
@@ -382,7 +419,7 @@ export function gitHubReader(options: GitHubOptions): GitHubReader {
           if (Array.isArray(page.data)) jobs.push(...page.data.filter(isObject).map(toJob))
         }
       } catch (error) {
-        throw error instanceof ActionError ? error : failure(error, what, options)
+        throw error instanceof ActionError ? error : requestFailure(error, what, options)
       }
       return jobs
     }

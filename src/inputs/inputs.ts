@@ -3,6 +3,7 @@ import { composeDescription } from '../github/description.js'
 import { formatDuration, parseDuration } from '../common/duration.js'
 import { InputError } from '../common/errors.js'
 import { percentDecode, scrubber } from '../common/untrusted.js'
+import { type LedgerSettings, parseLedger } from './ledger.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -57,7 +58,7 @@ export interface HealthSettings {
 }
 
 /** Every input, parsed and validated once. Only parseInputs and secretInputs read inputs. */
-export interface Settings {
+export interface Settings extends LedgerSettings {
   target: Target
   /** '' in verify mode, which makes no VPS.org request. */
   apiToken: string
@@ -101,7 +102,9 @@ export const INPUTS = [
   'health_url',
   'health_contains',
   'health_timeout',
-  'health_threshold'
+  'health_threshold',
+  'environment',
+  'allow_rolled_back'
 ] as const
 export type InputName = (typeof INPUTS)[number]
 
@@ -308,7 +311,8 @@ function health(
   target: Target,
   rollbackOnFailure: boolean,
   stepTimeout: { text: string; ms: number },
-  tokens: readonly TokenInput[]
+  tokens: readonly TokenInput[],
+  ledger: boolean
 ): HealthSettings {
   const checks: HealthCheck[] = []
   read('health_url')
@@ -317,10 +321,11 @@ function health(
       if (line.trim()) checks.push(healthCheck(line.trim(), i + 1, tokens))
     })
   const { mode } = target
-  if (mode === 'verify' && !checks.length) {
+  // With environment, verify without checks records the deploy as successful (ledger.ts).
+  if (mode === 'verify' && !checks.length && !ledger) {
     throw new InputError(
       'health_url',
-      'is required with mode: verify: one http://, https:// or tcp://host:port URL per line'
+      'is required with mode: verify (unless environment is set): one http://, https:// or tcp://host:port URL per line'
     )
   }
   const used = mode === 'restore' || mode === 'verify' || (mode === 'backup' && rollbackOnFailure)
@@ -614,12 +619,14 @@ function parse(
       : { description: '', truncated: false }
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
   const parsedTarget = target(read, mode, githubToken, servers)
+  const ledger = parseLedger(read, (name) => boolean(read, name, false), mode, githubToken)
   const timeoutText = read('timeout').trim() || '30m'
   const timeoutMs = duration('timeout', timeoutText)
   const tokens: TokenInput[] = []
   if (apiToken) tokens.push({ input: 'api_token', scrub: scrubber(apiToken) })
   if (githubToken) tokens.push({ input: 'github_token', scrub: scrubber(githubToken) })
   return {
+    ...ledger,
     target: parsedTarget,
     apiToken,
     githubToken,
@@ -638,7 +645,8 @@ function parse(
       parsedTarget,
       rollbackOnFailure,
       { text: timeoutText, ms: timeoutMs },
-      tokens
+      tokens,
+      ledger.environment !== ''
     )
   }
 }

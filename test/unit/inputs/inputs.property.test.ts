@@ -252,6 +252,8 @@ const validCombination = fc
       poll_interval: c.poll.text
     }
     const expected: Settings = {
+      environment: '',
+      allowRolledBack: false,
       target,
       apiToken: c.token,
       githubToken: '',
