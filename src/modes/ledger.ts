@@ -231,7 +231,9 @@ async function quarantine(
   const status = await request(() => api.latestStatus(newest.id))
   if (status?.state !== 'failure' || !status.description.startsWith(ROLLED_BACK)) return
   const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown'
-  const by = URL.canParse(status.logUrl) ? oneLine(status.logUrl) : 'a run'
+  // GitHub's text: shown only as a web page's address, on one plain line.
+  const web = URL.canParse(status.logUrl) && /^https?:$/.test(new URL(status.logUrl).protocol)
+  const by = web ? oneLine(status.logUrl) : 'a run'
   const what = `Commit ${shortSha(context.sha)} was rolled back in ${oneLine(environment)} by ${by} (restored backup ${backup})`
   if (settings.allowRolledBack) {
     rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`)
