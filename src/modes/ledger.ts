@@ -7,7 +7,6 @@ import {
   gitHubDeployments
 } from '../github/deployments.js'
 import { oneLine } from '../github/runs.js'
-import { unhealthyReason } from '../health/health.js'
 import { perServer } from '../runtime/fleet.js'
 import type { LedgerReport } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
@@ -159,6 +158,8 @@ export async function openLedger(
           })
           return
         }
+        // The health checks' chunk (main.ts loaded it for verify), not a copy of it in this one.
+        const { unhealthyReason } = await import('../health/health.js')
         await setStatus(deployment.id, {
           state: 'failure',
           description:
