@@ -6,6 +6,7 @@ import { runBackup } from './modes/backup.js'
 import { dispatcherFor } from './vpsorg/dispatcher.js'
 import { systemClock } from './common/clock.js'
 import { readContext } from './github/context.js'
+import { gitHubDeployments } from './github/deployments.js'
 import { runDelete } from './modes/delete.js'
 import { pendingOf, serverRuntimes, settle, valuesOf } from './runtime/fleet.js'
 import { ActionError, CancelledError } from './common/errors.js'
@@ -92,7 +93,7 @@ export async function run(): Promise<void> {
     })
     // The deploy ledger (environment), loaded only when set; a backup's quarantine is in it.
     ledger = settings.environment
-      ? await (await import('./modes/ledger.js')).openLedger(rt)
+      ? await (await import('./modes/ledger.js')).openLedger(rt, gitHubDeployments)
       : undefined
     await execute(rt, settings.target, dispatcher)
     // The last act of a backup step that succeeded: nothing after it can fail the step.

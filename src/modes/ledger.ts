@@ -1,12 +1,13 @@
 import { ActionError, CancelledError } from '../common/errors.js'
-import { scrubberOf } from '../common/untrusted.js'
-import {
-  type Deployment,
-  type Deployments,
-  type NewStatus,
+import { neutralise, scrubberOf } from '../common/untrusted.js'
+// Types only: a chunk that imported github/ (and so @actions/github) would move Octokit out of the
+// entry's top-level code (test/e2e/bundle.test.ts); main.ts passes gitHubDeployments in.
+import type {
+  Deployment,
+  Deployments,
+  NewStatus,
   gitHubDeployments
 } from '../github/deployments.js'
-import { oneLine } from '../github/runs.js'
 import { perServer } from '../runtime/fleet.js'
 import type { LedgerReport } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
@@ -40,14 +41,16 @@ const shortSha = (sha: string): string => sha.slice(0, 7)
 const backupsText = (ids: readonly number[]): string =>
   `backup${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`
 
+/** GitHub's text, for a line: one plain line, at most 200 characters. */
+const oneLine = (text: string): string => neutralise(text).slice(0, 200)
+
 /**
- * Opens the ledger of the step `rt` (`automatic`: the post step's rollback). For a backup, first
- * the quarantine: throws an ActionError when the commit's newest deployment in the environment was
- * rolled back by this action, unless allow_rolled_back or a re-run of that very run.
+ * Opens the ledger of the step `rt`, its requests sent through `connect`'s Deployments API. For a
+ * backup, first the quarantine: throws an ActionError when the commit's newest deployment in the
+ * environment was rolled back by this action, unless allow_rolled_back or a re-run of that very run.
  */
-export async function openLedger(
-  rt: Runtime,
-  api: Deployments = gitHubDeployments({
+export async function openLedger(rt: Runtime, connect: typeof gitHubDeployments): Promise<Ledger> {
+  const api = connect({
     token: rt.settings.githubToken,
     repository: rt.context.repository,
     apiUrl: rt.context.apiUrl,
@@ -59,7 +62,6 @@ export async function openLedger(
     log: rt.log,
     dispatcher: rt.dispatcher
   })
-): Promise<Ledger> {
   const { settings, context, outcome } = rt
   const { environment } = settings
   const report: LedgerReport = {

@@ -96,7 +96,7 @@ describe('the quarantine (backup)', () => {
     const api = memory()
     rolledBack(api, 1111)
     const { rt } = setup(LEDGER)
-    const error = await rejection(openLedger(rt, api))
+    const error = await rejection(openLedger(rt, () => api))
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toBe(blocked)
     expect(api.calls).toEqual([`list production ${SHA}`, 'status 50'])
@@ -106,7 +106,7 @@ describe('the quarantine (backup)', () => {
     const api = memory()
     rolledBack(api, RUN)
     const { rt, log } = setup(LEDGER, { runAttempt: 2 })
-    await openLedger(rt, api)
+    await openLedger(rt, () => api)
     expect(log.of('warning')).toEqual([
       `${blocked.slice(0, blocked.indexOf(': it is'))}; this re-run (attempt 2) of run ${RUN} deploys it again.`
     ])
@@ -120,7 +120,7 @@ describe('the quarantine (backup)', () => {
       const api = memory()
       rolledBack(api, run)
       const { rt } = setup(LEDGER, { runAttempt: attempt })
-      expect((await rejection(openLedger(rt, api))).message).toBe(blocked)
+      expect((await rejection(openLedger(rt, () => api))).message).toBe(blocked)
     }
   })
 
@@ -128,7 +128,7 @@ describe('the quarantine (backup)', () => {
     const api = memory()
     rolledBack(api, 1111)
     const { rt, log } = setup({ ...LEDGER, allow_rolled_back: 'true' })
-    await openLedger(rt, api)
+    await openLedger(rt, () => api)
     expect(log.of('warning')).toEqual([
       expect.stringContaining('deploying it again, as allow_rolled_back: true asks')
     ])
@@ -167,7 +167,7 @@ describe('the quarantine (backup)', () => {
     const api = memory()
     seed(api)
     const { rt, log } = setup(LEDGER)
-    await openLedger(rt, api)
+    await openLedger(rt, () => api)
     expect(log.of('warning')).toEqual([])
   })
 })
@@ -179,7 +179,7 @@ describe('the ledger never blocks a step', () => {
       'Could not list: HTTP 403. github_token needs `deployments: write`.'
     )
     const { rt, log } = setup(LEDGER)
-    const ledger = await openLedger(rt, api)
+    const ledger = await openLedger(rt, () => api)
     rt.outcome.backup = backup(501)
     await ledger.close(undefined)
     expect(api.calls).toEqual([`list production ${SHA}`])
@@ -193,7 +193,7 @@ describe('the ledger never blocks a step', () => {
     const api = memory()
     api.failWith = new CancelledError()
     const { rt, log } = setup(LEDGER)
-    await openLedger(rt, api)
+    await openLedger(rt, () => api)
     expect(log.of('warning')).toEqual([])
   })
 })
@@ -202,7 +202,7 @@ describe('backup', () => {
   it('once every backup completed: one deployment, in_progress, its id for the output', async () => {
     const api = memory()
     const { rt } = setup(LEDGER)
-    const ledger = await openLedger(rt, api)
+    const ledger = await openLedger(rt, () => api)
     rt.outcome.backup = backup(501)
     await ledger.close(undefined)
     expect(api.deployments).toEqual([
@@ -235,7 +235,7 @@ describe('backup', () => {
     ] as const) {
       const api = memory()
       const { rt } = setup(LEDGER)
-      const ledger = await openLedger(rt, api)
+      const ledger = await openLedger(rt, () => api)
       rt.outcome.backup = backup(501, status)
       await ledger.close(failure)
       expect(api.calls).toEqual([`list production ${SHA}`])
@@ -258,7 +258,7 @@ describe('restore: Rolled back …', () => {
       statuses: []
     })
     const { rt, log } = setup({ ...LEDGER, mode: 'restore', backup_id: '501', ...inputs })
-    const ledger = await openLedger(rt, api)
+    const ledger = await openLedger(rt, () => api)
     Object.assign(rt.outcome, outcome)
     await ledger.close(failure)
     return { api, log, rt, status: api.deployments[0]!.statuses[0] }
@@ -313,7 +313,7 @@ describe('verify', () => {
       server_id: '',
       ...inputs
     })
-    const ledger = await openLedger(rt, api)
+    const ledger = await openLedger(rt, () => api)
     Object.assign(rt.outcome, outcome)
     await ledger.close(failure)
     return { api, log, statuses: api.deployments.map((d) => d.statuses) }
