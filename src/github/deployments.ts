@@ -31,7 +31,7 @@ export interface Deployment {
   id: number
   sha: string
   environment: string
-  /** The payload when this action created the deployment; undefined otherwise. */
+  /** The payload, when it is one as this action writes (ledgerPayload); undefined otherwise. */
   payload: LedgerPayload | undefined
 }
 
@@ -65,22 +65,38 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const positive = (value: unknown): number | undefined =>
   Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : undefined
 
-/** The payload, if it is one this action wrote: the marker, a run id and attempt, backup ids. */
+/** A positive whole number, or a string of one (a payload written by hand or by another tool). */
+const id = (value: unknown): number | undefined =>
+  positive(typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : value)
+
+/**
+ * The payload as this action writes it, checked: a run id, its attempt (1 when not said) and
+ * backup ids (server id -> backup id); the marker is not required, nor numbers rather than strings
+ * of them, and a payload GitHub keeps as a JSON string is read too. Undefined when it is none.
+ */
 export function ledgerPayload(value: unknown): LedgerPayload | undefined {
-  if (!isObject(value) || value.action !== 'vpsorg/backup-action') return undefined
-  const runId = positive(value.run_id)
-  const attempt = positive(value.run_attempt)
-  const ids = value.backup_ids
-  if (runId === undefined || attempt === undefined || !isObject(ids)) return undefined
+  let payload = value
+  if (typeof value === 'string') {
+    try {
+      payload = JSON.parse(value)
+    } catch {
+      return undefined
+    }
+  }
+  if (!isObject(payload)) return undefined
+  const runId = id(payload.run_id)
+  const attempt = payload.run_attempt ?? payload.attempt ?? 1
+  const ids = payload.backup_ids
+  if (runId === undefined || id(attempt) === undefined || !isObject(ids)) return undefined
   const backupIds: Record<string, number> = {}
   for (const [server, backup] of Object.entries(ids)) {
-    if (!/^[1-9]\d{0,15}$/.test(server) || positive(backup) === undefined) return undefined
-    backupIds[server] = backup as number
+    if (id(server) === undefined || id(backup) === undefined) return undefined
+    backupIds[server] = id(backup)!
   }
   return {
     action: 'vpsorg/backup-action',
     run_id: runId,
-    run_attempt: attempt,
+    run_attempt: id(attempt)!,
     backup_ids: backupIds
   }
 }

@@ -230,7 +230,7 @@ async function quarantine(
   const { settings, context } = rt
   const { environment } = settings
   const newest = (await request(() => api.list(environment, context.sha)))?.[0]
-  if (newest?.payload === undefined || newest.sha !== context.sha) return
+  if (newest === undefined || newest.sha !== context.sha) return
   const status = await request(() => api.latestStatus(newest.id))
   if (status?.state !== 'failure' || !status.description.startsWith(ROLLED_BACK)) return
   const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown'
@@ -242,7 +242,7 @@ async function quarantine(
     rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`)
     return
   }
-  if (context.runAttempt > 1 && newest.payload.run_id === Number(context.runId)) {
+  if (context.runAttempt > 1 && newest.payload?.run_id === Number(context.runId)) {
     rt.log.warning(
       `${what}; this re-run (attempt ${context.runAttempt}) of run ${context.runId} deploys it again.`
     )

@@ -182,8 +182,15 @@ describe('describe', () => {
 describe('ledgerPayload', () => {
   it('is the payload this action wrote, checked', () => {
     expect(ledgerPayload(PAYLOAD)).toEqual(PAYLOAD)
-    expect(ledgerPayload({ ...PAYLOAD, action: 'other' })).toBeUndefined()
-    expect(ledgerPayload({ ...PAYLOAD, run_id: '555' })).toBeUndefined()
+    // Written by hand or by another tool: no marker, strings of numbers, attempt, a JSON string.
+    expect(ledgerPayload({ run_id: '555', attempt: '1', backup_ids: { '12345': '501' } })).toEqual(
+      PAYLOAD
+    )
+    expect(ledgerPayload({ run_id: 555, backup_ids: { '12345': 501 } })).toEqual(PAYLOAD)
+    expect(ledgerPayload(JSON.stringify(PAYLOAD))).toEqual(PAYLOAD)
+    expect(ledgerPayload('{')).toBeUndefined()
+    expect(ledgerPayload({ ...PAYLOAD, run_id: '0555' })).toBeUndefined()
+    expect(ledgerPayload({ ...PAYLOAD, run_id: undefined })).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, run_attempt: 0 })).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, backup_ids: { x: 1 } })).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, backup_ids: { '1': 1.5 } })).toBeUndefined()
