@@ -3,9 +3,12 @@
  * runner runs it. Step 1 backs the server up before the deploy; step 2, the deploy, fails; step 3
  * (`if: failure()`) restores the server from the backup step 1 made, waits until it is active, and
  * then until the app on it answers its health check again (the simulator's app boots for 3 s).
+ * Both steps keep the deploy ledger (`environment: production`) on a local fake of GitHub's
+ * Deployments API: the demo ends with the deployment's statuses, as the Environments page lists them.
  */
+import { FakeGitHub } from '../simulator/github.js'
 import { Simulator } from '../simulator/server.js'
-import { type StepResult, runStep } from './local-runner.js'
+import { LOCAL_GITHUB_TOKEN, type StepResult, runStep } from './local-runner.js'
 
 const SERVER_ID = 12345
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
@@ -45,12 +48,15 @@ const simulator = await Simulator.start({
   restoreDurationMs: 4000,
   app: { bootMs: 3000 }
 })
+const github = await FakeGitHub.start({ token: LOCAL_GITHUB_TOKEN, runs: [] })
 const app = simulator.app(SERVER_ID)
 const connection = {
   api_url: simulator.url,
   api_token: simulator.token,
-  server_id: String(SERVER_ID)
+  server_id: String(SERVER_ID),
+  environment: 'production'
 }
+const env = { GITHUB_API_URL: github.url }
 const status = (): string => simulator.server(SERVER_ID).status
 try {
   console.log(`VPS.org API simulator at ${simulator.url}; server ${SERVER_ID} is ${status()}.`)
@@ -58,7 +64,7 @@ try {
   // The step's id, as `id: backup` sets it: the summary's rollback snippet reads its output.
   const backup = await runStep({
     with: { ...connection, mode: 'backup' },
-    env: { GITHUB_ACTION: 'backup' }
+    env: { ...env, GITHUB_ACTION: 'backup' }
   })
   show('Step 1: back up the server before the deploy (mode: backup)', backup)
   if (backup.exitCode !== 0) throw new Error('the backup step failed')
@@ -78,7 +84,8 @@ try {
       mode: 'restore',
       backup_id: backup.outputs.backup_id ?? '',
       health_url: app.healthUrl
-    }
+    },
+    env
   })
   clearInterval(watch)
   if (statuses.at(-1) !== status()) statuses.push(status())
@@ -97,8 +104,18 @@ try {
   console.log(
     `Backups created: ${simulator.countRequests('POST', '/api/v1/backups/')}; API requests: ${simulator.requests.length}.`
   )
+  const deployment = github.deployments[0]
+  console.log(
+    `\nGitHub deployment ${deployment?.id ?? '(none)'} of production (the Environments page), newest status first:`
+  )
+  for (const s of [...(deployment?.statuses ?? [])].reverse()) {
+    console.log(`  ${s.state.padEnd(11)} ${s.description}  (${s.log_url})`)
+  }
   if (rollback.exitCode !== 0 || status() !== 'active' || rollback.outputs.health !== 'healthy') {
     throw new Error('the rollback step failed')
+  }
+  if (deployment?.statuses.at(-1)?.state !== 'failure') {
+    throw new Error('the rollback is not on the deployment')
   }
   console.log(
     bold('\nDemo complete: backed up, deploy failed, rolled back, server active, app healthy.')
@@ -108,4 +125,5 @@ try {
   process.exitCode = 1
 } finally {
   await simulator.close()
+  await github.close()
 }

@@ -4,9 +4,11 @@ import { type Clock, systemClock } from './common/clock.js'
 import { type Logger, neutralising } from './common/log.js'
 import { scrubberOf } from './common/untrusted.js'
 import { type RunContext, readContext } from './github/context.js'
+import { gitHubDeployments } from './github/deployments.js'
 import { parseInputs, secretInputs } from './inputs/parse.js'
 import type { InputReader, Settings } from './inputs/settings.js'
 import { runMode } from './modes/dispatch.js'
+import type { Ledger } from './modes/ledger.js'
 import { armAfterSuccess, stepOf, stepSettings } from './modes/post.js'
 import { type StepEnd, stepEnding } from './report/ending.js'
 import type { Outcome } from './runtime/outcome.js'
@@ -91,6 +93,7 @@ export async function runStep(edges: Edges): Promise<void> {
   let dispatcher: Dispatcher | undefined
   let failure: unknown
   let armed = false
+  let ledger: Ledger | undefined
   try {
     const context = edges.context()
     parsed = parseInputs(read, context)
@@ -109,12 +112,17 @@ export async function runStep(edges: Edges): Promise<void> {
       startedAt,
       outcome
     })
+    // The deploy ledger (environment), loaded only when set; a backup's quarantine is in it.
+    ledger = settings.environment
+      ? await (await import('./modes/ledger.js')).openLedger(rt, gitHubDeployments)
+      : undefined
     await runMode(rt, () => ending.writeOutputs(settings, outcome))
     // The last act of a step that succeeded: nothing after it can fail the step.
     armed = armAfterSuccess(step, store, settings, outcome)
   } catch (error) {
     failure = error
   } finally {
+    await ledger?.close(failure)
     signals.off('SIGINT', onSignal)
     signals.off('SIGTERM', onSignal)
     await dispatcher?.destroy()

@@ -71,7 +71,9 @@ class RetryableAnswer extends ApiError {
     status: number,
     message: string,
     retryAfterMs: number | undefined,
-    readonly response: Response
+    readonly response: Response,
+    /** A rate limit: GitHub refused the request before acting on it. */
+    readonly rateLimited = false
   ) {
     super(operation, status, message, retryAfterMs)
   }
@@ -159,9 +161,16 @@ export function guardedFetch(options: GitHubOptions): Fetch {
       })
       // Octokit's pagination reads the answer's URL.
       Object.defineProperty(answer, 'url', { value: url })
-      const again = (wait: number | undefined): RetryableAnswer =>
-        new RetryableAnswer(operation, status, errorMessage(body, status), wait, answer)
-      if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()))
+      const again = (wait: number | undefined, rateLimited = false): RetryableAnswer =>
+        new RetryableAnswer(
+          operation,
+          status,
+          errorMessage(body, status),
+          wait,
+          answer,
+          rateLimited
+        )
+      if (isRateLimit(status, headers, body)) throw again(rateLimitWait(headers, clock.now()), true)
       if ([500, 502, 503, 504].includes(status)) {
         throw again(parseRetryAfter(headers.get('retry-after') ?? undefined, clock.now()))
       }
@@ -178,7 +187,9 @@ export function guardedFetch(options: GitHubOptions): Fetch {
 
   return async (url, init) => {
     const target = new URL(url)
-    const operation = `read ${scrub(target.pathname)} from the GitHub API`
+    const method = (init.method ?? 'GET').toUpperCase()
+    const verb = method === 'GET' ? 'read' : 'send'
+    const operation = `${verb} ${scrub(target.pathname)} ${verb === 'read' ? 'from' : 'to'} the GitHub API`
     if (target.origin !== origin) {
       throw new TransportError(
         operation,
@@ -193,7 +204,11 @@ export function guardedFetch(options: GitHubOptions): Fetch {
         clock,
         random: options.random,
         signal,
-        shouldRetry: (error) => error instanceof RetryableAnswer || isTransient(error),
+        // A request that creates something (POST) is sent again only after a rate limit, which
+        // GitHub answers before acting: after a 5xx or a lost answer it may have acted already.
+        shouldRetry: (error) =>
+          (error instanceof RetryableAnswer || isTransient(error)) &&
+          (method === 'GET' || (error instanceof RetryableAnswer && error.rateLimited)),
         onRetry: ({ attempt, error, delayMs }) =>
           log.info(retryLine((error as Error).message, delayMs, attempt))
       })

@@ -108,8 +108,26 @@ export function stepNames(jobs: readonly Job[], max = 20): string {
     : shown.join(', ')
 }
 
-/** One line for a failed GitHub API request: what, the status, GitHub's message, what to do. */
-function failure(error: unknown, what: string, options: GitHubOptions): Error {
+/** What a 403 or 404 asks for: the permission github_token needs, and what else a 404 means. */
+export interface Refusal {
+  permission: string
+  /** What else a 404 means, e.g. `no such run in acme/shop`. */
+  notFound: string
+}
+
+/**
+ * One line for a failed GitHub API request: what, the status, GitHub's message, what to do.
+ * `refusal`: the permission a 403 or 404 names (default: the run reads').
+ */
+export function requestFailure(
+  error: unknown,
+  what: string,
+  options: GitHubOptions,
+  refusal: Refusal = {
+    permission: PERMISSION,
+    notFound: `no such run in ${options.repository}`
+  }
+): Error {
   if (options.signal.aborted) return new CancelledError()
   const cause = isObject(error) ? error.cause : undefined
   if (cause instanceof TransportError) return new ActionError(`Could not ${what}: ${cause.reason}.`)
@@ -135,7 +153,7 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
   }
   if (status === 403 || status === 404) {
     return new ActionError(
-      `Could not ${what}: ${detail}. github_token needs ${PERMISSION}: add it to the workflow's or the job's permissions (a 404 also means no such run in ${options.repository}).`
+      `Could not ${what}: ${detail}. github_token needs ${refusal.permission}: add it to the workflow's or the job's permissions (a 404 also means ${refusal.notFound}).`
     )
   }
   if (status === 401) {
@@ -144,12 +162,16 @@ function failure(error: unknown, what: string, options: GitHubOptions): Error {
   return new ActionError(`Could not ${what}: ${detail}.`)
 }
 
-/** A reader of this repository's runs. Octokit is built here, only when a run is to be read. */
-export function gitHubReader(options: GitHubOptions): GitHubReader {
-  const octokit = getOctokit(options.token, {
+/** @actions/github's Octokit, every request of it through the guarded fetch. */
+export const guardedOctokit = (options: GitHubOptions) =>
+  getOctokit(options.token, {
     baseUrl: options.apiUrl,
     request: { fetch: guardedFetch(options) }
   })
+
+/** A reader of this repository's runs. Octokit is built here, only when a run is to be read. */
+export function gitHubReader(options: GitHubOptions): GitHubReader {
+  const octokit = guardedOctokit(options)
   const [owner = '', repo = ''] = options.repository.split('/')
   return {
     async getRun(runId) {
@@ -162,7 +184,7 @@ export function gitHubReader(options: GitHubOptions): GitHubReader {
         })
         return toRun(answer.data, runId)
       } catch (error) {
-        throw error instanceof ActionError ? error : failure(error, what, options)
+        throw error instanceof ActionError ? error : requestFailure(error, what, options)
       }
     },
     async listJobs(runId) {
@@ -180,7 +202,7 @@ export function gitHubReader(options: GitHubOptions): GitHubReader {
           if (Array.isArray(page.data)) jobs.push(...page.data.filter(isObject).map(toJob))
         }
       } catch (error) {
-        throw error instanceof ActionError ? error : failure(error, what, options)
+        throw error instanceof ActionError ? error : requestFailure(error, what, options)
       }
       return jobs
     }

@@ -117,7 +117,8 @@ export function health(
   target: Target,
   rollbackOnFailure: boolean,
   stepTimeout: { text: string; ms: number },
-  tokens: readonly TokenInput[]
+  tokens: readonly TokenInput[],
+  ledger: boolean
 ): HealthSettings {
   const checks: HealthCheck[] = []
   read('health_url')
@@ -126,10 +127,11 @@ export function health(
       if (line.trim()) checks.push(healthCheck(line.trim(), i + 1, tokens))
     })
   const { mode } = target
-  if (mode === 'verify' && !checks.length) {
+  // With environment, verify without checks records the deploy as successful (modes/ledger.ts).
+  if (mode === 'verify' && !checks.length && !ledger) {
     throw new InputError(
       'health_url',
-      'is required with mode: verify: one http://, https:// or tcp://host:port URL per line'
+      'is required with mode: verify (unless environment is set): one http://, https:// or tcp://host:port URL per line'
     )
   }
   const used = mode === 'restore' || mode === 'verify' || (mode === 'backup' && rollbackOnFailure)

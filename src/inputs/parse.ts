@@ -4,6 +4,7 @@ import { InputError } from '../common/errors.js'
 import { scrubber } from '../common/untrusted.js'
 import { type TokenInput, health, healthUrlSecrets } from './health-url.js'
 import { DEFAULT_API_URL, type InputReader, type Mode, type Settings } from './settings.js'
+import { parseLedger } from './ledger.js'
 import { serverIds, target } from './targets.js'
 import { apiUrl, boolean, duration, keep, pollInterval, required } from './values.js'
 
@@ -90,12 +91,14 @@ function parse(
       : { description: '', truncated: false }
   const rollbackOnFailure = boolean(read, 'rollback_on_failure', false)
   const parsedTarget = target(read, mode, githubToken, servers)
+  const ledger = parseLedger(read, (name) => boolean(read, name, false), mode, githubToken)
   const timeoutText = read('timeout').trim() || '30m'
   const timeoutMs = duration('timeout', timeoutText)
   const tokens: TokenInput[] = []
   if (apiToken) tokens.push({ input: 'api_token', scrub: scrubber(apiToken) })
   if (githubToken) tokens.push({ input: 'github_token', scrub: scrubber(githubToken) })
   return {
+    ...ledger,
     target: parsedTarget,
     apiToken,
     githubToken,
@@ -113,7 +116,8 @@ function parse(
       parsedTarget,
       rollbackOnFailure,
       { text: timeoutText, ms: timeoutMs },
-      tokens
+      tokens,
+      ledger.environment !== ''
     )
   }
 }

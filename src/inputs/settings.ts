@@ -1,3 +1,4 @@
+import type { LedgerSettings } from './ledger.js'
 /** The typed settings every step works from, and the inputs they come from (action.yml's). */
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
@@ -53,7 +54,7 @@ export interface HealthSettings {
 }
 
 /** Every input, parsed and validated once. Only parseInputs and secretInputs read inputs. */
-export interface Settings {
+export interface Settings extends LedgerSettings {
   target: Target
   /** '' in verify mode, which makes no VPS.org request. */
   apiToken: string
@@ -95,7 +96,9 @@ export const INPUTS = [
   'health_url',
   'health_contains',
   'health_timeout',
-  'health_threshold'
+  'health_threshold',
+  'environment',
+  'allow_rolled_back'
 ] as const
 export type InputName = (typeof INPUTS)[number]
 

@@ -70,6 +70,9 @@ export function stepEnding({ end, log, scrub, env }: EndingParts): StepEnding {
   const report = async (settings: Settings, ending: Ending): Promise<void> => {
     const { outcome, automatic, armed, failure } = ending
     if (!automatic && !outcome.outputsWritten) writeOutputs(settings, outcome)
+    // A backup's outputs are written before its prune; its deployment is created after it.
+    else if (outcome.ledger?.deploymentId && !automatic)
+      end.setOutput('deployment_id', String(outcome.ledger.deploymentId))
     const actionRef = `${env.GITHUB_ACTION_REPOSITORY || 'vpsorg/backup-action'}@${env.GITHUB_ACTION_REF || 'v1'}`
     await writeSummary({
       mode: settings.target.mode,

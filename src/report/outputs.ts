@@ -14,7 +14,8 @@ export const OUTPUTS = [
   'size_mb',
   'created_at',
   'server_name',
-  'health'
+  'health',
+  'deployment_id'
 ] as const
 type Name = (typeof OUTPUTS)[number]
 
@@ -32,6 +33,7 @@ const CHECKS: Record<Name, { valid: (value: string) => boolean; expected: string
     expected: 'server ids to backup ids'
   },
   status: { valid: (v) => WORD.test(v), expected: 'one word' },
+  deployment_id: { valid: (v) => ID.test(v), expected: 'a deployment id' },
   statuses: {
     valid: (v) => BY_SERVER('"[A-Za-z][\\w-]{0,63}"').test(v),
     expected: 'server ids to one word each'
@@ -92,7 +94,8 @@ export function stepOutputs(
           : 'unhealthy',
     size_mb: backup?.size_mb?.toString(),
     created_at: backup?.created_at,
-    server_name: server?.name || backup?.server.name || undefined
+    server_name: server?.name || backup?.server.name || undefined,
+    deployment_id: outcome.ledger?.deploymentId?.toString()
   }
   for (const [id, o] of servers) {
     if (o.backup?.status === 'completed' && o.backup.size_mb === null) {

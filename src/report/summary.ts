@@ -2,7 +2,7 @@ import { formatDuration } from '../common/duration.js'
 import type { Mode } from '../inputs/settings.js'
 import type { Scrub } from '../common/untrusted.js'
 import { pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
-import type { Outcome } from '../runtime/outcome.js'
+import type { LedgerReport, Outcome } from '../runtime/outcome.js'
 import { escapeHtml } from './html.js'
 import type { Report } from './report.js'
 import { backupsNote } from './rollback.js'
@@ -45,6 +45,7 @@ export function renderSummary(report: Report): string {
       `<tr><th align="left">Workflow run</th><td><a href="${escape(url)}">${id}</a></td></tr>`
     )
   }
+  if (outcome.ledger) lines.push(ledgerRow(outcome.ledger, escape))
   lines.push('</table>', '')
   if (several) lines.push(...serverTable(report, servers))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
@@ -59,6 +60,15 @@ export function renderSummary(report: Report): string {
 }
 
 type Row = [string, string | number | undefined | null]
+
+/** The deploy ledger (environment): a link to the environment's deployments, and this step's. */
+function ledgerRow(ledger: LedgerReport, escape: (text: string) => string): string {
+  const { environment, url, deploymentId, state } = ledger
+  const deployment = deploymentId
+    ? ` (deployment ${deploymentId}${state ? `: ${escape(state)}` : ''})`
+    : ''
+  return `<tr><th align="left">Deployments</th><td><a href="${escape(url)}">${escape(environment)}</a>${deployment}</td></tr>`
+}
 
 /** One server's step: the rows as they have always been. */
 function serverRows(report: Report, [serverId, outcome]: [number, Outcome]): Row[] {

@@ -29,6 +29,18 @@ export interface Outcome {
   servers?: Map<number, Outcome>
   /** In a step of several servers: from the step's start to the end of this server's work. */
   tookMs?: number
+  /** The deploy ledger (input environment): the environment's deployments page, the deployment. */
+  ledger?: LedgerReport
+}
+
+export interface LedgerReport {
+  environment: string
+  /** The environment's deployments page on GitHub. */
+  url: string
+  /** The deployment this step created (backup) or set a status of. */
+  deploymentId?: number
+  /** The status this step set. */
+  state?: string
 }
 
 export interface CheckReport {

@@ -256,6 +256,8 @@ export const validCombination = fc
       poll_interval: c.poll.text
     }
     const expected: Settings = {
+      environment: '',
+      allowRolledBack: false,
       target,
       apiToken: c.token,
       githubToken: '',
