@@ -15,8 +15,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _common_duration_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9584);
 /* harmony import */ var _common_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1635);
-/* harmony import */ var _inputs_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6081);
-/* harmony import */ var _common_wait_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6329);
+/* harmony import */ var _inputs_settings_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3225);
+/* harmony import */ var _common_wait_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6329);
 
 
 
@@ -48,11 +48,11 @@ async function awaitHealthy(options) {
     let status = 'starting the checks';
     const policy = (elapsedMs, random) => {
         if (streak > 0)
-            return _inputs_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .CONFIRM_INTERVAL_MS */ .gm;
-        return report.rounds ? (0,_common_wait_js__WEBPACK_IMPORTED_MODULE_3__/* .adaptivePolicy */ .Vm)(elapsedMs, random) : 0;
+            return _inputs_settings_js__WEBPACK_IMPORTED_MODULE_3__/* .CONFIRM_INTERVAL_MS */ .gm;
+        return report.rounds ? (0,_common_wait_js__WEBPACK_IMPORTED_MODULE_2__/* .adaptivePolicy */ .Vm)(elapsedMs, random) : 0;
     };
     try {
-        await (0,_common_wait_js__WEBPACK_IMPORTED_MODULE_3__/* .waitFor */ .fm)(async () => {
+        await (0,_common_wait_js__WEBPACK_IMPORTED_MODULE_2__/* .waitFor */ .fm)(async () => {
             const limitMs = deadline - clock.now();
             // No time left for a probe: the deadline ends the checks, with the last answers seen.
             if (limitMs <= 0)
@@ -99,7 +99,7 @@ async function awaitHealthy(options) {
         log.info(`The app is healthy: ${threshold} round${threshold > 1 ? 's' : ''} in a row passed, after ${(0,_common_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(clock.now() - startedAt)}.`);
     }
     catch (error) {
-        if (!(error instanceof _common_wait_js__WEBPACK_IMPORTED_MODULE_3__/* .WaitTimeoutError */ .Do))
+        if (!(error instanceof _common_wait_js__WEBPACK_IMPORTED_MODULE_2__/* .WaitTimeoutError */ .Do))
             throw error;
         report.healthy = false;
     }

@@ -25,7 +25,10 @@ var errors = __webpack_require__(1635);
 var follow_backup = __webpack_require__(1227);
 // EXTERNAL MODULE: ./lib/src/common/wait.js
 var wait = __webpack_require__(6329);
+// EXTERNAL MODULE: ./lib/src/runtime/outcome.js
+var runtime_outcome = __webpack_require__(6925);
 ;// CONCATENATED MODULE: ./lib/src/modes/follow-server.js
+
 
 
 
@@ -49,7 +52,7 @@ const START_GRACE_MS = 60_000;
  * follower reads a server's state.
  */
 function followServer(rt, what, initialStatus, done, since = rt.startedAt) {
-    const { serverId } = rt.settings;
+    const { serverId } = rt;
     return (0,wait/* waitFor */.fm)(async () => {
         const server = await rt.client.getServer(serverId);
         return done(server) ? { done: true, value: server } : { done: false, status: server.status };
@@ -63,7 +66,7 @@ function followServer(rt, what, initialStatus, done, since = rt.startedAt) {
 }
 /** Waits until a restore that was running before this step asked for one has ended. */
 function awaitOtherRestore(rt) {
-    const { serverId } = rt.settings;
+    const { serverId } = rt;
     rt.log.info(`Server ${serverId} is already restoring; waiting for that to end first.`);
     return followServer(rt, `the restore already running on server ${serverId} to end`, RESTORING, (current) => current.status !== RESTORING);
 }
@@ -78,15 +81,14 @@ function awaitOtherRestore(rt) {
  */
 function awaitStart(rt, status, requestedAt) {
     const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS);
-    return followServer(rt, `server ${rt.settings.serverId} to start a restore whose request's answer was lost`, status, (server) => server.status !== status || rt.clock.now() >= graceEnds, requestedAt);
+    return followServer(rt, `server ${rt.serverId} to start a restore whose request's answer was lost`, status, (server) => server.status !== status || rt.clock.now() >= graceEnds, requestedAt);
 }
 /** Records the server as seen; fails at once when it is in a state a restore does not pass through. */
 function see(rt, server, backup) {
-    rt.outcome.server = server;
-    rt.outcome.status = server.status;
+    (0,runtime_outcome/* recordServer */.NP)(rt.outcome, server);
     if (!TERMINAL.has(server.status))
         return;
-    rt.outcome.pending = undefined;
+    (0,runtime_outcome/* clearPending */.VW)(rt.outcome);
     throw new errors/* ActionError */.lZ(`Server ${server.id} is '${server.status}' after restoring from backup ${backup.id}: the restore did not bring it back. Check the server in the VPS.org panel.`);
 }
 /**
@@ -98,7 +100,7 @@ function awaitRestore(rt, backup, begun) {
     const requestedAt = rt.clock.now();
     const graceEnds = Math.min(rt.deadline, requestedAt + START_GRACE_MS);
     let seen = begun;
-    return followServer(rt, `server ${rt.settings.serverId} to be active after restoring from backup ${backup.id}`, 'restore requested', (server) => {
+    return followServer(rt, `server ${rt.serverId} to be active after restoring from backup ${backup.id}`, 'restore requested', (server) => {
         see(rt, server, backup);
         seen ||= server.status !== ACTIVE;
         if (seen)
@@ -126,6 +128,7 @@ var send_once = __webpack_require__(545);
 
 
 
+
 /**
  * mode: restore. Restores each server from one of its own backups (an id, or `latest`: the newest
  * completed backup this action made for this repository, see findBackup) and waits
@@ -141,23 +144,22 @@ async function runRestore(step, servers, refs) {
 }
 /** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
 async function restoreFrom(rt, from) {
-    const { settings, log, outcome } = rt;
+    const { settings, log, outcome, serverId } = rt;
     let backup = from;
-    outcome.backup = backup;
+    (0,runtime_outcome/* recordRestorePoint */.OW)(outcome, backup);
     if (backup.status !== 'completed') {
         backup = await log.group(`Wait for backup ${backup.id} to complete`, () => (0,follow_backup/* awaitBackup */.zs)(rt, backup));
-        outcome.backup = backup;
+        (0,runtime_outcome/* recordRestorePoint */.OW)(outcome, backup);
     }
-    const evidence = await log.group(`Restore server ${settings.serverId} from backup ${backup.id}`, () => requestRestore(rt, backup));
+    const evidence = await log.group(`Restore server ${serverId} from backup ${backup.id}`, () => requestRestore(rt, backup));
     see(rt, evidence.server, backup);
     const done = evidence.begun && evidence.server.status === ACTIVE;
     if (!done && settings.wait) {
-        await log.group(`Wait for server ${settings.serverId} to be active`, () => awaitRestore(rt, backup, evidence.begun));
+        await log.group(`Wait for server ${serverId} to be active`, () => awaitRestore(rt, backup, evidence.begun));
     }
     if (done || settings.wait) {
-        outcome.pending = undefined;
-        outcome.restored = true;
-        log.info(`Server ${settings.serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${(0,duration/* formatDuration */.a)(rt.clock.now() - rt.startedAt)}.`);
+        (0,runtime_outcome/* markRestored */.Uu)(outcome);
+        log.info(`Server ${serverId} is active again, restored from backup ${backup.id} (${backup.created_at}) in ${(0,duration/* formatDuration */.a)(rt.clock.now() - rt.startedAt)}.`);
     }
     return backup;
 }
@@ -167,7 +169,7 @@ async function restoreFrom(rt, from) {
  * automatic daily backup, or another repository's, taken after a bad deploy holds the broken state.
  */
 async function findBackup(rt, ref) {
-    const { serverId } = rt.settings;
+    const { serverId } = rt;
     // listBackups returns this server's backups only, so another server's is never restored here.
     const backups = await rt.client.listBackups(serverId);
     const backup = ref === 'latest'
@@ -198,16 +200,16 @@ async function findBackup(rt, ref) {
  * server is followed instead.
  */
 function requestRestore(rt, backup) {
-    const { client, settings, log } = rt;
+    const { client, log, serverId } = rt;
     /** The server as last read before an attempt, and before the first whose answer was lost. */
     let last;
     let before;
     /** When the latest request was sent. */
     let sentAt = rt.clock.now();
     return (0,send_once/* sendOnce */.E)(rt, {
-        pending: `Server ${settings.serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
+        pending: `Server ${serverId} is being restored from backup ${backup.id} on VPS.org (or the request to do so was sent); the restore goes on. Check the server is active before you deploy to it again.`,
         reconcile: async ({ lost }) => {
-            let server = await client.getServer(settings.serverId);
+            let server = await client.getServer(serverId);
             if (lost) {
                 before ??= last;
                 if (server.status === before.status && server.updated_at === before.updated_at) {
@@ -225,19 +227,19 @@ function requestRestore(rt, backup) {
             }
             while (server.status === RESTORING) {
                 await awaitOtherRestore(rt);
-                server = await client.getServer(settings.serverId);
+                server = await client.getServer(serverId);
             }
             last = server;
             return undefined;
         },
         send: async () => {
             sentAt = rt.clock.now();
-            const { server } = await client.restore(settings.serverId, backup.id);
-            log.info(`Restore of server ${settings.serverId} from backup ${backup.id} requested.`);
-            if (server && server.id !== settings.serverId) {
-                log.warning(`The API answered the restore of server ${settings.serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${settings.serverId} is followed instead.`);
+            const { server } = await client.restore(serverId, backup.id);
+            log.info(`Restore of server ${serverId} from backup ${backup.id} requested.`);
+            if (server && server.id !== serverId) {
+                log.warning(`The API answered the restore of server ${serverId} with server ${server.id} ('${server.status}'): that is no evidence of this restore, so server ${serverId} is followed instead.`);
             }
-            return server?.id === settings.serverId
+            return server?.id === serverId
                 ? { server, begun: true }
                 : { server: { ...last, status: RESTORING }, begun: false };
         },
@@ -255,8 +257,8 @@ function carriedOut(rt, server) {
 }
 /** A restore whose answer was lost, and no evidence either way: fail, saying so. */
 function unknownOutcome(rt, backup, lost, why) {
-    const { serverId } = rt.settings;
-    rt.outcome.pending = `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`;
+    const { serverId } = rt;
+    (0,runtime_outcome/* markPending */.Pe)(rt.outcome, `A restore of server ${serverId} from backup ${backup.id} may be queued or running on VPS.org.`);
     return new errors/* ActionError */.lZ(`The answer to the restore request was lost (${lost.message}) and ${why}: whether server ${serverId} is being restored from backup ${backup.id} is unknown. Check the server in the VPS.org panel (restoring, or restored from backup ${backup.id}?) before deploying to it or restoring again.`);
 }
 

@@ -1,8 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StepOptions, StepResult } from '../../scripts/local-runner.js'
 import { type FakeDeployment, FakeGitHub } from '../../simulator/github.js'
 import type { Simulator } from '../../simulator/server.js'
-import { SERVER_ID, backupPosts, errorLine, restorePosts, simulator, step } from './fixture.js'
+import {
+  SERVER_ID,
+  afterTest,
+  backupPosts,
+  errorLine,
+  restorePosts,
+  simulator,
+  step
+} from './fixture.js'
 
 /**
  * The deploy ledger (input environment, issue 22), run as the runner runs dist/index.js: the
@@ -16,15 +24,9 @@ const OTHER_SHA = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3'
 const DEPLOY_RUN = 555
 const ENVIRONMENT = 'production'
 const runUrl = (run: number) => `https://github.com/acme/shop/actions/runs/${run}`
-const fakes: FakeGitHub[] = []
-
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()))
-})
-
 async function github(options: { refuseDeployments?: 403 | 404 } = {}): Promise<FakeGitHub> {
   const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [], ...options })
-  fakes.push(fake)
+  afterTest(() => fake.close())
   return fake
 }
 
