@@ -3,6 +3,7 @@
  * runner runs it. Step 1 backs the server up before the deploy; step 2, the deploy, fails; step 3
  * (`if: failure()`) restores the server from the backup step 1 made, waits until it is active, and
  * then until the app on it answers its health check again (the simulator's app boots for 3 s).
+ * Before its restore request, step 3 says what the restore throws away (the data-loss window).
  */
 import { Simulator } from '../simulator/server.js'
 import { type StepResult, runStep } from './local-runner.js'
@@ -87,6 +88,10 @@ try {
     rollback
   )
 
+  const dataLoss = rollback.log.split('\n').find((line) => line.endsWith('since then is lost.'))
+  if (!dataLoss) throw new Error('the rollback step did not say what it throws away')
+  console.log(`\nWhat the rollback threw away, as step 3 said before its restore request:`)
+  console.log(`  ${bold(dataLoss)}`)
   const restored = simulator.restores.map((r) => r.backupId)
   console.log(
     `\nServer ${SERVER_ID} went ${statuses.join(' → ')}; restored from backup ${restored.join(', ')}.`

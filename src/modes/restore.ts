@@ -3,6 +3,7 @@ import { sentence } from '../vpsorg/api-errors.js'
 import { isOwnRepository, parseTag } from '../github/description.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
+import { announceDataLoss } from './data-loss.js'
 import { awaitBackup } from './follow-backup.js'
 import {
   ACTIVE,
@@ -60,6 +61,7 @@ async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
     )
     outcome.backup = backup
   }
+  announceDataLoss(rt, backup)
   const evidence = await log.group(
     `Restore server ${settings.serverId} from backup ${backup.id}`,
     () => requestRestore(rt, backup)

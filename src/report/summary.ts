@@ -3,6 +3,7 @@ import { DEFAULT_API_URL, type Mode } from '../inputs/inputs.js'
 import { byServer, pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 import { type Scrub, oneLine } from '../common/untrusted.js'
+import { renderDataLoss } from './data-loss.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
@@ -86,6 +87,7 @@ export function renderSummary(report: Report): string {
   }
   lines.push('</table>', '')
   if (several) lines.push(...serverTable(report, servers))
+  lines.push(...renderDataLoss(outcome, serverIds, scrub))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
   if (report.error) lines.push(`<p><strong>Failed:</strong> ${escape(report.error)}</p>`, '')
   if (outcome.skipped) {
