@@ -3,6 +3,7 @@ import { composeDescription } from '../github/description.js'
 import { formatDuration, parseDuration } from '../common/duration.js'
 import { InputError } from '../common/errors.js'
 import { percentDecode, scrubber } from '../common/untrusted.js'
+import { dryRun } from './dry-run.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -80,6 +81,8 @@ export interface Settings {
   /** A fixed poll interval forced by the user; undefined = adaptive. */
   pollIntervalMs: number | undefined
   health: HealthSettings
+  /** dry_run: resolve and check, then show what would be done, and change nothing. */
+  dryRun: boolean
 }
 
 /** The inputs action.yml declares, in its order; `npm run check:action` compares the two. */
@@ -91,6 +94,7 @@ export const INPUTS = [
   'backup_id',
   'only_if_step_started',
   'unless_step_started',
+  'dry_run',
   'github_token',
   'description',
   'wait',
@@ -639,6 +643,7 @@ function parse(
       rollbackOnFailure,
       { text: timeoutText, ms: timeoutMs },
       tokens
-    )
+    ),
+    dryRun: dryRun(mode, boolean(read, 'dry_run', false))
   }
 }

@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime/runtime.js'
  * written back by the action (`2026-11-27T21:47:18Z`), so no text of the server's reaches the log
  * or the summary; with its age on `now`'s clock.
  */
-function taken(backup: Backup, now: number): string {
+export function taken(backup: Backup, now: number): string {
   const ms = createdAt(backup)
   if (Number.isNaN(ms)) return 'at a time the API did not give as a date-time'
   const date = new Date(ms).toISOString().replace('.000Z', 'Z')
@@ -28,10 +28,11 @@ export function dataLossLine(serverId: number, backup: Backup, now: number): str
 
 /**
  * Says what the restore of this server discards, before the restore request (a dry run: what it
- * would discard), in the log and, through the outcome, in the job summary.
+ * would discard, the line prefixed `Dry run:`), in the log and, through the outcome, in the job
+ * summary.
  */
 export function announceDataLoss(rt: Runtime, backup: Backup): void {
   const line = dataLossLine(rt.settings.serverId, backup, rt.clock.now())
   rt.outcome.dataLoss = line
-  rt.log.info(line)
+  rt.log.info(rt.settings.dryRun ? `Dry run: ${line}` : line)
 }

@@ -5,6 +5,7 @@ import { retryLine } from '../vpsorg/retry.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
+import { previewDelete, stillBeingMade } from './dry-run.js'
 
 /**
  * mode: delete. Deletes one backup of each server, all at once (`undefined`: none to delete on that
@@ -15,6 +16,7 @@ export async function runDelete(
   servers: readonly Runtime[],
   ids: ReadonlyArray<number | undefined>
 ): Promise<void> {
+  step.outcome.dryRun = step.settings.dryRun || undefined
   valuesOf(
     await phase(step, servers, `Delete the backups of ${servers.length} servers`, (rt, i) =>
       ids[i] === undefined ? Promise.resolve('none of the run') : deleteBackup(rt, ids[i])
@@ -35,6 +37,7 @@ async function deleteBackup(rt: Runtime, backupId: number): Promise<string> {
   outcome.backup = backup
   outcome.status = backup.status
   if (!isFinal(backup)) await awaitDeletable(rt, backup)
+  if (settings.dryRun) return previewDelete(rt, backup)
   const deleted = await deleteOne(rt, backupId)
   outcome.status = deleted ? 'deleted' : 'not_found'
   if (deleted) {
@@ -78,6 +81,10 @@ function awaitDeletable(rt: Runtime, backup: Backup): Promise<Backup> {
     throw new ActionError(
       `${where} is still being made (${backup.status}) and can only be deleted once it has finished: set wait: true to wait for it, or delete it later. Nothing was deleted.`
     )
+  }
+  if (rt.settings.dryRun) {
+    stillBeingMade(rt, backup, 'delete it')
+    return Promise.resolve(backup)
   }
   rt.log.info(`${where} is still being made (${backup.status}): waiting for it to finish.`)
   return rt.log.group(`Wait for backup ${backup.id} to finish`, () => awaitFinal(rt, backup, true))

@@ -4,6 +4,7 @@ import { isOwnRepository, parseTag } from '../github/description.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
 import { announceDataLoss } from './data-loss.js'
+import { previewRestore, stillBeingMade } from './dry-run.js'
 import { awaitBackup } from './follow-backup.js'
 import {
   ACTIVE,
@@ -38,6 +39,8 @@ export async function runRestore(
   refs: ReadonlyArray<number | 'latest'>
 ): Promise<Backup[]> {
   const n = servers.length
+  const { dryRun } = step.settings
+  step.outcome.dryRun = dryRun || undefined
   const backups = valuesOf(
     await phase(step, servers, `Find the backups of ${n} servers`, (rt, i) =>
       rt.log.group('Find the backup', () => findBackup(rt, refs[i]!))
@@ -45,8 +48,10 @@ export async function runRestore(
     (backup) => `backup ${backup.id} found; no restore was requested`
   )
   return valuesOf(
-    await phase(step, servers, `Restore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i]!)),
-    (backup) => `restored from backup ${backup.id}`
+    await phase(step, servers, `${dryRun ? 'Dry run: r' : 'R'}estore ${n} servers`, (rt, i) =>
+      restoreFrom(rt, backups[i]!)
+    ),
+    (backup) => `${dryRun ? 'would be ' : ''}restored from backup ${backup.id}`
   )
 }
 
@@ -55,13 +60,16 @@ async function restoreFrom(rt: Runtime, from: Backup): Promise<Backup> {
   const { settings, log, outcome } = rt
   let backup = from
   outcome.backup = backup
-  if (backup.status !== 'completed') {
+  if (backup.status !== 'completed' && settings.dryRun) {
+    stillBeingMade(rt, backup, 'restore from it (and fail if it failed)')
+  } else if (backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
       awaitBackup(rt, backup)
     )
     outcome.backup = backup
   }
   announceDataLoss(rt, backup)
+  if (settings.dryRun) return previewRestore(rt, backup)
   const evidence = await log.group(
     `Restore server ${settings.serverId} from backup ${backup.id}`,
     () => requestRestore(rt, backup)

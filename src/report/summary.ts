@@ -4,6 +4,7 @@ import { byServer, pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
 import type { Outcome } from '../runtime/outcome.js'
 import { type Scrub, oneLine } from '../common/untrusted.js'
 import { renderDataLoss } from './data-loss.js'
+import { renderDryRun } from './dry-run.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
@@ -87,7 +88,7 @@ export function renderSummary(report: Report): string {
   }
   lines.push('</table>', '')
   if (several) lines.push(...serverTable(report, servers))
-  lines.push(...renderDataLoss(outcome, serverIds, scrub))
+  lines.push(...renderDataLoss(outcome, serverIds, scrub), ...renderDryRun(report, servers))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
   if (report.error) lines.push(`<p><strong>Failed:</strong> ${escape(report.error)}</p>`, '')
   if (outcome.skipped) {
@@ -229,7 +230,7 @@ export function renderHealth(mode: Mode, outcome: Outcome, scrub?: Scrub): strin
 }
 
 /** The `with:` lines of a step of this action on `servers`, after its `uses:` line. */
-function actionStep(
+export function actionStep(
   report: Report,
   servers: readonly number[],
   mode: 'restore' | 'delete',

@@ -29,6 +29,8 @@ export interface Outcome {
   servers?: Map<number, Outcome>
   /** In a step of several servers: from the step's start to the end of this server's work. */
   tookMs?: number
+  /** A dry run (dry_run: true) of a restore or a deletion: nothing was changed. */
+  dryRun?: boolean
   /** What restoring this server discards, said before the restore request (modes/data-loss.ts). */
   dataLoss?: string
 }
