@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from '../common/duration.js'
 import { InputError } from '../common/errors.js'
 import { percentDecode, scrubber } from '../common/untrusted.js'
 import { dryRun } from './dry-run.js'
+import { withWatch } from './watch.js'
 
 export type Mode = 'backup' | 'restore' | 'delete' | 'verify'
 
@@ -55,6 +56,8 @@ export interface HealthSettings {
   timeoutMs: number
   /** Consecutive rounds in which every check passes, 1 to 20. */
   threshold: number
+  /** health_watch: how long verify keeps checking once the app is healthy; 0 = no watch. */
+  watchMs: number
 }
 
 /** Every input, parsed and validated once. Only parseInputs and secretInputs read inputs. */
@@ -105,7 +108,8 @@ export const INPUTS = [
   'health_url',
   'health_contains',
   'health_timeout',
-  'health_threshold'
+  'health_threshold',
+  'health_watch'
 ] as const
 export type InputName = (typeof INPUTS)[number]
 
@@ -313,7 +317,7 @@ function health(
   rollbackOnFailure: boolean,
   stepTimeout: { text: string; ms: number },
   tokens: readonly TokenInput[]
-): HealthSettings {
+): Omit<HealthSettings, 'watchMs'> {
   const checks: HealthCheck[] = []
   read('health_url')
     .split('\n')
@@ -637,12 +641,12 @@ function parse(
     keepBackups,
     rollbackOnFailure,
     pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined,
-    health: health(
+    health: withWatch(
       read,
-      parsedTarget,
-      rollbackOnFailure,
+      mode,
+      health(read, parsedTarget, rollbackOnFailure, { text: timeoutText, ms: timeoutMs }, tokens),
       { text: timeoutText, ms: timeoutMs },
-      tokens
+      duration
     ),
     dryRun: dryRun(mode, boolean(read, 'dry_run', false))
   }

@@ -5,6 +5,7 @@ import type { Outcome } from '../runtime/outcome.js'
 import { type Scrub, oneLine } from '../common/untrusted.js'
 import { renderDataLoss } from './data-loss.js'
 import { renderDryRun } from './dry-run.js'
+import { renderWatch } from './watch.js'
 
 export interface Report {
   /** Undefined when the inputs could not be read: the summary then shows the failure alone. */
@@ -95,7 +96,7 @@ export function renderSummary(report: Report): string {
     lines.push(`<p><strong>Skipped:</strong> ${escape(outcome.skipped)}</p>`, '')
   }
   if (pending) lines.push(`<p><strong>Still running:</strong> ${escape(pending)}</p>`, '')
-  lines.push(...renderHealth(mode, outcome, scrub))
+  lines.push(...renderHealth(mode, outcome, scrub), ...renderWatch(outcome.health, scrub))
   if (mode === 'backup') lines.push(...backupsNote(report, servers))
   return lines.join('\n')
 }

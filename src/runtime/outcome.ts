@@ -53,4 +53,29 @@ export interface HealthReport {
   rounds: number
   /** The most recent failure: which check, what it answered, and whether in the last round. */
   failing?: { target: string; answer: string; lastRound: boolean }
+  /** health_watch: the rounds after the app became healthy (health/watch.ts). */
+  watch?: WatchReport
+}
+
+/** A check that failed during the watch, what it answered, and how far into the watch. */
+export interface WatchFailure {
+  target: string
+  answer: string
+  afterMs: number
+}
+
+/** The watch after the app became healthy (health_watch), filled in as it runs. */
+export interface WatchReport {
+  /** How long the watch was to last (health_watch). */
+  ms: number
+  /** Rounds of checks during the watch. */
+  rounds: number
+  /** Rounds in which a check failed: fewer than health_threshold in a row are tolerated. */
+  failedRounds: number
+  /** The latest failing round. */
+  lastFailure?: WatchFailure
+  /** The app broke: health_threshold rounds in a row failed, the first of them `afterMs` in. */
+  broke?: WatchFailure
+  /** The watch ran to its end without the app breaking. */
+  ended?: boolean
 }

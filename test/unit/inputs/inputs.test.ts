@@ -422,7 +422,8 @@ describe('parseInputs: health checks and mode: verify', () => {
       checks: [],
       contains: '',
       timeoutMs: 5 * 60_000,
-      threshold: 2
+      threshold: 2,
+      watchMs: 0
     })
   })
 
@@ -442,7 +443,8 @@ describe('parseInputs: health checks and mode: verify', () => {
       ],
       contains: 'ok',
       timeoutMs: 90_000,
-      threshold: 20
+      threshold: 20,
+      watchMs: 0
     })
   })
 
