@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../src/common/clock.js'
 import { awaitHealthy, newHealthReport } from '../src/health/health.js'
+import { watchHealthy } from '../src/health/watch.js'
 import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/inputs.js'
 import type { Logger } from '../src/common/log.js'
 import { type PollPolicy, waitFor } from '../src/common/wait.js'
@@ -105,4 +106,32 @@ export async function simulateHealth(
     report: newHealthReport([CHECK])
   })
   return result((threshold - 1) * CONFIRM_INTERVAL_MS)
+}
+
+/**
+ * The watch after the app became healthy (watchHealthy, health_watch) for an app that breaks
+ * `breaksAtMs` into a watch of `watchMs` and stays broken, needing `threshold` failing rounds in a
+ * row. `latenessMs`: from the break to the step's failure (when the last failing answer is back).
+ */
+export async function simulateWatch(
+  watchMs: number,
+  breaksAtMs: number,
+  threshold: number,
+  latencyMs = 0
+): Promise<SimulatedWait & { broke: boolean }> {
+  const { clock, ask, result } = simulatedClock(breaksAtMs, latencyMs)
+  const watch = await watchHealthy({
+    checks: [CHECK],
+    probe: async () =>
+      (await ask()) ? { ok: false, answer: 'HTTP 500' } : { ok: true, answer: 'HTTP 200' },
+    threshold,
+    clock,
+    random: () => 0.5,
+    watchMs,
+    deadline: 24 * 3_600_000,
+    signal: new AbortController().signal,
+    log: SILENT,
+    report: newHealthReport([CHECK])
+  })
+  return { ...result(0), broke: watch.broke !== undefined }
 }

@@ -1,32 +1,13 @@
 import type { Backup } from '../vpsorg/api-types.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { taken } from './data-loss.js'
-import { RESTORING } from './follow-server.js'
-
-/** The `status` of a dry run that would go ahead: every check passed, nothing was changed. */
-export const DRY_RUN = 'dry_run'
 
 /**
- * A dry run's restore of one server, once its backup is found and checked as a real run does
- * (restore.ts) and its data-loss window said: reads the server (a real run reads it before its
- * request, and fails if it cannot), says what a real run would do, and requests nothing.
+ * dry_run: the previews of restore.ts and delete.ts, here without the restore's modules, which a
+ * step loads only when it restores. The `status` of a dry run that would go ahead: every check
+ * passed, nothing was changed.
  */
-export async function previewRestore(rt: Runtime, backup: Backup): Promise<Backup> {
-  const { settings, log, outcome } = rt
-  const server = await rt.client.getServer(settings.serverId)
-  outcome.server = server
-  outcome.status = DRY_RUN
-  if (server.status === RESTORING) {
-    log.info(
-      `Server ${settings.serverId} is being restored right now: a real run would wait for that restore to end first.`
-    )
-  }
-  const checks = settings.health.checks.length ? ', then check the app (health_url)' : ''
-  log.info(
-    `Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${settings.serverId} from backup ${backup.id}, wait until it is active${checks}.`
-  )
-  return backup
-}
+export const DRY_RUN = 'dry_run'
 
 /**
  * A backup still being made, in a dry run with wait: true: a real run would wait for it (and a

@@ -4,7 +4,7 @@ import { isOwnRepository, parseTag } from '../github/description.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
 import { announceDataLoss } from './data-loss.js'
-import { previewRestore, stillBeingMade } from './dry-run.js'
+import { DRY_RUN, stillBeingMade } from './dry-run.js'
 import { awaitBackup } from './follow-backup.js'
 import {
   ACTIVE,
@@ -53,6 +53,28 @@ export async function runRestore(
     ),
     (backup) => `${dryRun ? 'would be ' : ''}restored from backup ${backup.id}`
   )
+}
+
+/**
+ * A dry run's restore of one server, once its backup is found and checked as a real run does
+ * (findBackup, restoreFrom) and its data-loss window said: reads the server (a real run reads it before its
+ * request, and fails if it cannot), says what a real run would do, and requests nothing.
+ */
+async function previewRestore(rt: Runtime, backup: Backup): Promise<Backup> {
+  const { settings, log, outcome } = rt
+  const server = await rt.client.getServer(settings.serverId)
+  outcome.server = server
+  outcome.status = DRY_RUN
+  if (server.status === RESTORING) {
+    log.info(
+      `Server ${settings.serverId} is being restored right now: a real run would wait for that restore to end first.`
+    )
+  }
+  const checks = settings.health.checks.length ? ', then check the app (health_url)' : ''
+  log.info(
+    `Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${settings.serverId} from backup ${backup.id}, wait until it is active${checks}.`
+  )
+  return backup
 }
 
 /** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
