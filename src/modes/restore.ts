@@ -71,8 +71,9 @@ async function previewRestore(rt: Runtime, backup: Backup): Promise<Backup> {
     )
   }
   const checks = settings.health.checks.length ? ', then check the app (health_url)' : ''
+  const then = settings.wait ? `, wait until it is active${checks}` : ''
   log.info(
-    `Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${settings.serverId} from backup ${backup.id}, wait until it is active${checks}.`
+    `Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${settings.serverId} from backup ${backup.id}${then}.`
   )
   return backup
 }

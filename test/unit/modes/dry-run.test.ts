@@ -49,6 +49,24 @@ describe('dry_run: true with mode: restore', () => {
     expect(summary).toMatch(/mode: restore\n {4}backup_id: 501\n```/)
   })
 
+  it.each([
+    [{ wait: 'false' }, 'would restore server 12345 from backup 501.'],
+    [
+      { health_url: 'https://shop.example.com/health' },
+      'would restore server 12345 from backup 501, wait until it is active, then check the app (health_url).'
+    ]
+  ])('says what a real run would do after the request: %j', async (inputs, said) => {
+    const { rt, api, log } = setup({
+      mode: 'restore',
+      backup_id: '501',
+      dry_run: 'true',
+      ...inputs
+    })
+    api.addBackup({ id: 501 })
+    await runRestore(rt, [rt], [501])
+    expect(log.text()).toContain(said)
+  })
+
   it('latest: the backup a real run would restore, pinned in the step that would do it', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: 'latest', dry_run: 'true' })
     api.addBackup({ id: 501, description: OURS, createdAt: '2025-01-16T15:00:00Z' })
