@@ -15,6 +15,8 @@
  * 5. Several servers in one step (scripts/bench-fleet.ts): the action's one poll loop for all the
  *    backups against one loop per server, on a discrete-event clock, and the built action backing
  *    up 10 servers against the simulator.
+ * 6. health_watch (scripts/bench-watch.ts): how soon after an app breaks during the watch the
+ *    step fails, on a simulated clock.
  *
  * Prints Markdown and writes it to bench/results.md. It reports targets; it never fails on them.
  */
@@ -38,6 +40,7 @@ import { CONFIRM_INTERVAL_MS } from '../src/inputs/settings.js'
 import { adaptivePolicy, fixedPolicy } from '../src/common/wait.js'
 import { runStep, stepEnv } from './local-runner.js'
 import { benchFleet } from './bench-fleet.js'
+import { benchWatch } from './bench-watch.js'
 import {
   HOUR,
   MINUTE,
@@ -899,11 +902,12 @@ async function benchHealthReal(): Promise<void> {
  * printed and not written to bench/results.md, which holds only full runs; `--compare` starts
  * another build (e.g. main's) in the same interleaved runs, for before/after figures.
  * `npm run bench -- --fleet`: part 5 alone (several servers), which replaces its section of
- * bench/results.md, dated, and leaves the others as they were.
+ * bench/results.md, dated, and leaves the others as they were. `--watch`: part 6 alone, likewise.
  */
 const args = process.argv.slice(2)
 const startupOnly = args.includes('--startup')
 const fleetOnly = args.includes('--fleet')
+const watchOnly = args.includes('--watch')
 const compareArg = args.indexOf('--compare')
 if (compareArg >= 0) {
   compareBundle = args[compareArg + 1]
@@ -933,17 +937,24 @@ emit(
   `- dist/index.js last built: ${distBuilt}`,
   ''
 )
-if (fleetOnly) {
+if (fleetOnly || watchOnly) {
   const header = emitted().length
-  await benchFleet(SEEDS)
-  emit(`(Section 5 run alone on ${new Date().toISOString()}: \`npm run bench -- --fleet\`.)`, '')
+  const [n, flag, title] = fleetOnly
+    ? [5, '--fleet', '## 5. Several servers in one step']
+    : [6, '--watch', '## 6. health_watch']
+  await (fleetOnly ? benchFleet(SEEDS) : benchWatch(LATENCY_MS))
+  emit(`(Section ${n} run alone on ${new Date().toISOString()}: \`npm run bench -- ${flag}\`.)`, '')
   const file = join(ROOT, 'bench', 'results.md')
   const results = readFileSync(file, 'utf8')
-  const start = results.indexOf('## 5. Several servers in one step')
   const end = results.indexOf('Benchmark time:')
-  if (start < 0 || end < start) throw new Error('bench/results.md has no section 5 to replace')
-  writeFileSync(file, results.slice(0, start) + emitted().slice(header) + results.slice(end))
-  progress('--fleet: section 5 of bench/results.md replaced')
+  // A section not yet in the file goes last, before the benchmark's time.
+  const found = results.indexOf(title)
+  const start = found < 0 ? end : found
+  const next = results.indexOf(`## ${n + 1}. `, start)
+  const stop = next < 0 || next > end ? end : next
+  if (end < 0 || start > end) throw new Error(`bench/results.md has no place for section ${n}`)
+  writeFileSync(file, results.slice(0, start) + emitted().slice(header) + results.slice(stop))
+  progress(`${flag}: section ${n} of bench/results.md replaced`)
 } else if (startupOnly) {
   await benchStartup()
   emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
@@ -955,6 +966,7 @@ if (fleetOnly) {
   await benchHealthSimulated()
   await benchHealthReal()
   await benchFleet(SEEDS)
+  await benchWatch(LATENCY_MS)
   emit(`Benchmark time: ${((performance.now() - began) / SECOND).toFixed(0)} s.`)
   writeFileSync(join(ROOT, 'bench', 'results.md'), emitted())
   progress('written to bench/results.md')

@@ -5,6 +5,7 @@
  * then until the app on it answers its health check again (the simulator's app boots for 3 s).
  * Both steps keep the deploy ledger (`environment: production`) on a local fake of GitHub's
  * Deployments API: the demo ends with the deployment's statuses, as the Environments page lists them.
+ * Before its restore request, step 3 says what the restore throws away (the data-loss window).
  */
 import { FakeGitHub } from '../simulator/github.js'
 import { Simulator } from '../simulator/server.js'
@@ -94,6 +95,10 @@ try {
     rollback
   )
 
+  const dataLoss = rollback.log.split('\n').find((line) => line.endsWith('since then is lost.'))
+  if (!dataLoss) throw new Error('the rollback step did not say what it throws away')
+  console.log(`\nWhat the rollback threw away, as step 3 said before its restore request:`)
+  console.log(`  ${bold(dataLoss)}`)
   const restored = simulator.restores.map((r) => r.backupId)
   console.log(
     `\nServer ${SERVER_ID} went ${statuses.join(' → ')}; restored from backup ${restored.join(', ')}.`

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../src/common/clock.js'
 import { awaitHealthy, newHealthReport } from '../src/health/health.js'
+import { watchHealthy } from '../src/health/watch.js'
 import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../src/inputs/settings.js'
 import type { Logger } from '../src/common/log.js'
 import { type PollPolicy, waitFor } from '../src/common/wait.js'
@@ -104,3 +105,34 @@ export const simulateHealth = (
       report: newHealthReport([CHECK])
     })
   )
+
+/**
+ * The watch after the app became healthy (watchHealthy, health_watch) for an app that breaks
+ * `breaksAtMs` into a watch of `watchMs` and stays broken, needing `threshold` failing rounds in a
+ * row. `latenessMs`: from the break to the step's failure (when the last failing answer is back).
+ */
+export async function simulateWatch(
+  watchMs: number,
+  breaksAtMs: number,
+  threshold: number,
+  latencyMs = 0
+): Promise<SimulatedWait & { broke: boolean }> {
+  let broke = false
+  const figures = await simulate(breaksAtMs, latencyMs, 0, async (clock, ask) => {
+    const watch = await watchHealthy({
+      checks: [CHECK],
+      probe: async () =>
+        (await ask()) ? { ok: false, answer: 'HTTP 500' } : { ok: true, answer: 'HTTP 200' },
+      threshold,
+      clock,
+      random: () => 0.5,
+      watchMs,
+      deadline: 24 * 3_600_000,
+      signal: new AbortController().signal,
+      log: SILENT,
+      report: newHealthReport([CHECK])
+    })
+    broke = watch.broke !== undefined
+  })
+  return { ...figures, broke }
+}

@@ -45,6 +45,8 @@ const TRICKLE_MS = 100
 export class App {
   readonly requests: AppRequest[] = []
   fault: AppFault
+  /** A blip: the next this many /health requests of a booted app answer 503, whatever the fault. */
+  failNext = 0
   readonly bootMs: number
   readonly #server: ServerView
   readonly #now: () => number
@@ -142,6 +144,10 @@ export class App {
     if (status !== 'active') return { status: 503, body: `server ${status}` }
     if (this.fault === 'broken') return { status: 500, body: 'internal error' }
     if (!this.#up()) return { status: 503, body: 'booting' }
+    if (this.failNext > 0) {
+      this.failNext--
+      return { status: 503, body: 'blip' }
+    }
     switch (this.fault) {
       case 'hang':
         return { status: 0, body: '' }

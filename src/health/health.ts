@@ -6,6 +6,7 @@ import type { Logger } from '../common/log.js'
 import type { CheckReport, HealthReport, Outcome } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { type PollPolicy, WaitTimeoutError, adaptivePolicy, waitFor } from '../common/wait.js'
+import { watchHealthy } from './watch.js'
 
 /** What one probe saw: `answer` is for people, e.g. `HTTP 503` or `connection refused`. */
 export interface ProbeResult {
@@ -149,7 +150,7 @@ const AFTER_VERIFY =
  * with what answer, and what follows.
  */
 export async function checkHealth(rt: Runtime, probe: Prober, restored?: string): Promise<void> {
-  const { checks, threshold, timeoutMs } = rt.settings.health
+  const { checks, threshold, timeoutMs, watchMs } = rt.settings.health
   if (!checks.length) return
   const report = (rt.outcome.health ??= newHealthReport(checks))
   const startedAt = rt.clock.now()
@@ -158,6 +159,7 @@ export async function checkHealth(rt: Runtime, probe: Prober, restored?: string)
     `Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`,
     () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report })
   )
+  if (report.healthy && watchMs) return watch(rt, probe, report, restored)
   if (report.healthy) return
   const cut =
     deadline < startedAt + timeoutMs
@@ -165,5 +167,37 @@ export async function checkHealth(rt: Runtime, probe: Prober, restored?: string)
       : ''
   throw new ActionError(
     `${restored ? `${restored}, but the app` : 'The app'} is not healthy after ${formatDuration(rt.clock.now() - startedAt)}${cut}: ${unhealthyReason(report)}. ${restored ? AFTER_RESTORE : AFTER_VERIFY}`
+  )
+}
+
+/**
+ * health_watch, once the app is healthy: green only when the watch has ended (the `health` output
+ * is empty while it runs); when the app breaks, fails at once with one line that says which check
+ * failed, what it answered and how far into the watch.
+ */
+async function watch(
+  rt: Runtime,
+  probe: Prober,
+  report: HealthReport,
+  restored?: string
+): Promise<void> {
+  const { checks, threshold, watchMs } = rt.settings.health
+  report.healthy = undefined
+  const { broke, rounds, failedRounds } = await rt.log.group(
+    `Watch the app for ${formatDuration(watchMs)} (health_watch)`,
+    () => watchHealthy({ ...rt, checks, probe, threshold, watchMs, report })
+  )
+  report.healthy = broke === undefined
+  if (!broke) {
+    const tolerated = failedRounds
+      ? `, ${failedRounds} failing round${failedRounds > 1 ? 's' : ''} tolerated (fewer than ${threshold} in a row)`
+      : ''
+    rt.log.info(
+      `The app stayed healthy through the ${formatDuration(watchMs)} watch: ${rounds} round${rounds > 1 ? 's' : ''}${tolerated}.`
+    )
+    return
+  }
+  throw new ActionError(
+    `${restored ? `${restored}; the app` : 'The app'} became healthy, then broke ${formatDuration(broke.afterMs)} into the ${formatDuration(watchMs)} watch (health_watch): ${broke.target} answered ${broke.answer}, ${threshold} round${threshold > 1 ? 's' : ''} in a row. ${restored ? AFTER_RESTORE : AFTER_VERIFY}`
   )
 }

@@ -119,7 +119,7 @@ export function health(
   stepTimeout: { text: string; ms: number },
   tokens: readonly TokenInput[],
   ledger: boolean
-): HealthSettings {
+): Omit<HealthSettings, 'watchMs'> {
   const checks: HealthCheck[] = []
   read('health_url')
     .split('\n')

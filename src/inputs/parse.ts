@@ -4,9 +4,11 @@ import { InputError } from '../common/errors.js'
 import { scrubber } from '../common/untrusted.js'
 import { type TokenInput, health, healthUrlSecrets } from './health-url.js'
 import { DEFAULT_API_URL, type InputReader, type Mode, type Settings } from './settings.js'
+import { dryRun } from './dry-run.js'
 import { parseLedger } from './ledger.js'
 import { serverIds, target } from './targets.js'
 import { apiUrl, boolean, duration, keep, pollInterval, required } from './values.js'
+import { withWatch } from './watch.js'
 
 const MODES: Record<string, Mode> = {
   backup: 'backup',
@@ -111,13 +113,20 @@ function parse(
     keepBackups,
     rollbackOnFailure,
     pollIntervalMs: pollText ? pollInterval(pollText) * 1000 : undefined,
-    health: health(
+    health: withWatch(
       read,
-      parsedTarget,
-      rollbackOnFailure,
+      mode,
+      health(
+        read,
+        parsedTarget,
+        rollbackOnFailure,
+        { text: timeoutText, ms: timeoutMs },
+        tokens,
+        ledger.environment !== ''
+      ),
       { text: timeoutText, ms: timeoutMs },
-      tokens,
-      ledger.environment !== ''
-    )
+      duration
+    ),
+    dryRun: dryRun(mode, boolean(read, 'dry_run', false))
   }
 }

@@ -51,6 +51,8 @@ export interface HealthSettings {
   timeoutMs: number
   /** Consecutive rounds in which every check passes, 1 to 20. */
   threshold: number
+  /** health_watch: how long verify keeps checking once the app is healthy; 0 = no watch. */
+  watchMs: number
 }
 
 /** Every input, parsed and validated once. Only parseInputs and secretInputs read inputs. */
@@ -75,6 +77,8 @@ export interface Settings extends LedgerSettings {
   /** A fixed poll interval forced by the user; undefined = adaptive. */
   pollIntervalMs: number | undefined
   health: HealthSettings
+  /** dry_run: resolve and check, then show what would be done, and change nothing. */
+  dryRun: boolean
 }
 
 /** The inputs action.yml declares, in its order; `npm run check:action` compares the two. */
@@ -86,6 +90,7 @@ export const INPUTS = [
   'backup_id',
   'only_if_step_started',
   'unless_step_started',
+  'dry_run',
   'github_token',
   'description',
   'wait',
@@ -97,6 +102,7 @@ export const INPUTS = [
   'health_contains',
   'health_timeout',
   'health_threshold',
+  'health_watch',
   'environment',
   'allow_rolled_back'
 ] as const

@@ -5,7 +5,14 @@ import { retryLine } from '../vpsorg/retry.js'
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
-import { clearPending, markDeleted, markNotFound, recordBackup } from '../runtime/outcome.js'
+import {
+  clearPending,
+  markDeleted,
+  markDryRun,
+  markNotFound,
+  recordBackup
+} from '../runtime/outcome.js'
+import { previewDelete, stillBeingMade } from './dry-run.js'
 
 /**
  * mode: delete. Deletes one backup of each server, all at once (`undefined`: none to delete on that
@@ -16,6 +23,7 @@ export async function runDelete(
   servers: readonly ServerRuntime[],
   ids: ReadonlyArray<number | undefined>
 ): Promise<void> {
+  markDryRun(step.outcome, step.settings.dryRun)
   valuesOf(
     await phase(step, servers, `Delete the backups of ${servers.length} servers`, (rt, i) =>
       ids[i] === undefined ? Promise.resolve('none of the run') : deleteBackup(rt, ids[i])
@@ -35,6 +43,7 @@ async function deleteBackup(rt: ServerRuntime, backupId: number): Promise<string
   if (!backup) return notFound(rt, backupId)
   recordBackup(outcome, backup)
   if (!isFinal(backup)) await awaitDeletable(rt, backup)
+  if (rt.settings.dryRun) return previewDelete(rt, backup)
   if (await deleteOne(rt, backupId)) {
     markDeleted(outcome, backupId)
     log.info(`Backup ${backupId} of server ${serverId} deleted.`)
@@ -77,6 +86,10 @@ function awaitDeletable(rt: ServerRuntime, backup: Backup): Promise<Backup> {
     throw new ActionError(
       `${where} is still being made (${backup.status}) and can only be deleted once it has finished: set wait: true to wait for it, or delete it later. Nothing was deleted.`
     )
+  }
+  if (rt.settings.dryRun) {
+    stillBeingMade(rt, backup, 'delete it')
+    return Promise.resolve(backup)
   }
   rt.log.info(`${where} is still being made (${backup.status}): waiting for it to finish.`)
   return rt.log.group(`Wait for backup ${backup.id} to finish`, () => awaitFinal(rt, backup, true))

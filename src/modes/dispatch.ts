@@ -38,7 +38,8 @@ export async function runMode(rt: Runtime, backedUp: () => void): Promise<void> 
       const refs = await backupsOf(rt, servers, target.backupId, 'restore')
       if (refs === undefined) return
       const { planHealthChecks, checkHealth } = await import('../health/health.js')
-      planHealthChecks(outcome, settings.health.checks)
+      // A dry run restores nothing: it checks no app.
+      if (!settings.dryRun) planHealthChecks(outcome, settings.health.checks)
       const { runRestore } = await import('./restore.js')
       const backups = await runRestore(rt, servers, refs as Array<number | 'latest'>)
       // A step of several servers is restored when each of them is (one server: already said).

@@ -3,6 +3,8 @@ import { sentence } from '../vpsorg/api-errors.js'
 import { isOwnRepository, parseTag } from '../github/description.js'
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
+import { announceDataLoss } from './data-loss.js'
+import { stillBeingMade } from './dry-run.js'
 import { awaitBackup } from './follow-backup.js'
 import {
   ACTIVE,
@@ -15,7 +17,14 @@ import {
 import { phase, valuesOf } from '../runtime/fleet.js'
 import type { Runtime, ServerRuntime } from '../runtime/runtime.js'
 import { sendOnce } from './send-once.js'
-import { markPending, markRestored, recordRestorePoint } from '../runtime/outcome.js'
+import {
+  markDryRun,
+  markPending,
+  markRestored,
+  markWouldGoAhead,
+  recordRestorePoint,
+  recordServer
+} from '../runtime/outcome.js'
 
 /** What this step knows of its restore: the server as last seen, and whether it was seen under way. */
 interface Evidence {
@@ -38,6 +47,8 @@ export async function runRestore(
   refs: ReadonlyArray<number | 'latest'>
 ): Promise<Backup[]> {
   const n = servers.length
+  const { dryRun } = step.settings
+  markDryRun(step.outcome, dryRun)
   const backups = valuesOf(
     await phase(step, servers, `Find the backups of ${n} servers`, (rt, i) =>
       rt.log.group('Find the backup', () => findBackup(rt, refs[i]!))
@@ -45,9 +56,34 @@ export async function runRestore(
     (backup) => `backup ${backup.id} found; no restore was requested`
   )
   return valuesOf(
-    await phase(step, servers, `Restore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i]!)),
-    (backup) => `restored from backup ${backup.id}`
+    await phase(step, servers, `${dryRun ? 'Dry run: r' : 'R'}estore ${n} servers`, (rt, i) =>
+      restoreFrom(rt, backups[i]!)
+    ),
+    (backup) => `${dryRun ? 'would be ' : ''}restored from backup ${backup.id}`
   )
+}
+
+/**
+ * A dry run's restore of one server, once its backup is found and checked as a real run does
+ * (findBackup, restoreFrom) and its data-loss window said: reads the server (a real run reads it before its
+ * request, and fails if it cannot), says what a real run would do, and requests nothing.
+ */
+async function previewRestore(rt: ServerRuntime, backup: Backup): Promise<Backup> {
+  const { settings, log, outcome, serverId } = rt
+  const server = await rt.client.getServer(serverId)
+  recordServer(outcome, server)
+  markWouldGoAhead(outcome)
+  if (server.status === RESTORING) {
+    log.info(
+      `Server ${serverId} is being restored right now: a real run would wait for that restore to end first.`
+    )
+  }
+  const checks = settings.health.checks.length ? ', then check the app (health_url)' : ''
+  const then = settings.wait ? `, wait until it is active${checks}` : ''
+  log.info(
+    `Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${serverId} from backup ${backup.id}${then}.`
+  )
+  return backup
 }
 
 /** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
@@ -55,12 +91,16 @@ async function restoreFrom(rt: ServerRuntime, from: Backup): Promise<Backup> {
   const { settings, log, outcome, serverId } = rt
   let backup = from
   recordRestorePoint(outcome, backup)
-  if (backup.status !== 'completed') {
+  if (backup.status !== 'completed' && settings.dryRun) {
+    stillBeingMade(rt, backup, 'restore from it (and fail if it failed)')
+  } else if (backup.status !== 'completed') {
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
       awaitBackup(rt, backup)
     )
     recordRestorePoint(outcome, backup)
   }
+  announceDataLoss(rt, backup)
+  if (settings.dryRun) return previewRestore(rt, backup)
   const evidence = await log.group(`Restore server ${serverId} from backup ${backup.id}`, () =>
     requestRestore(rt, backup)
   )

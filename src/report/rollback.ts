@@ -43,7 +43,7 @@ export function backupsNote(report: Report, servers: ReadonlyArray<[number, Outc
 }
 
 /** The `with:` lines of a step of this action on `servers`, after its `uses:` line. */
-function actionStep(
+export function actionStep(
   report: Report,
   servers: readonly number[],
   mode: 'restore' | 'delete',

@@ -3,9 +3,12 @@ import type { Mode } from '../inputs/settings.js'
 import type { Scrub } from '../common/untrusted.js'
 import { pendingOf, perServer, stepStatus } from '../runtime/fleet.js'
 import type { LedgerReport, Outcome } from '../runtime/outcome.js'
+import { renderDataLoss } from './data-loss.js'
+import { renderDryRun } from './dry-run.js'
 import { escapeHtml } from './html.js'
 import type { Report } from './report.js'
 import { backupsNote } from './rollback.js'
+import { renderWatch } from './watch.js'
 
 const TITLES: Record<Mode, string> = {
   backup: 'VPS.org backup',
@@ -48,13 +51,14 @@ export function renderSummary(report: Report): string {
   if (outcome.ledger) lines.push(ledgerRow(outcome.ledger, escape))
   lines.push('</table>', '')
   if (several) lines.push(...serverTable(report, servers))
+  lines.push(...renderDataLoss(outcome, serverIds, scrub), ...renderDryRun(report, servers))
   // HTML blocks, not Markdown paragraphs: GitHub makes no links or emphasis inside them.
   if (report.error) lines.push(`<p><strong>Failed:</strong> ${escape(report.error)}</p>`, '')
   if (outcome.skipped) {
     lines.push(`<p><strong>Skipped:</strong> ${escape(outcome.skipped)}</p>`, '')
   }
   if (pending) lines.push(`<p><strong>Still running:</strong> ${escape(pending)}</p>`, '')
-  lines.push(...renderHealth(mode, outcome, scrub))
+  lines.push(...renderHealth(mode, outcome, scrub), ...renderWatch(outcome.health, scrub))
   if (mode === 'backup') lines.push(...backupsNote(report, servers))
   return lines.join('\n')
 }

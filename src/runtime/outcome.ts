@@ -29,6 +29,10 @@ export interface Outcome {
   servers?: Map<number, Outcome>
   /** In a step of several servers: from the step's start to the end of this server's work. */
   tookMs?: number
+  /** A dry run (dry_run: true) of a restore or a deletion: nothing was changed. */
+  dryRun?: boolean
+  /** What restoring this server discards, said before the restore request (modes/data-loss.ts). */
+  dataLoss?: string
   /** The deploy ledger (input environment): the environment's deployments page, the deployment. */
   ledger?: LedgerReport
 }
@@ -61,6 +65,31 @@ export interface HealthReport {
   rounds: number
   /** The most recent failure: which check, what it answered, and whether in the last round. */
   failing?: { target: string; answer: string; lastRound: boolean }
+  /** health_watch: the rounds after the app became healthy (health/watch.ts). */
+  watch?: WatchReport
+}
+
+/** A check that failed during the watch, what it answered, and how far into the watch. */
+export interface WatchFailure {
+  target: string
+  answer: string
+  afterMs: number
+}
+
+/** The watch after the app became healthy (health_watch), filled in as it runs. */
+export interface WatchReport {
+  /** How long the watch was to last (health_watch). */
+  ms: number
+  /** Rounds of checks during the watch. */
+  rounds: number
+  /** Rounds in which a check failed: fewer than health_threshold in a row are tolerated. */
+  failedRounds: number
+  /** The latest failing round. */
+  lastFailure?: WatchFailure
+  /** The app broke: health_threshold rounds in a row failed, the first of them `afterMs` in. */
+  broke?: WatchFailure
+  /** The watch ran to its end without the app breaking. */
+  ended?: boolean
 }
 
 /*
@@ -147,4 +176,19 @@ export function recordRun(outcome: Outcome, run: { id: number; url: string }): v
 /** In a step of several servers: from the step's start to the end of this server's work. */
 export function recordTook(outcome: Outcome, tookMs: number): void {
   outcome.tookMs = tookMs
+}
+
+/** A dry run (dry_run: true) of a restore or a deletion: nothing is to be changed. */
+export function markDryRun(outcome: Outcome, dryRun: boolean): void {
+  outcome.dryRun = dryRun || undefined
+}
+
+/** What restoring this server discards, as said before the restore request. */
+export function recordDataLoss(outcome: Outcome, line: string): void {
+  outcome.dataLoss = line
+}
+
+/** A dry run whose every check passed: a real run would go ahead (status `dry_run`). */
+export function markWouldGoAhead(outcome: Outcome): void {
+  outcome.status = 'dry_run'
 }

@@ -96,7 +96,7 @@ export function isFinal(backup: Backup): boolean {
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i
 
 /** When the backup was created (ms since the epoch); NaN when created_at is not a date-time. */
-const createdAt = (backup: Backup): number =>
+export const createdAt = (backup: Backup): number =>
   DATE_TIME.test(backup.created_at) ? Date.parse(backup.created_at) : NaN
 
 /**

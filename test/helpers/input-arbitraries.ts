@@ -271,7 +271,8 @@ export const validCombination = fc
       keepBackups: c.keep.value,
       rollbackOnFailure: c.rollback.value,
       pollIntervalMs: c.poll.value,
-      health: { checks: [], contains: '', timeoutMs: 300_000, threshold: 2 }
+      health: { checks: [], contains: '', timeoutMs: 300_000, threshold: 2, watchMs: 0 },
+      dryRun: false
     }
     return { inputs, expected }
   })

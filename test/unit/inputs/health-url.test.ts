@@ -13,7 +13,8 @@ describe('parseInputs: health checks and mode: verify', () => {
       checks: [],
       contains: '',
       timeoutMs: 5 * 60_000,
-      threshold: 2
+      threshold: 2,
+      watchMs: 0
     })
   })
 
@@ -33,7 +34,8 @@ describe('parseInputs: health checks and mode: verify', () => {
       ],
       contains: 'ok',
       timeoutMs: 90_000,
-      threshold: 20
+      threshold: 20,
+      watchMs: 0
     })
   })
 
