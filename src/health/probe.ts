@@ -4,7 +4,7 @@ import { networkReason } from '../vpsorg/api-errors.js'
 import { formatDuration } from '../common/duration.js'
 import { CancelledError } from '../common/errors.js'
 import type { HealthCheck } from '../inputs/settings.js'
-import type { ProbeResult, Prober } from './health.js'
+import type { ProbeResult, Prober } from './probing.js'
 
 /** Each probe is abandoned after this long (or sooner, at the checks' deadline) and fails. */
 export const PROBE_TIMEOUT_MS = 10_000

@@ -2,7 +2,7 @@ import { formatDuration } from '../common/duration.js'
 import { CONFIRM_INTERVAL_MS } from '../inputs/settings.js'
 import type { WatchFailure, WatchReport } from '../runtime/outcome.js'
 import { WaitTimeoutError, waitFor } from '../common/wait.js'
-import type { HealthOptions } from './health.js'
+import type { HealthOptions } from './probing.js'
 
 /** During the watch, a round of checks comes at least this often. */
 export const WATCH_EVERY_MS = 10_000

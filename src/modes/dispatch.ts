@@ -1,5 +1,5 @@
 import type { Backup } from '../vpsorg/api-types.js'
-import type { Prober } from '../health/health.js'
+import type { Prober } from '../health/probing.js'
 import type { BackupMap, RunRef } from '../inputs/settings.js'
 import { serverRuntimes, settle, valuesOf } from '../runtime/fleet.js'
 import { type Runtime, type ServerRuntime, USER_AGENT } from '../runtime/runtime.js'

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ActionError, CancelledError } from '../../../src/common/errors.js'
 import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../../../src/inputs/settings.js'
+import type { ProbeResult, Prober } from '../../../src/health/probing.js'
 import {
-  type ProbeResult,
-  type Prober,
   awaitHealthy,
   checkHealth,
   newHealthReport,

@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CancelledError } from '../../../src/common/errors.js'
 import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../../../src/inputs/settings.js'
-import {
-  type ProbeResult,
-  type Prober,
-  checkHealth,
-  newHealthReport
-} from '../../../src/health/health.js'
+import type { ProbeResult, Prober } from '../../../src/health/probing.js'
+import { checkHealth, newHealthReport } from '../../../src/health/health.js'
 import { WATCH_EVERY_MS, watchHealthy, watchInterval } from '../../../src/health/watch.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { stepOutputs } from '../../../src/report/outputs.js'
