@@ -137,7 +137,7 @@ async function openLedger(rt, connect) {
                     return;
                 }
                 // The health checks' chunk (main.ts loaded it for verify), not a copy of it in this one.
-                const { unhealthyReason } = await __webpack_require__.e(/* import() */ 739).then(__webpack_require__.bind(__webpack_require__, 7739));
+                const { unhealthyReason } = await __webpack_require__.e(/* import() */ 124).then(__webpack_require__.bind(__webpack_require__, 1124));
                 await setStatus(deployment.id, {
                     state: 'failure',
                     description: health?.healthy === false

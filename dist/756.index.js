@@ -21,6 +21,10 @@ var description = __webpack_require__(9954);
 var duration = __webpack_require__(9584);
 // EXTERNAL MODULE: ./lib/src/common/errors.js
 var errors = __webpack_require__(1635);
+// EXTERNAL MODULE: ./lib/src/modes/data-loss.js
+var data_loss = __webpack_require__(5681);
+// EXTERNAL MODULE: ./lib/src/modes/dry-run.js
+var dry_run = __webpack_require__(2068);
 // EXTERNAL MODULE: ./lib/src/modes/follow-backup.js
 var follow_backup = __webpack_require__(1227);
 // EXTERNAL MODULE: ./lib/src/common/wait.js
@@ -129,6 +133,8 @@ var send_once = __webpack_require__(545);
 
 
 
+
+
 /**
  * mode: restore. Restores each server from one of its own backups (an id, or `latest`: the newest
  * completed backup this action made for this repository, see findBackup) and waits
@@ -139,18 +145,44 @@ var send_once = __webpack_require__(545);
  */
 async function runRestore(step, servers, refs) {
     const n = servers.length;
+    const { dryRun } = step.settings;
+    (0,runtime_outcome/* markDryRun */.en)(step.outcome, dryRun);
     const backups = (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `Find the backups of ${n} servers`, (rt, i) => rt.log.group('Find the backup', () => findBackup(rt, refs[i]))), (backup) => `backup ${backup.id} found; no restore was requested`);
-    return (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `Restore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i])), (backup) => `restored from backup ${backup.id}`);
+    return (0,fleet/* valuesOf */.sm)(await (0,fleet/* phase */.Oi)(step, servers, `${dryRun ? 'Dry run: r' : 'R'}estore ${n} servers`, (rt, i) => restoreFrom(rt, backups[i])), (backup) => `${dryRun ? 'would be ' : ''}restored from backup ${backup.id}`);
+}
+/**
+ * A dry run's restore of one server, once its backup is found and checked as a real run does
+ * (findBackup, restoreFrom) and its data-loss window said: reads the server (a real run reads it before its
+ * request, and fails if it cannot), says what a real run would do, and requests nothing.
+ */
+async function previewRestore(rt, backup) {
+    const { settings, log, outcome, serverId } = rt;
+    const server = await rt.client.getServer(serverId);
+    (0,runtime_outcome/* recordServer */.NP)(outcome, server);
+    (0,runtime_outcome/* markWouldGoAhead */.Mz)(outcome);
+    if (server.status === RESTORING) {
+        log.info(`Server ${serverId} is being restored right now: a real run would wait for that restore to end first.`);
+    }
+    const checks = settings.health.checks.length ? ', then check the app (health_url)' : '';
+    const then = settings.wait ? `, wait until it is active${checks}` : '';
+    log.info(`Dry run: no restore was requested. A real run of this step (dry_run: false) would restore server ${serverId} from backup ${backup.id}${then}.`);
+    return backup;
 }
 /** Restores one server from its backup (waiting for it to complete first) and waits until it is active. */
 async function restoreFrom(rt, from) {
     const { settings, log, outcome, serverId } = rt;
     let backup = from;
     (0,runtime_outcome/* recordRestorePoint */.OW)(outcome, backup);
-    if (backup.status !== 'completed') {
+    if (backup.status !== 'completed' && settings.dryRun) {
+        (0,dry_run/* stillBeingMade */.H)(rt, backup, 'restore from it (and fail if it failed)');
+    }
+    else if (backup.status !== 'completed') {
         backup = await log.group(`Wait for backup ${backup.id} to complete`, () => (0,follow_backup/* awaitBackup */.zs)(rt, backup));
         (0,runtime_outcome/* recordRestorePoint */.OW)(outcome, backup);
     }
+    (0,data_loss/* announceDataLoss */.jn)(rt, backup);
+    if (settings.dryRun)
+        return previewRestore(rt, backup);
     const evidence = await log.group(`Restore server ${serverId} from backup ${backup.id}`, () => requestRestore(rt, backup));
     see(rt, evidence.server, backup);
     const done = evidence.begun && evidence.server.status === ACTIVE;
