@@ -1,13 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * The unit tests, for mutation testing (stryker.config.json). docs.test.ts is left out: it checks
- * the scripts against src/ read as text, which Stryker rewrites, and guards no module's behaviour.
+ * The unit tests, for mutation testing (stryker.config.json). The scripts' tests (test/scripts) are
+ * left out: they check the scripts and src/ read as text, which Stryker rewrites, and guard no
+ * module's behaviour.
  */
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
-    exclude: ['test/unit/docs.test.ts'],
     testTimeout: 30_000
   }
 })
