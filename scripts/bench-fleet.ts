@@ -17,24 +17,14 @@ import { BACKUPS } from '../test/helpers/api.js'
 import { EPOCH } from '../test/helpers/fake-clock.js'
 import { context } from '../test/helpers/run-context.js'
 import { InProcessApi } from '../test/helpers/vpsorg.js'
-import {
-  SECOND,
-  allowance,
-  durationLabel,
-  emit,
-  median,
-  progress,
-  seconds,
-  table,
-  verdict
-} from './bench-report.js'
+import * as report from './bench-report.js'
 import { EventClock } from './event-clock.js'
 import { runStep } from './local-runner.js'
 import { SILENT } from './simulated-wait.js'
 
 const TOKEN = 'vps_bench_fleet_token'
 const FIRST_ID = 101
-const T = 20 * SECOND
+const T = 20 * report.SECOND
 /** The issue's bounds: status requests of 10 servers against one, wall time against the slowest. */
 const REQUESTS_RATIO = 2
 const WALL_RATIO = 1.1
@@ -55,12 +45,16 @@ const same = (servers: number, ms: number): number[] => Array<number>(servers).f
 const spread = (servers: number, fromMs: number, toMs: number): number[] =>
   Array.from(
     { length: servers },
-    (_, i) => Math.round((fromMs + ((toMs - fromMs) * i) / (servers - 1)) / SECOND) * SECOND
+    (_, i) =>
+      Math.round((fromMs + ((toMs - fromMs) * i) / (servers - 1)) / report.SECOND) * report.SECOND
   )
 
 const ONE: FleetCase = { label: '1 server', durationsMs: same(1, T) }
 const TEN: FleetCase = { label: '10 servers', durationsMs: same(10, T) }
-const SPREAD: FleetCase = { label: '10 servers', durationsMs: spread(10, 10 * SECOND, 30 * SECOND) }
+const SPREAD: FleetCase = {
+  label: '10 servers',
+  durationsMs: spread(10, 10 * report.SECOND, 30 * report.SECOND)
+}
 /** A large account: 1,000 backups of other servers, 10 a page (the account's list: 101 pages). */
 const LARGE = { pageSize: 10, accountBackups: 1000 }
 const LARGE_ONE: FleetCase = { label: '1 server, 1,000 others', durationsMs: same(1, T), ...LARGE }
@@ -94,7 +88,7 @@ const CASES: FleetCase[] = [
   { label: '50 servers', durationsMs: same(50, T) },
   { label: '50 servers, 20 a page', durationsMs: same(50, T), pageSize: 20 },
   SPREAD,
-  { label: '10 servers', durationsMs: spread(10, 20 * SECOND, 5 * 60 * SECOND) },
+  { label: '10 servers', durationsMs: spread(10, 20 * report.SECOND, 5 * 60 * report.SECOND) },
   LARGE_ONE,
   LARGE_TEN,
   DAILY_ONE,
@@ -105,7 +99,9 @@ const CASES: FleetCase[] = [
 function takes(durationsMs: number[]): string {
   const low = Math.min(...durationsMs)
   const high = Math.max(...durationsMs)
-  return low === high ? durationLabel(low) : `${durationLabel(low)}–${durationLabel(high)}`
+  return low === high
+    ? report.durationLabel(low)
+    : `${report.durationLabel(low)}–${report.durationLabel(high)}`
 }
 
 /** The fleet's servers, 101, 102, …, each with its backup duration. */
@@ -158,7 +154,7 @@ function measure(
   return {
     requests: polls.length,
     lateMs,
-    overMs: lateMs.map((late, i) => late - allowance(backups[i]!.durationMs))
+    overMs: lateMs.map((late, i) => late - report.allowance(backups[i]!.durationMs))
   }
 }
 
@@ -240,11 +236,11 @@ async function runsOf(c: FleetCase, way: Way, seeds: number): Promise<Runs> {
 }
 
 const spreadOf = (values: number[], format: (n: number) => string): string =>
-  `${format(median(values))} / ${format(Math.max(...values))}`
+  `${format(report.median(values))} / ${format(Math.max(...values))}`
 
 async function benchFleetSimulated(seeds: number): Promise<void> {
-  progress('5. a fleet on a simulated clock')
-  emit(
+  report.progress('5. a fleet on a simulated clock')
+  report.emit(
     '## 5. Several servers in one step',
     '',
     `A backup step of N servers (\`server_id: 101, 102, …\`), built as run() builds it, against the simulator's model in-process (undici's MockAgent), on a discrete-event clock (scripts/event-clock.ts: each sleep registers its wake-up time, and time moves to the earliest once every loop is waiting, so loops waiting side by side do not add their sleeps up; requests take no simulated time). **Action**: \`runBackup\`, which follows every backup with one poll loop whose look is one list of the account's manual backups (\`GET /backups/?backup_type=manual\`, all pages) while it takes no more pages than there are servers (its first page's \`count\` says), else each server's own list. The last two cases are an account of 1,000 other servers' backups, 10 a page (the account's list: 101 pages). **Naive**: the same creates, then one poll loop per server (\`awaitFinal\`, each listing \`?server_id=ID\`), concurrently. Both use \`adaptivePolicy\` with seeded jitter, ${seeds} seeds. Status requests: the list requests after the last create (pages counted), median / worst seed. Lateness, per backup: the first list request that saw it completed, minus its completion; median / worst of every backup of every seed. Wall time: from the step's start to the end of the wait, worst seed.`,
@@ -262,13 +258,13 @@ async function benchFleetSimulated(seeds: number): Promise<void> {
       takes(c.durationsMs),
       spreadOf(action.requests, count),
       spreadOf(naive.requests, count),
-      spreadOf(action.lateMs, seconds),
-      spreadOf(naive.lateMs, seconds),
-      `${seconds(Math.max(...action.wallMs))} / ${seconds(Math.max(...naive.wallMs))}`
+      spreadOf(action.lateMs, report.seconds),
+      spreadOf(naive.lateMs, report.seconds),
+      `${report.seconds(Math.max(...action.wallMs))} / ${report.seconds(Math.max(...naive.wallMs))}`
     ])
   }
-  emit(
-    ...table(
+  report.emit(
+    ...report.table(
       [
         'servers',
         'backups take',
@@ -291,22 +287,22 @@ async function benchFleetSimulated(seeds: number): Promise<void> {
 
 /** The issue's targets, one line each: the worst lateness of 10 servers' 20 s backups… */
 const lateLine = (worstMs: number): string =>
-  `- 10 servers, 20 s backups: every backup noticed within ${seconds(allowance(T))}: ${verdict(worstMs <= allowance(T), `worst ${seconds(worstMs)}`)}`
+  `- 10 servers, 20 s backups: every backup noticed within ${report.seconds(report.allowance(T))}: ${report.verdict(worstMs <= report.allowance(T), `worst ${report.seconds(worstMs)}`)}`
 
 /** …their status requests against one server's… */
 const requestsLine = (ten: number, one: number, detail = '', where = ''): string =>
-  `- 10 servers${where}, 20 s backups: at most ${REQUESTS_RATIO}× the status requests of one server${detail}: ${verdict(ten <= REQUESTS_RATIO * one, `${(ten / one).toFixed(2)}×: ${ten} against ${one}`)}`
+  `- 10 servers${where}, 20 s backups: at most ${REQUESTS_RATIO}× the status requests of one server${detail}: ${report.verdict(ten <= REQUESTS_RATIO * one, `${(ten / one).toFixed(2)}×: ${ten} against ${one}`)}`
 
 /** …the wall time of 10 servers' backups of 10–30 s against the slowest… */
 function wallLine(wallMs: number): string {
   const slowest = Math.max(...SPREAD.durationsMs)
-  return `- 10 servers, 10–30 s backups: wall time at most ${WALL_RATIO}× the slowest backup: ${verdict(wallMs <= WALL_RATIO * slowest, `${seconds(wallMs)}, ${(wallMs / slowest).toFixed(3)}× ${seconds(slowest)}`)}`
+  return `- 10 servers, 10–30 s backups: wall time at most ${WALL_RATIO}× the slowest backup: ${report.verdict(wallMs <= WALL_RATIO * slowest, `${report.seconds(wallMs)}, ${(wallMs / slowest).toFixed(3)}× ${report.seconds(slowest)}`)}`
 }
 
 /** …and every backup's lateness against its own allowance (`overMs`: lateness minus allowance). */
 const allowanceLine = (what: string, overMs: number[]): string => {
   const over = Math.max(...overMs)
-  return `- ${what}: each backup noticed within max(2 s, T/10) of its own T: ${verdict(over <= 0, `${seconds(Math.abs(over))} ${over > 0 ? 'over' : 'to spare'} at worst`)}`
+  return `- ${what}: each backup noticed within max(2 s, T/10) of its own T: ${report.verdict(over <= 0, `${report.seconds(Math.abs(over))} ${over > 0 ? 'over' : 'to spare'} at worst`)}`
 }
 
 function simulatedChecks(results: Map<FleetCase, Record<Way, Runs>>, seeds: number): string[] {
@@ -326,7 +322,7 @@ function simulatedChecks(results: Map<FleetCase, Record<Way, Runs>>, seeds: numb
     ratio(ONE, TEN),
     ratio(LARGE_ONE, LARGE_TEN, LARGE_WHERE),
     ratio(DAILY_ONE, DAILY_TEN, DAILY_WHERE),
-    `- 10 servers in an account of 1,000 other backups, 20 s backups: the lateness of one server: ${verdict(Math.max(...large.lateMs) <= Math.max(...largeOne.lateMs, allowance(T)), `worst ${seconds(Math.max(...large.lateMs))} against ${seconds(Math.max(...largeOne.lateMs))}`)}`,
+    `- 10 servers in an account of 1,000 other backups, 20 s backups: the lateness of one server: ${report.verdict(Math.max(...large.lateMs) <= Math.max(...largeOne.lateMs, report.allowance(T)), `worst ${report.seconds(Math.max(...large.lateMs))} against ${report.seconds(Math.max(...largeOne.lateMs))}`)}`,
     wallLine(Math.max(...results.get(SPREAD)!.action.wallMs)),
     allowanceLine(
       `Every case, ${seeds} seeds`,
@@ -340,7 +336,7 @@ type RealRun = { row: string[] } & ({ run: SimulatedFleet } | { log: string })
 
 /** One backup step of dist/ against the simulator holding the fleet. */
 async function realFleetRun(c: FleetCase): Promise<RealRun> {
-  progress(`5. dist/ against the simulator: ${c.label}, backups of ${takes(c.durationsMs)}`)
+  report.progress(`5. dist/ against the simulator: ${c.label}, backups of ${takes(c.durationsMs)}`)
   const servers = serversOf(c.durationsMs)
   const sim = await Simulator.start({ ...worldOf(c), servers })
   try {
@@ -367,8 +363,8 @@ async function realFleetRun(c: FleetCase): Promise<RealRun> {
       c.label,
       takes(c.durationsMs),
       String(run.requests),
-      spreadOf(run.lateMs, seconds),
-      seconds(run.wallMs),
+      spreadOf(run.lateMs, report.seconds),
+      report.seconds(run.wallMs),
       String(step.exitCode)
     ]
     return { row, run }
@@ -396,7 +392,7 @@ function realChecks(runs: Map<FleetCase, RealRun>): string[] {
 }
 
 async function benchFleetReal(): Promise<void> {
-  emit(
+  report.emit(
     '### The built action against the simulator',
     '',
     "dist/index.js run by scripts/local-runner.ts in backup mode with `server_id` listing the fleet, against the simulator holding it, over loopback. From the simulator's own log: status requests are the `GET /api/v1/backups/` after the last `POST`; lateness, per backup, is the arrival of the first of them that saw it completed minus its true completion (median / worst of the fleet's backups); wall time is the step process's, from spawn to exit.",
@@ -404,8 +400,8 @@ async function benchFleetReal(): Promise<void> {
   )
   const runs = new Map<FleetCase, RealRun>()
   for (const c of [ONE, TEN, SPREAD, LARGE_ONE, LARGE_TEN]) runs.set(c, await realFleetRun(c))
-  emit(
-    ...table(
+  report.emit(
+    ...report.table(
       ['servers', 'backups take', 'status requests', 'late', 'wall', 'exit code'],
       [...runs.values()].map((r) => r.row),
       [false, true, true, true, true, true]

@@ -8,13 +8,11 @@
  * by headless Chromium. Run it by hand after `npm run build`; CI does not need Chromium.
  * Debian: `apt-get install chromium fonts-noto-color-emoji`.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeGitHub } from '../simulator/github.js'
 import { Simulator } from '../simulator/server.js'
 import { LOCAL_GITHUB_TOKEN, runStep } from './local-runner.js'
+import { screenshot } from './chromium.js'
 import { ROOT } from './root.js'
 
 const WIDTH = 900
@@ -81,27 +79,8 @@ try {
 <div class="box"><div class="head"><strong>${escape(deployment.description ?? '')}</strong></div>${rows}</div>
 <div class="error"><strong>Back up the server</strong> (run 7202, the same commit pushed again)<br>${escape(error)}</div>
 </main>`
-  const dir = mkdtempSync(join(tmpdir(), 'vpsorg-screenshot-'))
-  writeFileSync(join(dir, 'deployments.html'), html)
   const output = join(ROOT, 'docs', 'deployments.png')
-  execFileSync(
-    'chromium',
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      `--screenshot=${output}`,
-      `--window-size=${WIDTH},${HEIGHT}`,
-      `file://${join(dir, 'deployments.html')}`
-    ],
-    { stdio: 'ignore' }
-  )
+  screenshot(html, output, WIDTH, HEIGHT)
   console.log(`Wrote ${output}: look at it before committing it.`)
 } finally {
   await simulator.close()

@@ -9,13 +9,11 @@
  * Run it by hand after `npm run build` when the summary changes; CI does not need Chromium.
  * Debian: `apt-get install chromium fonts-noto-color-emoji`.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { marked } from 'marked'
 import { Simulator, type SimulatorOptions } from '../simulator/server.js'
 import { runStep, type StepResult } from './local-runner.js'
+import { screenshot } from './chromium.js'
 import { ROOT } from './root.js'
 
 const WIDTH = 900
@@ -100,27 +98,7 @@ async function photograph(picture: Picture, steps: StepResult[]): Promise<string
   const body = await marked.parse(steps.map((step) => step.summary).join('\n'))
   const html = `<!doctype html><meta charset="utf-8"><style>${CSS}</style>
 <div class="card"><header>deploy summary</header><main>${body}</main></div>`
-  const dir = mkdtempSync(join(tmpdir(), 'vpsorg-screenshot-'))
-  writeFileSync(join(dir, 'summary.html'), html)
-  execFileSync(
-    'chromium',
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      `--screenshot=${output}`,
-      `--window-size=${WIDTH},${picture.height}`,
-      `file://${join(dir, 'summary.html')}`
-    ],
-    { stdio: 'ignore' }
-  )
+  screenshot(html, output, WIDTH, picture.height)
   return output
 }
 
