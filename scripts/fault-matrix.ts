@@ -101,6 +101,11 @@ function occurrences(text: string, token: string): number {
   return token ? canonical(text).toLowerCase().split(token.toLowerCase()).length - 1 : 0
 }
 
+/** The backups beyond the one a backup step may create for each of its servers. */
+function beyondOnePerServer(created: ReadonlyArray<{ serverId: number }>): number {
+  return created.length - new Set(created.map((b) => b.serverId)).size
+}
+
 /** Records a step, when FAULT_MATRIX_STATS names a file. */
 function recordStep(entry: {
   file: string
@@ -136,9 +141,7 @@ function recordStep(entry: {
     requests: sim.requests.length - entry.before.requests,
     backupsCreated: created.length,
     duplicateBackups:
-      (entry.inputs.mode ?? 'backup') === 'backup'
-        ? Math.max(0, created.length - 1)
-        : created.length,
+      (entry.inputs.mode ?? 'backup') === 'backup' ? beyondOnePerServer(created) : created.length,
     restores,
     duplicateRestores: Math.max(0, restores - 1),
     tokenOccurrences: [
