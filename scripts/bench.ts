@@ -2,7 +2,7 @@
  * `npm run bench`: how quickly the action notices a finished backup, how many status requests it
  * spends doing so, and what it costs to start. Five parts:
  *
- * 1. The waiting policy (src/wait.ts) on a simulated clock, beside fixed 5 s, 10 s and 30 s loops.
+ * 1. The waiting policy (src/common/wait.ts) on a simulated clock, beside fixed 5 s, 10 s and 30 s loops.
  * 2. The built dist/index.js, run as the runner runs it, against the simulator over loopback;
  *    lateness and polls are taken from the simulator's own log.
  * 3. Start-up: wall time and peak RSS of `node dist/index.js` up to its first request (a plain
@@ -175,7 +175,7 @@ async function benchPolicy(): Promise<void> {
   emit(
     '## 1. Waiting policy on a simulated clock',
     '',
-    `\`waitFor\` from src/wait.ts with a clock whose sleep advances time at once. The backup completes T after it started; every status request costs ${LATENCY_MS} ms of simulated time (the server answers with the state at the request's arrival, half-way). Lateness: when the step learns of the completion, minus T. Adaptive: \`adaptivePolicy\` with seeded jitter (mulberry32), median / worst of ${SEEDS} seeds. Fixed loops: \`fixedPolicy\` (sleep, then ask). Allowance: max(2 s, T/10), at most 60 s.`,
+    `\`waitFor\` from src/common/wait.ts with a clock whose sleep advances time at once. The backup completes T after it started; every status request costs ${LATENCY_MS} ms of simulated time (the server answers with the state at the request's arrival, half-way). Lateness: when the step learns of the completion, minus T. Adaptive: \`adaptivePolicy\` with seeded jitter (mulberry32), median / worst of ${SEEDS} seeds. Fixed loops: \`fixedPolicy\` (sleep, then ask). Allowance: max(2 s, T/10), at most 60 s.`,
     ''
   )
   const { rows, checks } = await measureEach(TARGETS_MS, policyRow)
@@ -773,7 +773,7 @@ async function benchHealthSimulated(): Promise<void> {
   emit(
     '## 4. App health checks',
     '',
-    `\`awaitHealthy\` from src/health.ts (built on \`waitFor\` with \`adaptivePolicy\`) on a simulated clock. The app becomes healthy T after the checks start (the server is active); each probe costs ${LATENCY_MS} ms and sees the state at its arrival. The app counts as healthy once \`health_threshold\` (k) rounds in a row pass; after a passing round the confirming rounds follow ${CONFIRM_INTERVAL_MS / SECOND} s apart. **Lateness** = when the step declares the app healthy − T − (k − 1) × ${CONFIRM_INTERVAL_MS / SECOND} s: the confirming rounds are the price of the threshold, stated apart. Target: lateness within max(2 s, T/10). Median / worst of ${SEEDS} seeds.`,
+    `\`awaitHealthy\` from src/health/health.ts (built on \`waitFor\` with \`adaptivePolicy\`) on a simulated clock. The app becomes healthy T after the checks start (the server is active); each probe costs ${LATENCY_MS} ms and sees the state at its arrival. The app counts as healthy once \`health_threshold\` (k) rounds in a row pass; after a passing round the confirming rounds follow ${CONFIRM_INTERVAL_MS / SECOND} s apart. **Lateness** = when the step declares the app healthy − T − (k − 1) × ${CONFIRM_INTERVAL_MS / SECOND} s: the confirming rounds are the price of the threshold, stated apart. Target: lateness within max(2 s, T/10). Median / worst of ${SEEDS} seeds.`,
     ''
   )
   const rows: string[][] = []
