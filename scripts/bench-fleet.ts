@@ -1,7 +1,7 @@
 /**
  * `npm run bench`, section 5: several servers in one step. The action follows every backup with
  * one poll loop whose look is one list of the account's manual backups, or each server's own in a
- * large account (src/follow-backup.ts `awaitFinals`); the naive way is one poll loop per server
+ * large account (src/modes/follow-backup.ts `awaitFinals`); the naive way is one poll loop per server
  * (`awaitFinal` per server, each listing `?server_id=ID`). Both on a simulated clock, the simulator's model in-process, and the built
  * action against the simulator over HTTP.
  */

@@ -5,7 +5,7 @@
  * `runs.using: node24` because its schema predates node24, and actionlint lints workflows but does
  * not read an action's own metadata. So this is a short check over the parsed YAML, and of its
  * input and output names against the lists src/ declares (INPUTS in src/inputs/settings.ts, OUTPUTS in
- * src/outputs.ts), which type the code's input reader and outputs. One line per problem; exit
+ * src/report/outputs.ts), which type the code's input reader and outputs. One line per problem; exit
  * code 1 if there is any.
  *
  * Usage: node lib/scripts/check-action.js [repository folder, default: this repository]
@@ -44,7 +44,7 @@ async function checkAction(dir: string): Promise<string[]> {
   checkInputs(inputs, add)
   checkOutputs(outputs, add)
   await checkRuns(dir, isMap(action.runs) ? action.runs : {}, add)
-  // The names src/ declares (src/inputs/settings.ts, src/outputs.ts) are the names action.yml declares.
+  // The names src/ declares (src/inputs/settings.ts, src/report/outputs.ts) are the names action.yml declares.
   compareNames('inputs', Object.keys(inputs), INPUTS, add)
   compareNames('outputs', Object.keys(outputs), OUTPUTS, add)
   return problems
@@ -128,7 +128,7 @@ function compareNames(
   code: readonly string[],
   add: Add
 ): void {
-  const file = kind === 'inputs' ? 'src/inputs/settings.ts INPUTS' : 'src/outputs.ts OUTPUTS'
+  const file = kind === 'inputs' ? 'src/inputs/settings.ts INPUTS' : 'src/report/outputs.ts OUTPUTS'
   for (const name of declared) {
     if (!code.includes(name)) add(`${kind}.${name}`, `is declared but not in ${file}`)
   }

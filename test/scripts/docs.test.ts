@@ -88,7 +88,7 @@ describe('README examples (scripts/lint-workflows.ts)', () => {
 })
 
 describe('action.yml against src/ (scripts/check-action.ts)', () => {
-  it('declares the inputs of src/inputs/settings.ts INPUTS and the outputs of src/outputs.ts OUTPUTS', () => {
+  it('declares the inputs of src/inputs/settings.ts INPUTS and the outputs of src/report/outputs.ts OUTPUTS', () => {
     expect(Object.keys(action.inputs)).toEqual([...INPUTS])
     expect(Object.keys(action.outputs)).toEqual([...OUTPUTS])
   })
