@@ -24,7 +24,6 @@ const shortSha = (sha) => sha.slice(0, 7);
 /** `backup 501` or `backups 501, 502`. */
 const backupsText = (ids) => `backup${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`;
 /** GitHub's text, for a line: one plain line, at most 200 characters. */
-const oneLine = (text) => (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .neutralise */ .$0)(text).slice(0, 200);
 /**
  * Opens the ledger of the step `rt`, its requests sent through `connect`'s Deployments API. For a
  * backup, first the quarantine: throws an ActionError when the commit's newest deployment in the
@@ -81,7 +80,7 @@ async function openLedger(rt, connect) {
             return;
         report.deploymentId = deployment;
         report.state = status.state;
-        rt.log.info(`Deployment ${deployment} of ${environment}: ${status.state} (${oneLine(status.description)}).`);
+        rt.log.info(`Deployment ${deployment} of ${environment}: ${status.state} (${(0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(status.description)}).`);
     };
     const thisRun = (d) => d.payload?.run_id === Number(context.runId);
     if (settings.target.mode === 'backup')
@@ -205,8 +204,8 @@ async function quarantine(rt, api, request) {
     const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown';
     // GitHub's text: shown only as a web page's address, on one plain line.
     const web = URL.canParse(status.logUrl) && /^https?:$/.test(new URL(status.logUrl).protocol);
-    const by = web ? oneLine(status.logUrl) : 'a run';
-    const what = `Commit ${shortSha(context.sha)} was rolled back in ${oneLine(environment)} by ${by} (restored backup ${backup})`;
+    const by = web ? (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(status.logUrl) : 'a run';
+    const what = `Commit ${shortSha(context.sha)} was rolled back in ${(0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(environment)} by ${by} (restored backup ${backup})`;
     if (settings.allowRolledBack) {
         rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`);
         return;

@@ -199,3 +199,6 @@ export function scrubJson(value: unknown, scrub: Scrub, depth = 0): unknown {
     Object.entries(value).map(([key, item]) => [key, scrubJson(item, scrub, depth + 1)])
   )
 }
+
+/** A server's value, made one short plain line for the log (no workflow command in it). */
+export const logLine = (value: string): string => shortLine(neutralise(value), 200)

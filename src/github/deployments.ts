@@ -1,6 +1,7 @@
 import { ActionError } from '../common/errors.js'
+import { isObject, logLine, text } from '../common/untrusted.js'
 import type { GitHubOptions } from './fetch.js'
-import { guardedOctokit, logLine, requestFailure } from './runs.js'
+import { guardedOctokit, requestFailure } from './runs.js'
 
 /**
  * The Deployments API requests of the ledger (input `environment`): this repository's deployments
@@ -61,8 +62,6 @@ export interface Deployments {
   setStatus(deploymentId: number, status: NewStatus): Promise<void>
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 const positive = (value: unknown): number | undefined =>
   Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : undefined
 
@@ -179,11 +178,10 @@ export function gitHubDeployments(options: GitHubOptions): Deployments {
         })
         const newest = (Array.isArray(data) ? (data as unknown[]) : []).find(isObject)
         if (!newest) return undefined
-        const text = (value: unknown): string => (typeof value === 'string' ? value : '')
         return {
-          state: text(newest.state),
-          description: text(newest.description),
-          logUrl: text(newest.log_url) || text(newest.target_url)
+          state: text(newest.state) ?? '',
+          description: text(newest.description) ?? '',
+          logUrl: text(newest.log_url) || (text(newest.target_url) ?? '')
         }
       }),
     setStatus: (deploymentId, status) =>

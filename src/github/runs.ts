@@ -1,6 +1,6 @@
 import { getOctokit } from '@actions/github'
 import { ActionError, CancelledError, TransportError } from '../common/errors.js'
-import { isObject, neutralise, shortLine, text } from '../common/untrusted.js'
+import { isObject, logLine, text } from '../common/untrusted.js'
 import { type GitHubOptions, guardedFetch, isRateLimit, resetAt } from './fetch.js'
 
 /**
@@ -47,9 +47,6 @@ export interface GitHubReader {
 export const MAX_PAGES = 30
 /** What the GitHub token needs, named in every refusal. */
 export const PERMISSION = '`actions: read`'
-
-/** A value from GitHub, made one short plain line for the log (no workflow command in it). */
-export const logLine = (value: string): string => shortLine(neutralise(value), 200)
 
 function toRun(data: unknown, runId: number): WorkflowRun {
   const repository = isObject(data) && isObject(data.repository) ? data.repository.full_name : null

@@ -1,5 +1,5 @@
 import { ActionError, CancelledError } from '../common/errors.js'
-import { neutralise, scrubberOf } from '../common/untrusted.js'
+import { logLine, scrubberOf } from '../common/untrusted.js'
 // Types only: a chunk that imported github/ (and so @actions/github) would move Octokit out of the
 // entry's top-level code (test/e2e/bundle.test.ts); main.ts passes gitHubDeployments in.
 import type {
@@ -42,7 +42,6 @@ const backupsText = (ids: readonly number[]): string =>
   `backup${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`
 
 /** GitHub's text, for a line: one plain line, at most 200 characters. */
-const oneLine = (text: string): string => neutralise(text).slice(0, 200)
 
 /**
  * Opens the ledger of the step `rt`, its requests sent through `connect`'s Deployments API. For a
@@ -99,7 +98,7 @@ export async function openLedger(rt: Runtime, connect: typeof gitHubDeployments)
     report.deploymentId = deployment
     report.state = status.state
     rt.log.info(
-      `Deployment ${deployment} of ${environment}: ${status.state} (${oneLine(status.description)}).`
+      `Deployment ${deployment} of ${environment}: ${status.state} (${logLine(status.description)}).`
     )
   }
   const thisRun = (d: Deployment): boolean => d.payload?.run_id === Number(context.runId)
@@ -236,8 +235,8 @@ async function quarantine(
   const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown'
   // GitHub's text: shown only as a web page's address, on one plain line.
   const web = URL.canParse(status.logUrl) && /^https?:$/.test(new URL(status.logUrl).protocol)
-  const by = web ? oneLine(status.logUrl) : 'a run'
-  const what = `Commit ${shortSha(context.sha)} was rolled back in ${oneLine(environment)} by ${by} (restored backup ${backup})`
+  const by = web ? logLine(status.logUrl) : 'a run'
+  const what = `Commit ${shortSha(context.sha)} was rolled back in ${logLine(environment)} by ${by} (restored backup ${backup})`
   if (settings.allowRolledBack) {
     rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`)
     return

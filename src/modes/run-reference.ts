@@ -1,3 +1,4 @@
+import { logLine } from '../common/untrusted.js'
 import { type Backup, newestFirst } from '../vpsorg/api-types.js'
 import type { RunContext } from '../github/context.js'
 import { type Tag, isOwnRepository, parseTag } from '../github/description.js'
@@ -6,7 +7,6 @@ import {
   type GitHubReader,
   type Job,
   gitHubReader,
-  logLine as oneLine,
   stepNames,
   stepStarted
 } from '../github/runs.js'
@@ -123,18 +123,18 @@ async function readVerdict(rt: Runtime, reader: GitHubReader, ref: RunRef): Prom
   recordRun(outcome, { id: ref.runId, url: runUrl(context, ref.runId, run.htmlUrl) })
   if (run.repository.toLowerCase() !== context.repository.toLowerCase()) {
     throw new ActionError(
-      `Run ${ref.runId} belongs to ${oneLine(run.repository)}, not ${context.repository}: only a run of this repository can be rolled back; nothing was restored.`
+      `Run ${ref.runId} belongs to ${logLine(run.repository)}, not ${context.repository}: only a run of this repository can be rolled back; nothing was restored.`
     )
   }
   if (run.status !== 'completed') {
     throw new ActionError(
-      `Run ${ref.runId} is ${oneLine(run.status)}, not completed: '${step}' may still change the server, so nothing was restored. Roll it back once the run has ended.`
+      `Run ${ref.runId} is ${logLine(run.status)}, not completed: '${step}' may still change the server, so nothing was restored. Roll it back once the run has ended.`
     )
   }
   const ended =
     run.conclusion === 'cancelled'
       ? 'was cancelled'
-      : `ended (${oneLine(run.conclusion ?? 'no conclusion')})`
+      : `ended (${logLine(run.conclusion ?? 'no conclusion')})`
   const verdict = deployVerdict(await reader.listJobs(ref.runId), ref, `Run ${ref.runId} ${ended}`)
   if (verdict.changed) {
     log.info(
@@ -203,7 +203,7 @@ export async function resolveRunBackups(
     const f = found[i]
     return f?.newer
       ? [
-          `server ${rt.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${oneLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
+          `server ${rt.serverId}: run ${f.newer.tag.runId}'s backup ${f.newer.backup.id} (${logLine(f.newer.backup.status)}), after run ${ref.runId}'s backup ${f.backup.id}`
         ]
       : []
   })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_PAGES, logLine, stepNames } from '../../../src/github/runs.js'
+import { logLine } from '../../../src/common/untrusted.js'
+import { MAX_PAGES, stepNames } from '../../../src/github/runs.js'
 import {
   RUN,
   TOKEN,
