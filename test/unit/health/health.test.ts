@@ -15,16 +15,9 @@ import { fakeClock } from '../../helpers/fake-clock.js'
 import { memoryLogger } from '../../helpers/memory-logger.js'
 import { closeAgents, setup } from '../../helpers/fake-runtime.js'
 import { rejection } from '../../helpers/rejection.js'
+import { DB, UP, WEB } from '../../helpers/health-checks.js'
 
-const WEB: HealthCheck = { kind: 'http', target: 'https://shop.example.com/health' }
-const DB: HealthCheck = {
-  kind: 'tcp',
-  target: 'tcp://db.example.com:5432',
-  host: 'db.example.com',
-  port: 5432
-}
 const START = 1_000_000
-const UP: ProbeResult = { ok: true, answer: 'HTTP 200' }
 const DOWN: ProbeResult = { ok: false, answer: 'HTTP 503' }
 
 /**
