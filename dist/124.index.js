@@ -23,6 +23,8 @@ var duration = __webpack_require__(9584);
 var errors = __webpack_require__(1635);
 // EXTERNAL MODULE: ./lib/src/inputs/settings.js
 var settings = __webpack_require__(3225);
+// EXTERNAL MODULE: ./lib/src/runtime/outcome.js
+var runtime_outcome = __webpack_require__(6925);
 // EXTERNAL MODULE: ./lib/src/common/wait.js
 var wait = __webpack_require__(6329);
 ;// CONCATENATED MODULE: ./lib/src/health/watch.js
@@ -109,10 +111,11 @@ async function watchHealthy(options) {
 
 
 
+
 /** Records the checks to come, so that a step that ends before them reports them as not checked. */
 function planHealthChecks(outcome, checks) {
     if (checks.length)
-        outcome.health = newHealthReport(checks);
+        (0,runtime_outcome/* recordHealth */.Kp)(outcome, newHealthReport(checks));
 }
 /** A report of checks not run yet. */
 function newHealthReport(checks) {

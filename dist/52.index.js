@@ -13,6 +13,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var _common_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1635);
 /* harmony import */ var _common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2888);
 /* harmony import */ var _runtime_fleet_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4533);
+/* harmony import */ var _runtime_outcome_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6925);
+
 
 
 
@@ -23,7 +25,6 @@ const CLOSING_MS = 20_000;
 const shortSha = (sha) => sha.slice(0, 7);
 /** `backup 501` or `backups 501, 502`. */
 const backupsText = (ids) => `backup${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`;
-/** GitHub's text, for a line: one plain line, at most 200 characters. */
 /**
  * Opens the ledger of the step `rt`, its requests sent through `connect`'s Deployments API. For a
  * backup, first the quarantine: throws an ActionError when the commit's newest deployment in the
@@ -48,7 +49,7 @@ async function openLedger(rt, connect) {
         environment,
         url: `${context.serverUrl}/${context.repository}/deployments/${encodeURIComponent(environment)}`
     };
-    outcome.ledger = report;
+    (0,_runtime_outcome_js__WEBPACK_IMPORTED_MODULE_3__/* .recordLedger */ .DB)(outcome, report);
     const scrub = (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .scrubberOf */ .Oo)([settings.apiToken, settings.githubToken].filter(Boolean));
     const runUrl = `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
     let broken = false;

@@ -1,7 +1,12 @@
 import { formatDuration } from '../common/duration.js'
 import { ActionError } from '../common/errors.js'
 import { CONFIRM_INTERVAL_MS, type HealthCheck } from '../inputs/settings.js'
-import type { CheckReport, HealthReport, Outcome } from '../runtime/outcome.js'
+import {
+  type CheckReport,
+  type HealthReport,
+  type Outcome,
+  recordHealth
+} from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
 import { type PollPolicy, WaitTimeoutError, adaptivePolicy, waitFor } from '../common/wait.js'
 import type { HealthOptions, Prober } from './probing.js'
@@ -9,7 +14,7 @@ import { watchHealthy } from './watch.js'
 
 /** Records the checks to come, so that a step that ends before them reports them as not checked. */
 export function planHealthChecks(outcome: Outcome, checks: HealthCheck[]): void {
-  if (checks.length) outcome.health = newHealthReport(checks)
+  if (checks.length) recordHealth(outcome, newHealthReport(checks))
 }
 
 /** A report of checks not run yet. */

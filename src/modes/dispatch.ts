@@ -1,3 +1,4 @@
+import { recordStepRestored } from '../runtime/outcome.js'
 import type { Backup } from '../vpsorg/api-types.js'
 import type { Prober } from '../health/probing.js'
 import type { BackupMap, RunRef } from '../inputs/settings.js'
@@ -43,7 +44,10 @@ export async function runMode(rt: Runtime, backedUp: () => void): Promise<void> 
       const { runRestore } = await import('./restore.js')
       const backups = await runRestore(rt, servers, refs as Array<number | 'latest'>)
       // A step of several servers is restored when each of them is (one server: already said).
-      outcome.restored = servers.every((s) => s.outcome.restored)
+      recordStepRestored(
+        outcome,
+        servers.map((s) => s.outcome)
+      )
       if (outcome.restored) {
         await checkHealth(rt, await prober(), restoredFrom(servers, backups))
       }

@@ -9,7 +9,7 @@ import type {
   gitHubDeployments
 } from '../github/deployments.js'
 import { perServer } from '../runtime/fleet.js'
-import type { LedgerReport } from '../runtime/outcome.js'
+import { type LedgerReport, recordLedger } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
 
 /**
@@ -41,8 +41,6 @@ const shortSha = (sha: string): string => sha.slice(0, 7)
 const backupsText = (ids: readonly number[]): string =>
   `backup${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`
 
-/** GitHub's text, for a line: one plain line, at most 200 characters. */
-
 /**
  * Opens the ledger of the step `rt`, its requests sent through `connect`'s Deployments API. For a
  * backup, first the quarantine: throws an ActionError when the commit's newest deployment in the
@@ -67,7 +65,7 @@ export async function openLedger(rt: Runtime, connect: typeof gitHubDeployments)
     environment,
     url: `${context.serverUrl}/${context.repository}/deployments/${encodeURIComponent(environment)}`
   }
-  outcome.ledger = report
+  recordLedger(outcome, report)
   const scrub = scrubberOf([settings.apiToken, settings.githubToken].filter(Boolean))
   const runUrl = `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
   let broken = false

@@ -4,7 +4,7 @@ import { type Scrub, neutralise } from '../common/untrusted.js'
 import { WaitTimeoutError } from '../common/wait.js'
 import type { Settings } from '../inputs/settings.js'
 import { pendingOf } from '../runtime/fleet.js'
-import type { Outcome } from '../runtime/outcome.js'
+import { type Outcome, markOutputsWritten } from '../runtime/outcome.js'
 import { sentence } from '../vpsorg/api-errors.js'
 import { stepOutputs } from './outputs.js'
 import type { Report } from './report.js'
@@ -53,7 +53,7 @@ export function stepEnding({ end, log, scrub, env }: EndingParts): StepEnding {
   const writeOutputs = (settings: Settings, outcome: Outcome): void => {
     const outputs = stepOutputs(outcome, settings.target, settings.serverIds, log.warning)
     for (const [name, value] of Object.entries(outputs)) end.setOutput(name, scrub(value))
-    outcome.outputsWritten = true
+    markOutputsWritten(outcome)
   }
 
   const writeSummary = async (report: Report): Promise<void> => {

@@ -192,3 +192,23 @@ export function recordDataLoss(outcome: Outcome, line: string): void {
 export function markWouldGoAhead(outcome: Outcome): void {
   outcome.status = 'dry_run'
 }
+
+/** The deploy ledger's report (environment), which the ledger fills in as it records. */
+export function recordLedger(outcome: Outcome, report: LedgerReport): void {
+  outcome.ledger = report
+}
+
+/** The outputs were written (a backup step writes them before its best-effort prune). */
+export function markOutputsWritten(outcome: Outcome): void {
+  outcome.outputsWritten = true
+}
+
+/** The app checks' report, filled in as they run (planned before them, so a step that ends first reports them). */
+export function recordHealth(outcome: Outcome, report: HealthReport): void {
+  outcome.health = report
+}
+
+/** A restore step's: restored when each of its servers is (one server: its own outcome already says). */
+export function recordStepRestored(step: Outcome, servers: readonly Outcome[]): void {
+  step.restored = servers.every((server) => server.restored)
+}

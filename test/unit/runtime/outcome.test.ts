@@ -3,15 +3,22 @@ import {
   type Outcome,
   clearPending,
   markDeleted,
+  markDryRun,
   markNotFound,
+  markOutputsWritten,
   markPending,
   markRestored,
   markReused,
+  markWouldGoAhead,
   recordBackup,
+  recordDataLoss,
   recordDeleted,
+  recordHealth,
+  recordLedger,
   recordRestorePoint,
   recordRun,
   recordServer,
+  recordStepRestored,
   recordTook,
   skip,
   splitByServer
@@ -106,5 +113,53 @@ describe('the writes to an Outcome: each sets what its name says, and nothing el
       [101, outcomes[1]]
     ])
     expect(step.servers!.get(103)).toBe(outcomes[0])
+  })
+
+  it('markDryRun: set only for a dry run', () => {
+    const real = empty()
+    markDryRun(real, false)
+    expect(real).toEqual({ deleted: [] })
+    const dry = empty()
+    markDryRun(dry, true)
+    expect(dry).toEqual({ deleted: [], dryRun: true })
+  })
+
+  it('markWouldGoAhead: status `dry_run`, the rest as it was', () => {
+    const outcome: Outcome = { deleted: [], status: 'active', server }
+    markWouldGoAhead(outcome)
+    expect(outcome).toEqual({ deleted: [], status: 'dry_run', server })
+  })
+
+  it('recordDataLoss, markOutputsWritten, recordHealth, recordLedger: each its own field', () => {
+    const outcome = empty()
+    recordDataLoss(outcome, 'Restoring server 12345 to backup 502 …')
+    markOutputsWritten(outcome)
+    const health = { checks: [], rounds: 0 }
+    recordHealth(outcome, health)
+    const ledger = {
+      environment: 'production',
+      url: 'https://github.com/acme/shop/deployments/production'
+    }
+    recordLedger(outcome, ledger)
+    expect(outcome).toEqual({
+      deleted: [],
+      dataLoss: 'Restoring server 12345 to backup 502 …',
+      outputsWritten: true,
+      health,
+      ledger
+    })
+    expect(outcome.health).toBe(health)
+    expect(outcome.ledger).toBe(ledger)
+  })
+
+  it('recordStepRestored: restored only when every server is', () => {
+    const step = empty()
+    recordStepRestored(step, [{ deleted: [], restored: true }, { deleted: [] }])
+    expect(step).toEqual({ deleted: [], restored: false })
+    recordStepRestored(step, [
+      { deleted: [], restored: true },
+      { deleted: [], restored: true }
+    ])
+    expect(step).toEqual({ deleted: [], restored: true })
   })
 })
