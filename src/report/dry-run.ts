@@ -22,7 +22,8 @@ export function renderDryRun(report: Report, servers: ReadonlyArray<[number, Out
   if (!would.size) return lines
   const each = [...would]
     .map(
-      ([server, backup]) => `server ${server} ${mode === 'restore' ? 'from' : ': '}backup ${backup}`
+      ([server, backup]) =>
+        `server ${server}${mode === 'restore' ? ' from ' : ': '}backup ${backup}`
     )
     .join(', ')
   const what =
