@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Report } from '../../../src/report/report.js'
-import { renderSummary } from '../../../src/report/summary.js'
+import { healthOutcome, renderHealth, renderSummary } from '../../../src/report/summary.js'
+import type { Outcome } from '../../../src/runtime/outcome.js'
 import { canonical, scrubberOf } from '../../../src/common/untrusted.js'
 import { backup } from '../../helpers/backup.js'
 
@@ -328,5 +329,360 @@ describe('renderSummary', () => {
     expect(restore('error', "Server 12345 is 'error'")).not.toContain('Restored from')
     expect(restore('restoring')).not.toContain('Restored from')
     expect(restore('restoring')).toContain('<th align="left">Backup</th><td>502</td>')
+  })
+})
+
+describe('renderSummary, the whole summary', () => {
+  const row = (name: string, value: string) =>
+    `<tr><th align="left">${name}</th><td>${value}</td></tr>`
+  const rollback = [
+    '### Roll back to this backup',
+    '',
+    'Add this step (or run it from a `workflow_dispatch` workflow) to restore the server to the state before the deploy:',
+    '',
+    '```yaml',
+    '- uses: vpsorg/backup-action@v1',
+    '  with:',
+    '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
+    '    server_id: 12345',
+    '    mode: restore',
+    '    backup_id: 502',
+    '```',
+    ''
+  ]
+
+  it('one server: every row, the workflow run, the deployment, why it skipped, the rollback', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: {
+          backup: backup(),
+          status: 'completed',
+          reused: true,
+          deleted: [499, 500],
+          run: { id: 9876543210, url: 'https://github.com/acme/shop/actions/runs/9876543210' },
+          ledger: {
+            environment: 'production',
+            url: 'https://github.com/acme/shop/deployments/production',
+            deploymentId: 77,
+            state: 'success'
+          },
+          skipped: 'nothing <to> do'
+        }
+      })
+    )
+    expect(markdown).toBe(
+      [
+        '## ✅ VPS.org backup',
+        '',
+        '<table>',
+        row('Server', 'web-server-01 (12345)'),
+        row('Backup', '502'),
+        row('Created', '2025-01-16T15:45:00Z'),
+        row('Description', 'Pre-deployment backup &#91;gha:acme/shop#9876543210&#93;'),
+        row('Size', '4456 MB'),
+        row('Reused', 'yes: created by an earlier attempt of this run'),
+        row('Backup status', 'completed'),
+        row('Deleted', '499, 500'),
+        row('Took', '1m35s'),
+        row(
+          'Workflow run',
+          '<a href="https://github.com/acme/shop/actions/runs/9876543210">9876543210</a>'
+        ),
+        row(
+          'Deployments',
+          '<a href="https://github.com/acme/shop/deployments/production">production</a> (deployment 77: success)'
+        ),
+        '</table>',
+        '',
+        '<p><strong>Skipped:</strong> nothing &#60;to&#62; do</p>',
+        '',
+        ...rollback
+      ].join('\n')
+    )
+  })
+
+  it('a deployment without a state, and an environment without a deployment', () => {
+    const ledger = { environment: 'prod', url: 'https://github.com/d' }
+    const with77 = renderSummary(
+      report({ outcome: { deleted: [], ledger: { ...ledger, deploymentId: 77 } } })
+    )
+    expect(with77).toContain(
+      row('Deployments', '<a href="https://github.com/d">prod</a> (deployment 77)')
+    )
+    const without = renderSummary(report({ outcome: { deleted: [], ledger } }))
+    expect(without).toContain(row('Deployments', '<a href="https://github.com/d">prod</a>'))
+  })
+
+  it('several servers: the step’s status and time, then one row per server', () => {
+    const servers = new Map<number, Outcome>([
+      [
+        101,
+        {
+          backup: backup(501, { server: { id: 101, name: 'web-1' } }),
+          status: 'completed',
+          reused: true,
+          deleted: [400],
+          tookMs: 61_000
+        }
+      ],
+      [
+        102,
+        {
+          backup: backup(502, {
+            server: { id: 102, name: 'web-2' },
+            size_mb: null,
+            status: 'failed'
+          }),
+          status: 'failed',
+          deleted: [401]
+        }
+      ],
+      [103, { deleted: [] }]
+    ])
+    const markdown = renderSummary(
+      report({ serverIds: [101, 102, 103], error: 'boom', outcome: { deleted: [], servers } })
+    )
+    expect(markdown).toBe(
+      [
+        '## ❌ VPS.org backup of 3 servers',
+        '',
+        '<table>',
+        row('Deleted', '400, 401'),
+        row('Took', '1m35s'),
+        '</table>',
+        '',
+        '<table>',
+        '<tr><th align="left">Server</th><th align="left">Backup</th><th align="left">Status</th><th align="left">Size</th><th align="left">Took</th></tr>',
+        '<tr><td>web-1 (101)</td><td>501 (reused)</td><td>completed</td><td>4456 MB</td><td>1m1s</td></tr>',
+        '<tr><td>web-2 (102)</td><td>502</td><td>failed</td><td></td><td></td></tr>',
+        '<tr><td>103</td><td></td><td></td><td></td><td></td></tr>',
+        '</table>',
+        '',
+        '<p><strong>Failed:</strong> boom</p>',
+        '',
+        '<p><strong>Kept:</strong> the completed backups (server 101: backup 501) are valid restore points and are kept. To delete them:</p>',
+        '',
+        '```yaml',
+        '- uses: vpsorg/backup-action@v1',
+        '  with:',
+        '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
+        '    server_id: 101',
+        '    mode: delete',
+        `    backup_id: '{"101":501}'`,
+        '```',
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('several servers, a dry run of a restore: its status, data-loss windows, the step', () => {
+    const restoring = (id: number, server: number, dataLoss: string): Outcome => ({
+      backup: backup(id, { server: { id: server, name: `web-${server}` } }),
+      status: 'dry_run',
+      deleted: [],
+      dataLoss
+    })
+    const servers = new Map<number, Outcome>([
+      [101, restoring(501, 101, 'Server 101 loses <1h>')],
+      [102, restoring(502, 102, 'Server 102 loses 2h')]
+    ])
+    const markdown = renderSummary(
+      report({
+        mode: 'restore',
+        serverIds: [101, 102],
+        apiUrl: 'http://127.0.0.1:8080/api/v1',
+        outcome: { deleted: [], servers, dryRun: true }
+      })
+    )
+    expect(markdown).toBe(
+      [
+        '## ✅ VPS.org restore of 2 servers',
+        '',
+        '<table>',
+        row('Status', 'dry&#95;run'),
+        row('Took', '1m35s'),
+        '</table>',
+        '',
+        '<table>',
+        '<tr><th align="left">Server</th><th align="left">Restored from backup</th><th align="left">Status</th><th align="left">Size</th><th align="left">Took</th></tr>',
+        '<tr><td>web-101 (101)</td><td>501</td><td>dry&#95;run</td><td>4456 MB</td><td></td></tr>',
+        '<tr><td>web-102 (102)</td><td>502</td><td>dry&#95;run</td><td>4456 MB</td><td></td></tr>',
+        '</table>',
+        '',
+        '<p><strong>Data-loss window:</strong><br>Server 101 loses &#60;1h&#62;<br>Server 102 loses 2h</p>',
+        '',
+        '### Dry run: nothing was restored',
+        '',
+        '<p>Every check a real run makes passed. A real run of this step (dry&#95;run: false) would restore server 101 from backup 501, server 102 from backup 502 (what each restore throws away: the data-loss window). The step that would do it, pinned to the backups found:</p>',
+        '',
+        '```yaml',
+        '- uses: vpsorg/backup-action@v1',
+        '  with:',
+        '    api_token: ${{ secrets.VPSORG_API_TOKEN }}',
+        '    api_url: http://127.0.0.1:8080/api/v1',
+        '    server_id: 101, 102',
+        '    mode: restore',
+        `    backup_id: '{"101":501,"102":502}'`,
+        '```',
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('titles each mode, and names the status row of a step that is not a backup "Status"', () => {
+    const one = { backup: backup(), status: 'active', deleted: [] }
+    expect(renderSummary(report({ mode: 'restore', outcome: one }))).toContain(
+      '## ✅ VPS.org restore\n\n<table>\n'
+    )
+    expect(renderSummary(report({ mode: 'restore', outcome: one }))).toContain(
+      row('Status', 'active')
+    )
+    expect(renderSummary(report({ mode: 'delete', outcome: one }))).toContain(
+      '## ✅ VPS.org backup deletion\n'
+    )
+    const verify = renderSummary(
+      report({ mode: 'verify', serverIds: [], outcome: { status: 'healthy', deleted: [] } })
+    )
+    expect(verify).toBe(
+      [
+        '## ✅ App health check',
+        '',
+        '<table>',
+        row('Status', 'healthy'),
+        row('Took', '1m35s'),
+        '</table>',
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('one server without a name shows its id alone', () => {
+    const markdown = renderSummary(report({ mode: 'delete', outcome: { deleted: [501] } }))
+    expect(markdown).toBe(
+      [
+        '## ✅ VPS.org backup deletion',
+        '',
+        '<table>',
+        row('Server', '12345'),
+        row('Deleted', '501'),
+        row('Took', '1m35s'),
+        '</table>',
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('a restore with app checks and a watch: the health section, then the watch', () => {
+    const markdown = renderSummary(
+      report({
+        mode: 'restore',
+        outcome: {
+          backup: backup(),
+          status: 'active',
+          restored: true,
+          deleted: [],
+          health: {
+            healthy: true,
+            rounds: 1,
+            checks: [
+              {
+                target: 'https://app.example/',
+                lastAnswer: 'HTTP 200',
+                rounds: 1,
+                healthyAfterMs: 0
+              }
+            ],
+            watch: { ms: 60_000, rounds: 2, failedRounds: 0, ended: true }
+          }
+        }
+      })
+    )
+    expect(markdown).toContain(
+      [
+        '</table>',
+        '',
+        '### App health',
+        '',
+        '**Outcome:** restored and healthy',
+        '',
+        '<table>',
+        '<tr><th align="left">Check</th><th align="left">Last answer</th><th align="left">Rounds</th><th align="left">Healthy after</th></tr>',
+        '<tr><td>https://app.example/</td><td>HTTP 200</td><td>1</td><td>0s</td></tr>',
+        '</table>',
+        '',
+        '<p><strong>Watch (health_watch):</strong> stayed healthy through the 1m watch; 2 rounds, 0 failing.</p>',
+        ''
+      ].join('\n')
+    )
+  })
+})
+
+describe('renderHealth', () => {
+  it('shows nothing before the checks start', () => {
+    expect(renderHealth('restore', { deleted: [], restored: true })).toEqual([])
+  })
+
+  it('one row per check: target, last answer, rounds, and when it became healthy', () => {
+    const outcome: Outcome = {
+      deleted: [],
+      restored: true,
+      health: {
+        healthy: false,
+        rounds: 3,
+        checks: [
+          {
+            target: 'https://app.example/health',
+            lastAnswer: 'HTTP 200',
+            rounds: 3,
+            healthyAfterMs: 12_000
+          },
+          { target: 'tcp://db|x', lastAnswer: 'refused', rounds: 2 }
+        ]
+      }
+    }
+    expect(renderHealth('restore', outcome, scrubberOf(['refused']))).toEqual([
+      '### App health',
+      '',
+      '**Outcome:** restored but not healthy: the app needs attention',
+      '',
+      '<table>',
+      '<tr><th align="left">Check</th><th align="left">Last answer</th><th align="left">Rounds</th><th align="left">Healthy after</th></tr>',
+      '<tr><td>https://app.example/health</td><td>HTTP 200</td><td>3</td><td>12s</td></tr>',
+      '<tr><td>tcp://db&#124;x</td><td>&#42;&#42;&#42;</td><td>2</td><td>not healthy</td></tr>',
+      '</table>',
+      ''
+    ])
+  })
+})
+
+describe('healthOutcome', () => {
+  const health = (healthy?: boolean) => ({ healthy, rounds: 1, checks: [] })
+
+  it('verify: healthy, not healthy, or not checked to the end', () => {
+    expect(healthOutcome('verify', { deleted: [], health: health(true) })).toBe('healthy')
+    expect(healthOutcome('verify', { deleted: [], health: health(false) })).toBe(
+      'not healthy: this step fails'
+    )
+    expect(healthOutcome('verify', { deleted: [], health: health() })).toBe(
+      'not checked to the end'
+    )
+    expect(healthOutcome('verify', { deleted: [] })).toBe('not checked to the end')
+  })
+
+  it('restore: not restored, still restoring, restored and healthy or not, or unknown', () => {
+    expect(healthOutcome('restore', { deleted: [], status: 'error', health: health(true) })).toBe(
+      'not restored'
+    )
+    expect(healthOutcome('restore', { deleted: [], status: 'restoring' })).toBe(
+      'restore still running: the app was not checked'
+    )
+    const restored = (h?: boolean) =>
+      healthOutcome('restore', { deleted: [], restored: true, health: health(h) })
+    expect(restored(true)).toBe('restored and healthy')
+    expect(restored(false)).toBe('restored but not healthy: the app needs attention')
+    expect(restored()).toBe('restored, app health unknown: the checks did not end')
+    expect(healthOutcome('restore', { deleted: [], restored: true })).toBe(
+      'restored, app health unknown: the checks did not end'
+    )
   })
 })
