@@ -556,6 +556,60 @@ describe('renderSummary, the whole summary', () => {
     )
   })
 
+  it('leaves out an empty or null value, and names the backup of a step that restored nothing "Backup"', () => {
+    const markdown = renderSummary(
+      report({
+        outcome: {
+          backup: backup(502, {
+            created_at: '',
+            description: null,
+            server: { id: 12345, name: '' }
+          }),
+          status: 'completed',
+          restored: true,
+          deleted: []
+        }
+      })
+    )
+    expect(markdown).toContain(
+      [
+        '<table>',
+        row('Server', '12345'),
+        row('Backup', '502'),
+        row('Size', '4456 MB'),
+        row('Backup status', 'completed'),
+        row('Took', '1m35s'),
+        '</table>'
+      ].join('\n')
+    )
+  })
+
+  it('a verify step without server_id shows no server row', () => {
+    const markdown = renderSummary({
+      mode: 'verify',
+      outcome: { status: 'healthy', deleted: [] },
+      elapsedMs: 1000,
+      actionRef: 'vpsorg/backup-action@v1'
+    })
+    expect(markdown).toBe(
+      [
+        '## ✅ App health check',
+        '',
+        '<table>',
+        row('Status', 'healthy'),
+        row('Took', '1s'),
+        '</table>',
+        ''
+      ].join('\n')
+    )
+  })
+
+  it('inputs that could not be read, and no message: an empty failure line', () => {
+    expect(renderSummary({ outcome: { deleted: [] }, elapsedMs: 0, actionRef: '' })).toBe(
+      '## ❌ VPS.org Backup & Rollback\n\n<p><strong>Failed:</strong> </p>\n'
+    )
+  })
+
   it('one server without a name shows its id alone', () => {
     const markdown = renderSummary(report({ mode: 'delete', outcome: { deleted: [501] } }))
     expect(markdown).toBe(
