@@ -125,3 +125,64 @@ describe('stepOutputs', () => {
     })
   })
 })
+
+describe('stepOutputs, each output checked for what it promises', () => {
+  it('health: healthy or unhealthy once the checks ended, else unset', () => {
+    const health = (healthy?: boolean) => ({ healthy, rounds: 1, checks: [] })
+    expect(outputs({ health: health(true) }).values.health).toBe('healthy')
+    expect(outputs({ health: health(false) }).values.health).toBe('unhealthy')
+    expect(outputs({ health: health() }).values).not.toHaveProperty('health')
+  })
+
+  it('deployment_id: the deployment of the ledger, unset without one', () => {
+    const ledger = { environment: 'prod', url: 'https://github.com/d' }
+    expect(outputs({ ledger: { ...ledger, deploymentId: 77 } }).values.deployment_id).toBe('77')
+    expect(outputs({ ledger }).values).not.toHaveProperty('deployment_id')
+  })
+
+  it.each([
+    [1.25, '1.25'],
+    [1e21, '1e+21'],
+    [0, '0']
+  ])('size_mb %s is %s', (size_mb, text) => {
+    expect(outputs({ backup: backup(502, { size_mb }) })).toEqual({
+      values: expect.objectContaining({ size_mb: text }),
+      warnings: []
+    })
+  })
+
+  it('leaves a negative size_mb unset, with a warning', () => {
+    const { values, warnings } = outputs({ backup: backup(502, { size_mb: -5 }) })
+    expect(values).not.toHaveProperty('size_mb')
+    expect(warnings).toEqual(["Output size_mb is not set: the API's value is not a number."])
+  })
+
+  it.each(['2025-01-16T15:45:00+05:30', '2025-01-16T15:45:00+0530', '2025-01-16T15:45-01:00'])(
+    'sets created_at %s, with its offset',
+    (created_at) => {
+      expect(outputs({ backup: backup(502, { created_at }) }).values.created_at).toBe(created_at)
+    }
+  )
+
+  it.each([-5, 5.5])('leaves backup id %s unset, with a warning', (id) => {
+    const { values, warnings } = outputs({ backup: backup(id) })
+    expect(values).not.toHaveProperty('backup_id')
+    expect(values).not.toHaveProperty('backup_ids')
+    expect(warnings).toContain("Output backup_id is not set: the API's value is not a backup id.")
+    expect(warnings).toContain(
+      "Output backup_ids is not set: the API's value is not server ids to backup ids."
+    )
+  })
+
+  it('restore of the latest backup that found none: no backup id', () => {
+    const warnings: string[] = []
+    const values = stepOutputs(
+      { deleted: [], status: 'error' },
+      { mode: 'restore', backupId: 'latest' },
+      [12345],
+      (w) => warnings.push(w)
+    )
+    expect(values).toEqual({ status: 'error', statuses: '{"12345":"error"}' })
+    expect(warnings).toEqual([])
+  })
+})
