@@ -186,3 +186,17 @@ describe('stepOutputs, each output checked for what it promises', () => {
     expect(warnings).toEqual([])
   })
 })
+
+describe('stepOutputs, several servers', () => {
+  it('names each server whose completed backup has no size', () => {
+    const warnings: string[] = []
+    const servers = new Map<number, Outcome>([
+      [101, { deleted: [], backup: backup(501, { size_mb: null }), status: 'completed' }],
+      [102, { deleted: [], backup: backup(502), status: 'completed' }]
+    ])
+    stepOutputs({ deleted: [], servers }, { mode: 'backup' }, [101, 102], (w) => warnings.push(w))
+    expect(warnings).toEqual([
+      "Server 101's size is unknown: the API gave no size in MB (a number) for the backup."
+    ])
+  })
+})
