@@ -173,7 +173,7 @@ function renderDryRun(report, servers) {
     if (!would.size)
         return lines;
     const each = [...would]
-        .map(([server, backup]) => `server ${server} ${mode === 'restore' ? 'from' : ': '}backup ${backup}`)
+        .map(([server, backup]) => `server ${server}${mode === 'restore' ? ' from ' : ': '}backup ${backup}`)
         .join(', ');
     const what = mode === 'restore'
         ? `restore ${each} (what each restore throws away: the data-loss window)`
