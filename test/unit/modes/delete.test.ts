@@ -149,6 +149,39 @@ describe('a fleet whose first server fails', () => {
     expect(servers.map((s) => s.outcome.status)).toEqual(['completed', 'deleted', 'deleted'])
     expect(api.deletedIds().sort()).toEqual([1, 2, 3])
   })
+
+  it("delete: one group for the fleet, and the line says each server's end in a few words", async () => {
+    const { rt, api, log } = setup({
+      mode: 'delete',
+      server_id: '101, 102, 103, 999',
+      backup_id: 'run:555',
+      wait: 'false'
+    })
+    const servers = serverRuntimes(rt)
+    api.addBackup({ id: 2, serverId: 102 })
+    api.addBackup({ id: 4, serverId: 999, status: 'in_progress', durationMs: 60_000 })
+    const error = await rejection(runDelete(rt, servers, [undefined, 2, 3, 4]))
+    expect(log.of('group')).toContain('Delete the backups of 4 servers')
+    expect(error.message).toBe(
+      '1 of 4 servers failed. Server 999: Backup 4 of server 999 is still being made (in_progress) and can only be deleted once it has finished: set wait: true to wait for it, or delete it later. Nothing was deleted; server 101: none of the run; server 102: backup 2 deleted; server 103: backup 3 already gone.'
+    )
+  })
+
+  it('a dry run of a fleet: each backup that would be deleted, in the failure line too', async () => {
+    const { rt, api } = setup({
+      mode: 'delete',
+      server_id: '101, 102',
+      backup_id: '{"101":1,"102":2}',
+      dry_run: 'true'
+    })
+    const servers = serverRuntimes(rt)
+    api.addBackup({ id: 1, serverId: 101 })
+    api.addBackup({ id: 2, serverId: 999 })
+    const error = await rejection(runDelete(rt, servers, [1, 2]))
+    expect(error.message).toMatch(
+      /^1 of 2 servers failed\. Server 102: Backup 2 belongs to server 999, .*; server 101: backup 1 would be deleted\.$/
+    )
+  })
 })
 
 describe('runDelete, which backup it deletes, what it says and what it leaves running', () => {

@@ -188,6 +188,17 @@ describe('runMode: restore', () => {
   })
 })
 
+describe('runMode: restore of run:<run_id>', () => {
+  it('a run that made no backup of the server fails, restoring nothing', async () => {
+    const { rt, api } = setup({ mode: 'restore', backup_id: 'run:556' })
+    const error = await rejection(run(rt))
+    expect(error.message).toBe(
+      'Run 556 made no completed backup of server 12345; no restore was requested.'
+    )
+    expect(api.requests.filter((r) => r.method !== 'GET')).toEqual([])
+  })
+})
+
 describe('runMode: delete', () => {
   it('deletes the backup named', async () => {
     const { rt, api } = setup({ mode: 'delete', backup_id: '7' })

@@ -151,6 +151,22 @@ describe('dry_run: true with mode: delete', () => {
     expect(summaryOf(rt, 'delete')).toContain('### Dry run: nothing was deleted')
   })
 
+  it('a backup still being made: says a real run would wait to delete it, waits for nothing', async () => {
+    const { rt, api, log, clock } = setup({ mode: 'delete', backup_id: '501', dry_run: 'true' })
+    api.addBackup({ id: 501, status: 'in_progress', durationMs: 10 * 60_000 })
+    const started = clock.now()
+    await runDelete(rt, [rt], [501])
+    expect(clock.now() - started).toBeLessThan(1000)
+    expect(log.of('info').slice(0, 2)).toEqual([
+      'Backup 501 of server 12345 is still being made (in_progress): a real run would wait for it to finish (within timeout), then delete it.',
+      expect.stringMatching(
+        /^Dry run: nothing was deleted\. A real run .* would delete backup 501 /
+      )
+    ])
+    expect(changes(api)).toEqual([])
+    expect(rt.outcome.status).toBe('dry_run')
+  })
+
   it("another server's backup, or one still being made with wait: false: fails as a real run does", async () => {
     const other = setup({ mode: 'delete', backup_id: '501', dry_run: 'true' })
     other.api.addBackup({ id: 501, serverId: 102 })

@@ -8,9 +8,10 @@ import type {
   NewStatus
 } from '../../../src/github/deployments.js'
 import { openLedger } from '../../../src/modes/ledger.js'
+import { serverRuntimes } from '../../../src/runtime/fleet.js'
 import type { Outcome } from '../../../src/runtime/outcome.js'
 import type { Backup } from '../../../src/vpsorg/api-types.js'
-import { closeAgents, setup } from '../../helpers/fake-runtime.js'
+import { TOKEN, closeAgents, setup } from '../../helpers/fake-runtime.js'
 import { rejection } from '../../helpers/rejection.js'
 import { context } from '../../helpers/run-context.js'
 
@@ -364,5 +365,283 @@ describe('verify', () => {
     expect(log.of('warning')).toEqual([
       'No app check ran (health_url is empty): deployment 1 of production is recorded as successful.'
     ])
+  })
+})
+
+describe('how the ledger reaches GitHub, and what it logs', () => {
+  it("connects with github_token, the run's repository and API, and 20 s past the step's deadline", async () => {
+    const api = memory()
+    const { rt } = setup(LEDGER)
+    let options: Parameters<Parameters<typeof openLedger>[1]>[0] | undefined
+    await openLedger(rt, (given) => {
+      options = given
+      return api
+    })
+    expect(options).toEqual({
+      token: 'ghs_unit',
+      repository: context.repository,
+      apiUrl: context.apiUrl,
+      signal: rt.signal,
+      deadline: rt.deadline + 20_000,
+      clock: rt.clock,
+      random: rt.random,
+      log: rt.log,
+      dispatcher: rt.dispatcher
+    })
+  })
+
+  it("the environment's page is its name escaped for a URL", async () => {
+    const { rt } = setup({ ...LEDGER, environment: 'prod east/1' })
+    await openLedger(rt, () => memory())
+    expect(rt.outcome.ledger?.url).toBe('https://github.com/acme/shop/deployments/prod%20east%2F1')
+  })
+
+  it('each status set is one info line with its description', async () => {
+    const api = memory()
+    const { rt, log } = setup(LEDGER)
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.backup = backup(501)
+    await ledger.close(undefined)
+    expect(log.of('info')).toContain(
+      'Deployment 100 of production: in_progress (Deploying 0123456; backup 501 taken before it).'
+    )
+  })
+
+  it('a status that could not be set is neither logged nor reported', async () => {
+    const api = memory()
+    const { rt, log } = setup(LEDGER)
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.backup = backup(501)
+    api.setStatus = async () => {
+      throw new ActionError('Could not set the status: HTTP 500.')
+    }
+    await ledger.close(undefined)
+    expect(log.of('info').filter((line) => line.startsWith('Deployment'))).toEqual([])
+    expect(rt.outcome.ledger).toEqual({
+      environment: 'production',
+      url: 'https://github.com/acme/shop/deployments/production',
+      deploymentId: 100
+    })
+  })
+
+  it('both tokens are scrubbed from a warning and from a description', async () => {
+    const api = memory()
+    api.deployments.push({
+      id: 1,
+      sha: SHA,
+      environment: 'production',
+      payload: payload(RUN),
+      statuses: []
+    })
+    const { rt } = setup({ ...LEDGER, mode: 'verify', api_token: '', server_id: '' })
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(new ActionError('the deploy answered ghs_unit'))
+    expect(api.deployments[0]!.statuses[0]!.description).toBe(
+      'Verify failed: the deploy answered ***'
+    )
+
+    const failing = memory()
+    failing.failWith = new ActionError(`HTTP 401 for ghs_unit and ${TOKEN}.`)
+    const second = setup(LEDGER)
+    await openLedger(second.rt, () => failing)
+    expect(second.log.of('warning')).toEqual([
+      'The deploy ledger of production is not kept: HTTP 401 for *** and ***. The step goes on as without environment.'
+    ])
+  })
+})
+
+describe('a fleet', () => {
+  it("backup: one deployment naming every server's backup", async () => {
+    const api = memory()
+    const { rt } = setup({ ...LEDGER, server_id: '101,102' })
+    const ledger = await openLedger(rt, () => api)
+    const [a, b] = serverRuntimes(rt)
+    a!.outcome.backup = backup(501)
+    b!.outcome.backup = backup(502)
+    await ledger.close(undefined)
+    expect(api.deployments[0]).toMatchObject({
+      payload: payload(RUN, { '101': 501, '102': 502 }),
+      statuses: [{ description: 'Deploying 0123456; backups 501, 502 taken before it' }]
+    })
+  })
+
+  it('backup: one server whose backup has not completed records nothing', async () => {
+    const api = memory()
+    const { rt, log } = setup({ ...LEDGER, server_id: '101,102' })
+    const ledger = await openLedger(rt, () => api)
+    const [a, b] = serverRuntimes(rt)
+    a!.outcome.backup = backup(501)
+    b!.outcome.backup = backup(502, 'failed')
+    await ledger.close(undefined)
+    expect(api.calls).toEqual([`list production ${SHA}`])
+    expect(log.of('info')).toContain(
+      'No deployment of production is recorded: the backup has not completed.'
+    )
+  })
+
+  it("restore: the deployment naming one of the fleet's backups, all of them in the description", async () => {
+    const api = memory()
+    api.deployments.push(
+      {
+        id: 7,
+        sha: SHA,
+        environment: 'production',
+        payload: payload(1111, { '101': 401 }),
+        statuses: []
+      },
+      {
+        id: 8,
+        sha: SHA,
+        environment: 'production',
+        payload: payload(1112, { '102': 502 }),
+        statuses: []
+      }
+    )
+    const { rt } = setup({
+      ...LEDGER,
+      mode: 'restore',
+      server_id: '101,102',
+      backup_id: '{"101": 501, "102": 502}'
+    })
+    const ledger = await openLedger(rt, () => api)
+    serverRuntimes(rt)
+    rt.outcome.restored = true
+    await ledger.close(undefined)
+    expect(api.calls).toEqual(['list production *', 'set 8 failure'])
+    expect(api.deployments[1]!.statuses[0]!.description).toBe(
+      'Rolled back to backups 501, 502: restored, no app check'
+    )
+  })
+
+  it('restore of run:<id>: the backups the step found are the ones looked for', async () => {
+    const api = memory()
+    api.deployments.push({
+      id: 7,
+      sha: SHA,
+      environment: 'production',
+      payload: payload(1111, { '12345': 601 }),
+      statuses: []
+    })
+    const { rt } = setup({ ...LEDGER, mode: 'restore', backup_id: 'run:1111' })
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.backup = backup(601)
+    rt.outcome.restored = true
+    await ledger.close(undefined)
+    expect(api.deployments[0]!.statuses[0]!.description).toBe(
+      'Rolled back to backup 601: restored, no app check'
+    )
+  })
+
+  it('restore of run:<id> that found no backup looks nothing up', async () => {
+    const api = memory()
+    const { rt } = setup({ ...LEDGER, mode: 'restore', backup_id: 'run:1111' })
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(new ActionError('no backup of run 1111'))
+    expect(api.calls).toEqual([])
+  })
+})
+
+describe('verify, further', () => {
+  const seeded = () => {
+    const api = memory()
+    api.deployments.push({
+      id: 1,
+      sha: SHA,
+      environment: 'production',
+      payload: payload(RUN),
+      statuses: []
+    })
+    return api
+  }
+  const verify = { ...LEDGER, mode: 'verify', api_token: '', server_id: '' }
+
+  it('two checks are counted in the description', async () => {
+    const api = seeded()
+    const { rt } = setup({
+      ...verify,
+      health_url: 'https://app.example/health\nhttps://app.example/ready'
+    })
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(undefined)
+    expect(api.deployments[0]!.statuses[0]!.description).toBe(
+      'Deployed: the app is healthy (2 checks)'
+    )
+  })
+
+  it('no deployment by this run: a warning naming the commit, run and environment', async () => {
+    const api = memory()
+    api.deployments.push({
+      id: 2,
+      sha: SHA,
+      environment: 'production',
+      payload: payload(1111),
+      statuses: []
+    })
+    const { rt, log } = setup(verify)
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(undefined)
+    expect(api.calls).toEqual([`list production ${SHA}`])
+    expect(log.of('warning')).toEqual([
+      `No deployment of 0123456 by run ${RUN} in production (a backup step with environment creates it): nothing was recorded.`
+    ])
+  })
+
+  it('a list that failed warns once, not also that no deployment was found', async () => {
+    const api = seeded()
+    api.failWith = new ActionError('HTTP 502.')
+    const { rt, log } = setup(verify)
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(undefined)
+    expect(log.of('warning')).toEqual([
+      'The deploy ledger of production is not kept: HTTP 502. The step goes on as without environment.'
+    ])
+  })
+
+  it('a failure with the app healthy says what failed', async () => {
+    const api = seeded()
+    const { rt } = setup({ ...verify, health_url: 'https://app.example/health' })
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.health = { healthy: true, checks: [], rounds: 1 }
+    await ledger.close(new ActionError('the deadline passed'))
+    expect(api.deployments[0]!.statuses[0]).toMatchObject({
+      state: 'failure',
+      description: 'Verify failed: the deadline passed'
+    })
+  })
+})
+
+describe('the quarantine reads GitHub as untrusted', () => {
+  async function refusal(status: Partial<DeploymentStatus>, sha = SHA) {
+    const api = memory()
+    rolledBack(api, 1111, sha)
+    Object.assign(api.deployments[0]!.statuses[0]!, status)
+    // A GitHub that answers with another commit than asked for.
+    api.list = async () => api.deployments.map(({ statuses: _, ...d }) => d)
+    const { rt } = setup(LEDGER)
+    return rejection(openLedger(rt, () => api)).then(
+      (error) => error.message,
+      () => 'proceeded'
+    )
+  }
+
+  it('names the run only by a web address', async () => {
+    for (const logUrl of ['javascript:alert(1)', 'not a url', '']) {
+      expect(await refusal({ logUrl })).toMatch(
+        /^Commit 0123456 was rolled back in production by a run \(restored backup 501\): /
+      )
+    }
+  })
+
+  it('names every restored backup, or says it is unknown', async () => {
+    expect(
+      await refusal({ description: 'Rolled back to backups 501, 502: restore failed' })
+    ).toContain('(restored backup 501, 502)')
+    expect(await refusal({ description: 'Rolled back by hand' })).toContain(
+      '(restored backup unknown)'
+    )
+  })
+
+  it("another commit's deployment, even answered for this one, is never read", async () => {
+    expect(await refusal({}, 'f'.repeat(40))).toBe('proceeded')
   })
 })
