@@ -70,6 +70,15 @@ const payload = (run = RUN, ids: Record<string, number> = { '12345': 501 }): Led
   backup_ids: ids
 })
 
+/** A deployment of SHA in production, made by run `run`, with no status yet. */
+const deployment = (id: number, run = RUN, ids?: Record<string, number>) => ({
+  id,
+  sha: SHA,
+  environment: 'production',
+  payload: payload(run, ids),
+  statuses: [] as NewStatus[]
+})
+
 /** A deployment of `sha` that run 777 rolled back. */
 function rolledBack(api: Memory, run = RUN, sha = SHA): void {
   api.deployments.push({
@@ -305,10 +314,7 @@ describe('verify', () => {
     failure?: unknown
   ) {
     const api = memory()
-    api.deployments.push(
-      { id: 1, sha: SHA, environment: 'production', payload: payload(RUN), statuses: [] },
-      { id: 2, sha: SHA, environment: 'production', payload: payload(1111), statuses: [] }
-    )
+    api.deployments.push(deployment(1, RUN), deployment(2, 1111))
     const { rt, log } = setup({
       ...LEDGER,
       mode: 'verify',
@@ -426,13 +432,7 @@ describe('how the ledger reaches GitHub, and what it logs', () => {
 
   it('both tokens are scrubbed from a warning and from a description', async () => {
     const api = memory()
-    api.deployments.push({
-      id: 1,
-      sha: SHA,
-      environment: 'production',
-      payload: payload(RUN),
-      statuses: []
-    })
+    api.deployments.push(deployment(1, RUN))
     const { rt } = setup({ ...LEDGER, mode: 'verify', api_token: '', server_id: '' })
     const ledger = await openLedger(rt, () => api)
     await ledger.close(new ActionError('the deploy answered ghs_unit'))
@@ -481,22 +481,7 @@ describe('a fleet', () => {
 
   it("restore: the deployment naming one of the fleet's backups, all of them in the description", async () => {
     const api = memory()
-    api.deployments.push(
-      {
-        id: 7,
-        sha: SHA,
-        environment: 'production',
-        payload: payload(1111, { '101': 401 }),
-        statuses: []
-      },
-      {
-        id: 8,
-        sha: SHA,
-        environment: 'production',
-        payload: payload(1112, { '102': 502 }),
-        statuses: []
-      }
-    )
+    api.deployments.push(deployment(7, 1111, { '101': 401 }), deployment(8, 1112, { '102': 502 }))
     const { rt } = setup({
       ...LEDGER,
       mode: 'restore',
@@ -515,13 +500,7 @@ describe('a fleet', () => {
 
   it('restore of run:<id>: the backups the step found are the ones looked for', async () => {
     const api = memory()
-    api.deployments.push({
-      id: 7,
-      sha: SHA,
-      environment: 'production',
-      payload: payload(1111, { '12345': 601 }),
-      statuses: []
-    })
+    api.deployments.push(deployment(7, 1111, { '12345': 601 }))
     const { rt } = setup({ ...LEDGER, mode: 'restore', backup_id: 'run:1111' })
     const ledger = await openLedger(rt, () => api)
     rt.outcome.backup = backup(601)
@@ -544,13 +523,7 @@ describe('a fleet', () => {
 describe('verify, further', () => {
   const seeded = () => {
     const api = memory()
-    api.deployments.push({
-      id: 1,
-      sha: SHA,
-      environment: 'production',
-      payload: payload(RUN),
-      statuses: []
-    })
+    api.deployments.push(deployment(1, RUN))
     return api
   }
   const verify = { ...LEDGER, mode: 'verify', api_token: '', server_id: '' }
@@ -570,13 +543,7 @@ describe('verify, further', () => {
 
   it('no deployment by this run: a warning naming the commit, run and environment', async () => {
     const api = memory()
-    api.deployments.push({
-      id: 2,
-      sha: SHA,
-      environment: 'production',
-      payload: payload(1111),
-      statuses: []
-    })
+    api.deployments.push(deployment(2, 1111))
     const { rt, log } = setup(verify)
     const ledger = await openLedger(rt, () => api)
     await ledger.close(undefined)
