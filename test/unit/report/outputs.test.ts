@@ -200,3 +200,18 @@ describe('stepOutputs, several servers', () => {
     ])
   })
 })
+
+describe('the ledger (environment) in the outputs', () => {
+  const ledger = { environment: 'production', url: 'x', deploymentId: 1001, state: 'in_progress' }
+
+  it('deployment_id is the deployment this step created or set a status of', () => {
+    const { values, warnings } = outputs({ backup: backup(), status: 'completed', ledger })
+    expect(values.deployment_id).toBe('1001')
+    expect(warnings).toEqual([])
+  })
+
+  it('is unset without a deployment', () => {
+    const { values } = outputs({ backup: backup(), status: 'completed' })
+    expect(values.deployment_id).toBeUndefined()
+  })
+})

@@ -741,3 +741,29 @@ describe('healthOutcome', () => {
     )
   })
 })
+
+describe('the ledger (environment) in the job summary', () => {
+  const ledger = {
+    environment: 'prod <b>|x',
+    url: 'https://github.com/acme/shop/deployments/prod%20%3Cb%3E%7Cx',
+    deploymentId: 1001,
+    state: 'in_progress'
+  }
+  const render = (extra: Partial<Outcome>) =>
+    renderSummary(
+      report({ outcome: { backup: backup(), status: 'completed', deleted: [], ...extra } })
+    )
+
+  it("links to the environment's deployments, escaped, with this step's deployment", () => {
+    expect(render({ ledger })).toContain(
+      '<tr><th align="left">Deployments</th><td><a href="https://github.com/acme/shop/deployments/prod%20%3Cb%3E%7Cx">prod &#60;b&#62;&#124;x</a> (deployment 1001: in&#95;progress)</td></tr>'
+    )
+  })
+
+  it('without a deployment, the link alone; without environment, nothing', () => {
+    expect(render({ ledger: { environment: ledger.environment, url: ledger.url } })).toContain(
+      '&#124;x</a></td></tr>'
+    )
+    expect(render({})).not.toContain('Deployments')
+  })
+})
