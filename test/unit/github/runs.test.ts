@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { logLine } from '../../../src/common/untrusted.js'
-import { MAX_PAGES, stepNames } from '../../../src/github/runs.js'
+import { MAX_PAGES, stepNames, stepStarted } from '../../../src/github/runs.js'
 import {
   RUN,
   TOKEN,
@@ -10,6 +10,7 @@ import {
   reader,
   reading
 } from '../../helpers/github-reading.js'
+import { AT, job as runJob, step } from '../../helpers/job-steps.js'
 import { rejection } from '../../helpers/rejection.js'
 
 /**
@@ -281,3 +282,35 @@ describe('logLine and stepNames: GitHub text for one log line', () => {
 function stepOf(name: string) {
   return { name, status: 'completed', conclusion: 'success', startedAt: null }
 }
+
+describe('stepStarted', () => {
+  it.each([
+    ['running', step('Deploy', 'in_progress', null, AT)],
+    ['finished', step('Deploy', 'completed', 'success', AT)],
+    ['failed', step('Deploy', 'completed', 'failure', AT)],
+    ['cancelled while running', step('Deploy', 'completed', 'cancelled', AT)],
+    ['finished, without a start time', step('Deploy', 'completed', 'success')]
+  ])('a step %s had started', (_, deploy) => {
+    expect(
+      stepStarted([runJob([step('Back up', 'completed', 'success', AT), deploy])], 'Deploy')
+    ).toBe(true)
+  })
+
+  it.each([
+    ['skipped', step('Deploy', 'completed', 'skipped', AT)],
+    ['cancelled before it was reached', step('Deploy', 'completed', 'cancelled')],
+    ['queued', step('Deploy', 'queued', null)],
+    ['of another name', step('Deploy staging', 'completed', 'success', AT)],
+    ['named in another case', step('deploy', 'completed', 'success', AT)]
+  ])('a step %s had not', (_, deploy) => {
+    expect(stepStarted([runJob([deploy])], 'Deploy')).toBe(false)
+  })
+
+  it('any job: one started step of that name is enough', () => {
+    const jobs = [
+      runJob([step('Deploy', 'completed', 'skipped', AT)]),
+      runJob([step('Deploy', 'completed', 'failure', AT)], 1, 'other')
+    ]
+    expect(stepStarted(jobs, 'Deploy')).toBe(true)
+  })
+})

@@ -1,9 +1,8 @@
 import type { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Backup } from '../../../src/vpsorg/api-types.js'
-import { type ActionsContext, readContext } from '../../../src/github/context.js'
 import { serverRuntimes } from '../../../src/runtime/fleet.js'
-import { type Job, type JobStep, MAX_PAGES, stepStarted } from '../../../src/github/runs.js'
+import { type Job, type JobStep, MAX_PAGES } from '../../../src/github/runs.js'
 import type { RunRef } from '../../../src/inputs/settings.js'
 import {
   deployVerdict,
@@ -14,6 +13,7 @@ import {
 import { type FakeJob, type FakeRun, FakeGitHub } from '../../../simulator/github.js'
 import { backup } from '../../helpers/backup.js'
 import { closeAgents, setup } from '../../helpers/fake-runtime.js'
+import { AT, job, step } from '../../helpers/job-steps.js'
 import { rejection } from '../../helpers/rejection.js'
 import { context } from '../../helpers/run-context.js'
 
@@ -56,101 +56,6 @@ describe('findRunBackup', () => {
   it('finds nothing when the run made no completed backup', () => {
     expect(findRunBackup([tagged(1, 'x [gha:other/repo#555]')], 555, context)).toBeUndefined()
     expect(findRunBackup([], 555, context)).toBeUndefined()
-  })
-})
-
-const step = (
-  name: string,
-  status: string,
-  conclusion: string | null,
-  startedAt?: string
-): JobStep => ({
-  name,
-  status,
-  conclusion,
-  startedAt: startedAt ?? null
-})
-const AT = '2026-11-27T10:00:00Z'
-/** A job of attempt `attempt` with these steps. */
-const job = (steps: JobStep[], attempt = 1, name = 'deploy'): Job => ({ name, attempt, steps })
-
-describe('stepStarted', () => {
-  it.each([
-    ['running', step('Deploy', 'in_progress', null, AT)],
-    ['finished', step('Deploy', 'completed', 'success', AT)],
-    ['failed', step('Deploy', 'completed', 'failure', AT)],
-    ['cancelled while running', step('Deploy', 'completed', 'cancelled', AT)],
-    ['finished, without a start time', step('Deploy', 'completed', 'success')]
-  ])('a step %s had started', (_, deploy) => {
-    expect(
-      stepStarted([job([step('Back up', 'completed', 'success', AT), deploy])], 'Deploy')
-    ).toBe(true)
-  })
-
-  it.each([
-    ['skipped', step('Deploy', 'completed', 'skipped', AT)],
-    ['cancelled before it was reached', step('Deploy', 'completed', 'cancelled')],
-    ['queued', step('Deploy', 'queued', null)],
-    ['of another name', step('Deploy staging', 'completed', 'success', AT)],
-    ['named in another case', step('deploy', 'completed', 'success', AT)]
-  ])('a step %s had not', (_, deploy) => {
-    expect(stepStarted([job([deploy])], 'Deploy')).toBe(false)
-  })
-
-  it('any job: one started step of that name is enough', () => {
-    const jobs = [
-      job([step('Deploy', 'completed', 'skipped', AT)]),
-      job([step('Deploy', 'completed', 'failure', AT)], 1, 'other')
-    ]
-    expect(stepStarted(jobs, 'Deploy')).toBe(true)
-  })
-})
-
-describe('readContext: the run, from @actions/github', () => {
-  const withRepo = (repo: () => { owner: string; repo: string }, fields: object) =>
-    Object.defineProperty({ ...fields }, 'repo', { get: repo }) as unknown as ActionsContext
-
-  it('maps every field', () => {
-    const fields = {
-      sha: 'abc',
-      runAttempt: 2,
-      job: 'deploy',
-      action: '__vpsorg_backup-action',
-      workflow: 'Deploy',
-      serverUrl: 'https://ghes.example.com',
-      apiUrl: 'https://ghes.example.com/api/v3'
-    }
-    const source = withRepo(() => ({ owner: 'acme', repo: 'shop' }), {
-      ...fields,
-      runId: 9876543210
-    })
-    expect(readContext(source, () => 'cafef00d')).toEqual({
-      ...fields,
-      repository: 'acme/shop',
-      runId: '9876543210',
-      nonce: 'cafef00d'
-    })
-  })
-
-  it('falls back outside a runner: no repository, NaN run id and attempt', () => {
-    const ctx = readContext(
-      withRepo(
-        () => {
-          throw new Error(
-            "context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'"
-          )
-        },
-        { runId: Number.NaN, runAttempt: Number.NaN }
-      )
-    )
-    expect(ctx).toMatchObject({
-      repository: 'local/repository',
-      sha: '',
-      runId: '0',
-      runAttempt: 1,
-      serverUrl: 'https://github.com',
-      apiUrl: 'https://api.github.com'
-    })
   })
 })
 
