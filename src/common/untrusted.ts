@@ -32,6 +32,10 @@ export function shortLine(text: string, max = 300): string {
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/** An absolute http:// or https:// URL (a proxy, a link to a web page), nothing else. */
+export const isWebAddress = (value: string): boolean =>
+  URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol)
+
 /** A server's value if it is a string, else undefined. */
 export const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : undefined

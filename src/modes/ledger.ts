@@ -1,5 +1,5 @@
 import { ActionError, CancelledError } from '../common/errors.js'
-import { logLine, scrubberOf } from '../common/untrusted.js'
+import { isWebAddress, logLine, scrubberOf } from '../common/untrusted.js'
 // Types only: a chunk that imported github/ (and so @actions/github) would move Octokit out of the
 // entry's top-level code (test/e2e/bundle.test.ts); main.ts passes gitHubDeployments in.
 import type {
@@ -11,6 +11,9 @@ import type {
 import { perServer } from '../runtime/fleet.js'
 import { type LedgerReport, recordLedger } from '../runtime/outcome.js'
 import type { Runtime } from '../runtime/runtime.js'
+import type { Target } from '../inputs/settings.js'
+
+type RestoreTarget = Extract<Target, { mode: 'restore' }>
 
 /**
  * The deploy ledger (input `environment`, issue 22): when and what the action records on GitHub
@@ -168,15 +171,16 @@ export async function openLedger(rt: Runtime, connect: typeof gitHubDeployments)
         })
         return
       }
-      if (target.mode === 'restore') await rolledBack(failure)
+      if (target.mode === 'restore') await rolledBack(failure, target.backupId)
     }
   }
 
-  /** A restore: the deployment of a restored backup gets `failure`, Rolled back …. */
-  async function rolledBack(failure: unknown): Promise<void> {
+  /**
+   * A restore (of backup_id `asked`): the deployment of a restored backup gets `failure`, Rolled
+   * back ….
+   */
+  async function rolledBack(failure: unknown, asked: RestoreTarget['backupId']): Promise<void> {
     if (outcome.status === 'skipped') return
-    const { target } = settings
-    const asked = target.mode === 'restore' ? target.backupId : undefined
     const restored = perServer(outcome, settings.serverIds).flatMap(([server, o]) => {
       const id =
         o.backup?.id ??
@@ -232,8 +236,7 @@ async function quarantine(
   if (status?.state !== 'failure' || !status.description.startsWith(ROLLED_BACK)) return
   const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown'
   // GitHub's text: shown only as a web page's address, on one plain line.
-  const web = URL.canParse(status.logUrl) && /^https?:$/.test(new URL(status.logUrl).protocol)
-  const by = web ? logLine(status.logUrl) : 'a run'
+  const by = isWebAddress(status.logUrl) ? logLine(status.logUrl) : 'a run'
   const what = `Commit ${shortSha(context.sha)} was rolled back in ${logLine(environment)} by ${by} (restored backup ${backup})`
   if (settings.allowRolledBack) {
     rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`)

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { ActionError } from '../common/errors.js'
+import { isWebAddress } from '../common/untrusted.js'
 
 /**
  * The proxy URL in the first of `names` that is set, checked: a bad one fails naming the variable
@@ -9,7 +10,7 @@ function proxyUrl(env: NodeJS.ProcessEnv, names: [string, string]): string | und
   const name = names.find((n) => env[n])
   if (!name) return undefined
   const value = env[name]!
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+  if (!isWebAddress(value)) {
     throw new ActionError(
       `The environment variable ${name} is not a proxy URL the action can use: expected http://host:port or https://host:port (with user:password@ if the proxy needs them).`
     )

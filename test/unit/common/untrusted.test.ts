@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   canonical,
+  isWebAddress,
   neutralise,
   oneLine,
   scrubJson,
@@ -202,4 +203,22 @@ describe('scrubJson, objects', () => {
     expect(depth).toBe(32)
     expect(value).toBeNull()
   })
+})
+
+describe('isWebAddress', () => {
+  it.each([
+    'https://github.com/acme/shop/actions/runs/1',
+    'http://ghes.internal:8080/x',
+    'HTTPS://A.B'
+  ])('%s is one', (value) => expect(isWebAddress(value)).toBe(true))
+
+  it.each([
+    'javascript:alert(1)',
+    'xhttp://a.b',
+    'httpsx://a.b',
+    'ftp://a.b',
+    '/runs/1',
+    'not a url',
+    ''
+  ])('%j is not', (value) => expect(isWebAddress(value)).toBe(false))
 })

@@ -612,3 +612,106 @@ describe('the quarantine reads GitHub as untrusted', () => {
     expect(await refusal({}, 'f'.repeat(40))).toBe('proceeded')
   })
 })
+
+describe('the ledger reads what GitHub answers as untrusted, and never throws', () => {
+  it("verify: another tool's deployment of the commit (no payload of ours) is not this run's", async () => {
+    const api = memory()
+    api.deployments.push({ ...deployment(3), payload: undefined })
+    const { rt, log } = setup({ ...LEDGER, mode: 'verify', api_token: '', server_id: '' })
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(undefined)
+    expect(api.calls).toEqual([`list production ${SHA}`])
+    expect(log.of('warning')).toEqual([expect.stringMatching(/^No deployment of 0123456 by run /)])
+  })
+
+  it('restore: a deployment without our payload is passed over for the one naming the backup', async () => {
+    const api = memory()
+    api.deployments.push(deployment(7), { ...deployment(8), payload: undefined })
+    const { rt } = setup({ ...LEDGER, mode: 'restore', backup_id: '501' })
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.restored = true
+    await ledger.close(undefined)
+    expect(api.calls).toEqual(['list production *', 'set 7 failure'])
+  })
+
+  it('restore: a list that failed is one warning, and nothing more', async () => {
+    const api = memory()
+    api.failWith = new ActionError('HTTP 502.')
+    const { rt, log } = setup({ ...LEDGER, mode: 'restore', backup_id: '501' })
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.restored = true
+    await ledger.close(undefined)
+    expect(log.of('warning')).toEqual([
+      'The deploy ledger of production is not kept: HTTP 502. The step goes on as without environment.'
+    ])
+  })
+
+  it('backup: a creation that failed leaves no deployment id in the report', async () => {
+    const api = memory()
+    const { rt } = setup(LEDGER)
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.backup = backup(501)
+    api.failWith = new ActionError('HTTP 422.')
+    await ledger.close(undefined)
+    expect(rt.outcome.ledger).toStrictEqual({
+      environment: 'production',
+      url: 'https://github.com/acme/shop/deployments/production'
+    })
+  })
+
+  it('backup: a server of the fleet with no backup at all records nothing', async () => {
+    const api = memory()
+    const { rt } = setup({ ...LEDGER, server_id: '101,102' })
+    const ledger = await openLedger(rt, () => api)
+    serverRuntimes(rt)[0]!.outcome.backup = backup(501)
+    await ledger.close(undefined)
+    expect(api.calls).toEqual([`list production ${SHA}`])
+  })
+
+  it('delete: records nothing', async () => {
+    const api = memory()
+    api.deployments.push(deployment(7))
+    const { rt } = setup({ ...LEDGER, mode: 'delete', backup_id: '501' })
+    const ledger = await openLedger(rt, () => api)
+    rt.outcome.backup = backup(501)
+    await ledger.close(undefined)
+    expect(api.calls).toEqual([])
+  })
+
+  it('restore of latest that failed before finding a backup looks nothing up', async () => {
+    const api = memory()
+    const { rt } = setup({ ...LEDGER, mode: 'restore', backup_id: 'latest' })
+    const ledger = await openLedger(rt, () => api)
+    await ledger.close(new ActionError('no completed backup'))
+    expect(api.calls).toEqual([])
+  })
+})
+
+describe('the quarantine: only a rollback by this action refuses', () => {
+  async function opened(status: NewStatus | undefined) {
+    const api = memory()
+    api.deployments.push({ ...deployment(9, 1111), statuses: status ? [status] : [] })
+    const { rt, log } = setup(LEDGER)
+    const error = await openLedger(rt, () => api).then(
+      () => undefined,
+      (e: Error) => e.message
+    )
+    return { error, log }
+  }
+  const rolled = 'Rolled back to backup 501: restored and healthy'
+
+  it('a deployment with no status yet proceeds', async () => {
+    expect((await opened(undefined)).error).toBeUndefined()
+  })
+
+  it('a status other than failure proceeds, whatever its description', async () => {
+    const { error } = await opened({ state: 'success', description: rolled, logUrl: '' })
+    expect(error).toBeUndefined()
+  })
+
+  it('names the run by an http:// address too (GitHub Enterprise Server)', async () => {
+    const logUrl = 'http://ghes.internal/acme/shop/actions/runs/777'
+    const { error } = await opened({ state: 'failure', description: rolled, logUrl })
+    expect(error).toContain(`in production by ${logUrl} (restored backup 501)`)
+  })
+})
