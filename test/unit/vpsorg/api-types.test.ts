@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { isOlder, newestFirst } from '../../../src/vpsorg/api-types.js'
+import {
+  isOlder,
+  newestFirst,
+  parseBackup,
+  parsePage,
+  parseServer
+} from '../../../src/vpsorg/api-types.js'
 import { backup } from '../../helpers/backup.js'
 
 describe('newestFirst and isOlder: by creation time, ids only for the same millisecond', () => {
@@ -40,5 +46,60 @@ describe('newestFirst and isOlder: by creation time, ids only for the same milli
     expect(Math.sign(newestFirst(undated(3), undated(5)))).toBe(1)
     expect(isOlder(undated(1), dated)).toBe(false)
     expect(isOlder(dated, undated(9))).toBe(false)
+  })
+})
+
+describe('parseBackup, parseServer, parsePage: what is kept of an answer', () => {
+  const raw = { id: 7, server: { id: 1 }, status: 'completed' }
+
+  it('a backup: a missing text is empty, a size only when a finite number not below 0', () => {
+    expect(parseBackup(raw)).toStrictEqual({
+      id: 7,
+      server: { id: 1, name: '' },
+      backup_type: '',
+      status: 'completed',
+      size_mb: null,
+      created_at: '',
+      description: null
+    })
+    const size = (size_mb: unknown) => parseBackup({ ...raw, size_mb })?.size_mb
+    expect([0, 12.5, -1, Infinity, Number.NaN, '12'].map(size)).toEqual([
+      0,
+      12.5,
+      null,
+      null,
+      null,
+      null
+    ])
+  })
+
+  it('a server: a missing name is empty; updated_at only when the API sends it as text', () => {
+    expect(parseServer({ id: 1, status: 'active' })).toStrictEqual({
+      id: 1,
+      name: '',
+      status: 'active'
+    })
+    expect(parseServer({ id: 1, status: 'active', updated_at: 5 })).toStrictEqual({
+      id: 1,
+      name: '',
+      status: 'active'
+    })
+    expect(parseServer({ id: 1, status: 'active', updated_at: 'x' })?.updated_at).toBe('x')
+  })
+
+  it('a page: next is a URL or null, count a whole number not below 0, else left out', () => {
+    const page = (extra: object) => parsePage({ results: [], ...extra }, () => 1)
+    expect(page({})).toStrictEqual({ results: [] })
+    expect(page({ next: null, count: 0 })).toStrictEqual({ results: [], count: 0 })
+    expect(page({ next: 'https://api/x?page=2', count: 3 })).toStrictEqual({
+      results: [],
+      next: 'https://api/x?page=2',
+      count: 3
+    })
+    expect([-1, 1.5, '3', 2 ** 60].map((count) => page({ count }))).toEqual(
+      Array(4).fill({ results: [] })
+    )
+    expect(page({ next: 2 })).toBeUndefined()
+    expect(page({ next: {} })).toBeUndefined()
   })
 })
