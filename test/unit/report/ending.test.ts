@@ -45,6 +45,40 @@ async function failureLine(failure: unknown, outcome?: Outcome): Promise<string>
   return failures[0]!
 }
 
+describe('stepEnding: deployment_id after outputs written before the prune', () => {
+  /** A backup step whose outputs were written before its prune, then its deployment created. */
+  async function withDeployment(automatic: boolean) {
+    const memory = memoryEnd()
+    const outcome: Outcome = { deleted: [], backup: backup(501), status: 'completed' }
+    const settings = settingsOf()
+    const writer = stepEnding({ end: memory.end, log: memoryLogger(), scrub: (t) => t, env: {} })
+    writer.writeOutputs(settings, outcome)
+    outcome.ledger = {
+      environment: 'production',
+      url: 'u',
+      deploymentId: 1001,
+      state: 'in_progress'
+    }
+    await writer.end({
+      settings,
+      outcome,
+      elapsedMs: 0,
+      automatic,
+      armed: false,
+      failure: undefined
+    })
+    return memory.outputs
+  }
+
+  it('is written at the end, beside the outputs written before', async () => {
+    expect(await withDeployment(false)).toMatchObject({ backup_id: '501', deployment_id: '1001' })
+  })
+
+  it("is not written by the post step's rollback (its step's outputs are final)", async () => {
+    expect((await withDeployment(true)).deployment_id).toBeUndefined()
+  })
+})
+
 describe('stepEnding: a step that succeeded', () => {
   it('writes the outputs and the job summary once, and fails nothing', async () => {
     const { outputs, summaries, failures } = await ended()

@@ -767,3 +767,14 @@ describe('the ledger (environment) in the job summary', () => {
     expect(render({})).not.toContain('Deployments')
   })
 })
+
+describe('the heading names the mode', () => {
+  it.each([
+    ['backup', 'VPS.org backup'],
+    ['restore', 'VPS.org restore'],
+    ['delete', 'VPS.org backup deletion'],
+    ['verify', 'App health check']
+  ] as const)('%s: %s', (mode, title) => {
+    expect(renderSummary(report({ mode })).split('\n')[0]).toBe(`## ✅ ${title}`)
+  })
+})
