@@ -126,6 +126,22 @@ describe('runStep: the main step', () => {
     expect(s.summaries[0]).toContain('No automatic rollback: this step did not succeed')
   })
 
+  it('a backup with keep_backups writes its outputs before the prune starts', async () => {
+    const s = step({ keep_backups: '1' })
+    s.api.addBackup({ id: 7, description: own() })
+    let linesAtOutputs: string[] | undefined
+    const setOutput = s.edges.end.setOutput
+    s.edges.end.setOutput = (name, value) => {
+      linesAtOutputs ??= s.log.lines.map((line) => line.message)
+      setOutput(name, value)
+    }
+    await s.run()
+    expect(s.outputs.backup_id).toBeDefined()
+    expect(linesAtOutputs).toBeDefined()
+    expect(linesAtOutputs).not.toContain('Prune older backups')
+    expect(s.log.of('group')).toContain('Prune older backups')
+  })
+
   it('a bad input fails before any request: the summary shows the failure alone', async () => {
     const s = step({ server_id: 'web-1' })
     await s.run()
