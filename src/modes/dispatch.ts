@@ -23,20 +23,23 @@ import { resolveRunBackups } from './run-reference.js'
 export async function runMode(rt: Runtime, backedUp: () => void): Promise<void> {
   const { settings, outcome } = rt
   const { target } = settings
-  // verify checks the app alone: it acts on no server.
-  const servers = target.mode === 'verify' ? [] : serverRuntimes(rt)
   const prober = async (): Promise<Prober> =>
     (await import('../health/probe.js')).createProber({
       dispatcher: rt.dispatcher,
       userAgent: USER_AGENT,
       contains: settings.health.contains
     })
+  // verify checks the app alone: it acts on no server.
+  if (target.mode === 'verify') {
+    return (await import('../health/health.js')).checkHealth(rt, await prober())
+  }
+  const servers = serverRuntimes(rt)
   switch (target.mode) {
     case 'backup':
       await runBackup(rt, servers)
       return afterBackup(rt, servers, backedUp)
     case 'restore': {
-      const refs = await backupsOf(rt, servers, target.backupId, 'restore')
+      const refs = await backupsOf(rt, servers, target.backupId, target.mode)
       if (refs === undefined) return
       const { planHealthChecks, checkHealth } = await import('../health/health.js')
       // A dry run restores nothing: it checks no app.
@@ -54,13 +57,11 @@ export async function runMode(rt: Runtime, backedUp: () => void): Promise<void> 
       return
     }
     case 'delete': {
-      const ids = await backupsOf(rt, servers, target.backupId, 'delete')
+      const ids = await backupsOf(rt, servers, target.backupId, target.mode)
       return ids === undefined
         ? undefined
         : runDelete(rt, servers, ids as Array<number | undefined>)
     }
-    case 'verify':
-      return (await import('../health/health.js')).checkHealth(rt, await prober())
   }
 }
 

@@ -69,7 +69,7 @@ export async function openLedger(rt: Runtime, connect: typeof gitHubDeployments)
     url: `${context.serverUrl}/${context.repository}/deployments/${encodeURIComponent(environment)}`
   }
   recordLedger(outcome, report)
-  const scrub = scrubberOf([settings.apiToken, settings.githubToken].filter(Boolean))
+  const scrub = scrubberOf([settings.apiToken, settings.githubToken])
   const runUrl = `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
   let broken = false
   /** Runs a request of the ledger; its failure is one warning, and the ledger stops. */

@@ -167,6 +167,21 @@ describe('a fleet whose first server fails', () => {
     )
   })
 
+  it('a fleet: a backup deleted by someone else meanwhile is "already gone" in the line', async () => {
+    const { rt, api } = setup({
+      mode: 'delete',
+      server_id: '101, 102',
+      backup_id: '{"101":1,"102":2}'
+    })
+    const servers = serverRuntimes(rt)
+    api.addBackup({ id: 1, serverId: 101 })
+    api.addBackup({ id: 2, serverId: 999 })
+    api.hook = (call) =>
+      call.method === 'DELETE' ? { status: 404, body: { detail: 'Not found.' } } : undefined
+    const error = await rejection(runDelete(rt, servers, [1, 2]))
+    expect(error.message).toMatch(/; server 101: backup 1 already gone\.$/)
+  })
+
   it('a dry run of a fleet: each backup that would be deleted, in the failure line too', async () => {
     const { rt, api } = setup({
       mode: 'delete',

@@ -78,6 +78,27 @@ describe('runMode: backup', () => {
   })
 })
 
+describe('runMode: a fleet whose backups have not all completed (wait: false)', () => {
+  it('neither writes the outputs early nor prunes, and warns that a rollback needs them all', async () => {
+    const { rt, log, api } = setup(
+      { server_id: '101, 102', wait: 'false', keep_backups: '1', rollback_on_failure: 'true' },
+      {},
+      { 101: { backupDurationMs: 0 } }
+    )
+    api.addBackup({ id: 7, serverId: 101, description: own() })
+    await run(rt)
+    expect([...rt.outcome.servers!.values()].map((o) => o.backup?.status)).toEqual([
+      'completed',
+      'in_progress'
+    ])
+    expect(log.text()).not.toContain('outputs written')
+    expect(log.of('warning')).toEqual([
+      'rollback_on_failure needs a completed backup: set wait: true.'
+    ])
+    expect(rt.outcome.servers!.get(101)!.deleted).toEqual([])
+  })
+})
+
 describe('runMode: restore', () => {
   it('restores from the backup named, and says it is restored', async () => {
     const { rt, api } = setup({ mode: 'restore', backup_id: '7' }, {}, {})
@@ -185,6 +206,21 @@ describe('runMode: restore', () => {
     } finally {
       await github.close()
     }
+  })
+})
+
+describe('runMode: restore, dry run', () => {
+  it('plans and checks no app: nothing was restored', async () => {
+    const { rt, api } = setup({
+      mode: 'restore',
+      backup_id: '7',
+      dry_run: 'true',
+      health_url: `${APP}/health`
+    })
+    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
+    await run(rt)
+    expect(rt.outcome.status).toBe('dry_run')
+    expect(rt.outcome.health).toBeUndefined()
   })
 })
 
