@@ -143,7 +143,8 @@ describe('watchHealthy on the fake clock', () => {
   it("adds its rounds to the checks' rounds and answers, as the summary shows them", async () => {
     const { watch, report } = await watchFor(
       60_000,
-      (check, at) => (check === DB && at === 18_000 ? { ok: false, answer: 'connection refused' } : UP),
+      (check, at) =>
+        check === DB && at === 18_000 ? { ok: false, answer: 'connection refused' } : UP,
       { checks: [WEB, DB] }
     )
     expect(watch.rounds).toBe(11)
@@ -254,6 +255,46 @@ describe('checkHealth with health_watch', () => {
     })
     expect(summary).toContain(
       `<strong>Watch (health_watch):</strong> broke 1m40s into the 5m watch: ${APP} answered HTTP 500; 11 rounds, 2 failing.</p>`
+    )
+  })
+
+  it.each([
+    [[25_000], '11 rounds, 1 failing round tolerated (fewer than 2 in a row)'],
+    [[25_000, 44_000], '12 rounds, 2 failing rounds tolerated (fewer than 2 in a row)']
+  ])(
+    'blips below health_threshold at %j: the log says the app stayed healthy and counts them',
+    async (blips, counted) => {
+      const { rt, clock, log } = verify({ health_watch: '1m' })
+      const start = clock.now()
+      await checkHealth(
+        rt,
+        after(clock, start, (at) => (blips.includes(at) ? DOWN : UP))
+      )
+      expect(log.of('info').at(-1)).toBe(`The app stayed healthy through the 1m watch: ${counted}.`)
+    }
+  )
+
+  it('a watch of a single round says so in the singular', async () => {
+    const { rt, clock, log } = verify({ health_watch: '1s' })
+    await checkHealth(
+      rt,
+      after(clock, clock.now(), () => UP)
+    )
+    expect(rt.outcome.health!.watch).toMatchObject({ rounds: 1, ended: true })
+    expect(log.of('info').at(-1)).toBe('The app stayed healthy through the 1s watch: 1 round.')
+  })
+
+  it('with health_threshold 1, a single failing round breaks the watch, said in the singular', async () => {
+    const { rt, clock } = verify({ health_watch: '5m', health_threshold: '1' })
+    const start = clock.now()
+    const error = await rejection(
+      checkHealth(
+        rt,
+        after(clock, start, (at) => (at >= 95_000 ? DOWN : UP))
+      )
+    )
+    expect(error.message).toBe(
+      `The app became healthy, then broke 1m40s into the 5m watch (health_watch): ${APP} answered HTTP 500, 1 round in a row. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
     )
   })
 
