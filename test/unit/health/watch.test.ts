@@ -158,7 +158,7 @@ describe('watchHealthy on the fake clock', () => {
       at === 18_000 ? { ok: false, answer: 'HTTP 503' } : UP
     )
     expect(log.of('info')).toEqual([
-      'Watching the app for 1m (health_watch): a round every 6s; 2 failing rounds in a row fail the step.',
+      'Watching the app for 1m (health_watch): a round every 6s; the step fails after 2 failing rounds in a row.',
       'Watch: every check passed (0s)',
       `Watch: ${WEB.target}: HTTP 503 (1 of 2 failing rounds in a row) (18s)`,
       'Watch: every check passed (19s)'
@@ -168,7 +168,7 @@ describe('watchHealthy on the fake clock', () => {
   it('with health_threshold 1, says that one failing round fails the step', async () => {
     const { log } = await watchFor(3000, () => UP, { threshold: 1 })
     expect(log.of('info')).toEqual([
-      'Watching the app for 3s (health_watch): a round every 1s; 1 failing round in a row fail the step.',
+      'Watching the app for 3s (health_watch): a round every 1s; the step fails after 1 failing round in a row.',
       'Watch: every check passed (0s)'
     ])
   })
