@@ -130,7 +130,7 @@ export async function checkHealth(rt: Runtime, probe: Prober, restored?: string)
     `Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`,
     () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report })
   )
-  if (report.healthy && watchMs) return watch(rt, probe, report, restored)
+  if (report.healthy && watchMs) return watch(rt, probe, report)
   if (report.healthy) return
   const cut =
     deadline < startedAt + timeoutMs
@@ -144,14 +144,10 @@ export async function checkHealth(rt: Runtime, probe: Prober, restored?: string)
 /**
  * health_watch, once the app is healthy: green only when the watch has ended (the `health` output
  * is empty while it runs); when the app breaks, fails at once with one line that says which check
- * failed, what it answered and how far into the watch.
+ * failed, what it answered and how far into the watch. Only verify watches (the inputs refuse
+ * health_watch in any other mode), so a watch never follows a restore.
  */
-async function watch(
-  rt: Runtime,
-  probe: Prober,
-  report: HealthReport,
-  restored?: string
-): Promise<void> {
+async function watch(rt: Runtime, probe: Prober, report: HealthReport): Promise<void> {
   const { checks, threshold, watchMs } = rt.settings.health
   report.healthy = undefined
   const { broke, rounds, failedRounds } = await rt.log.group(
@@ -169,6 +165,6 @@ async function watch(
     return
   }
   throw new ActionError(
-    `${restored ? `${restored}; the app` : 'The app'} became healthy, then broke ${formatDuration(broke.afterMs)} into the ${formatDuration(watchMs)} watch (health_watch): ${broke.target} answered ${broke.answer}, ${threshold} round${threshold > 1 ? 's' : ''} in a row. ${restored ? AFTER_RESTORE : AFTER_VERIFY}`
+    `The app became healthy, then broke ${formatDuration(broke.afterMs)} into the ${formatDuration(watchMs)} watch (health_watch): ${broke.target} answered ${broke.answer}, ${threshold} round${threshold > 1 ? 's' : ''} in a row. ${AFTER_VERIFY}`
   )
 }

@@ -40,7 +40,7 @@ export async function watchHealthy(options: WatchOptions): Promise<WatchReport> 
   const every = watchInterval(watchMs)
   let streak: WatchFailure[] = []
   log.info(
-    `Watching the app for ${formatDuration(watchMs)} (health_watch): a round every ${formatDuration(every)}; ${threshold} failing round${threshold > 1 ? 's' : ''} in a row fail the step.`
+    `Watching the app for ${formatDuration(watchMs)} (health_watch): a round every ${formatDuration(every)}; the step fails after ${threshold} failing round${threshold > 1 ? 's' : ''} in a row.`
   )
   try {
     watch.broke = await waitFor(

@@ -241,6 +241,51 @@ describe('awaitHealthy', () => {
     expect(report.checks[0]!.lastAnswer).toBe('nothing within 2s (abandoned)')
   })
 
+  it('a probe abandoned at its own timeout, with time left, is the answer: the app stopped answering', async () => {
+    const hung: ProbeResult = {
+      ok: false,
+      answer: 'nothing within 10s (abandoned)',
+      abandoned: true
+    }
+    // The first round answers 503; from then on each probe hangs for its 10 s, well before the deadline.
+    const { report, probes } = await run((_, __, round) => (round === 0 ? DOWN : hung), {
+      timeoutMs: 60_000,
+      probeMs: 10_000
+    })
+    expect(probes[1]!.limitMs).toBeGreaterThan(10_000)
+    expect(report.healthy).toBe(false)
+    expect(report.checks[0]!.lastAnswer).toBe('nothing within 10s (abandoned)')
+    expect(unhealthyReason(report)).toBe(
+      'https://shop.example.com/health last answered nothing within 10s (abandoned)'
+    )
+  })
+
+  it('an answer that comes in at the deadline is the answer, though the deadline has come', async () => {
+    // Rounds at 0 and 1 s answer 503; the next takes all the time left, then answers 502.
+    const clock = fakeClock(START)
+    const report = newHealthReport([WEB])
+    const answers: ProbeResult[] = [DOWN, DOWN, { ok: false, answer: 'HTTP 502' }]
+    await awaitHealthy({
+      checks: [WEB],
+      probe: async (_, __, limitMs) => {
+        const answer = answers.shift() ?? DOWN
+        if (!answers.length) clock.advance(limitMs)
+        return answer
+      },
+      threshold: 2,
+      clock,
+      random: () => 0.5,
+      deadline: START + 3040,
+      signal: new AbortController().signal,
+      log: memoryLogger(),
+      report
+    })
+    expect(clock.now()).toBe(START + 3040)
+    expect(report.rounds).toBe(3)
+    expect(report.checks[0]!.lastAnswer).toBe('HTTP 502')
+    expect(unhealthyReason(report)).toBe('https://shop.example.com/health last answered HTTP 502')
+  })
+
   it("hands every probe the workflow's cancellation signal", async () => {
     const controller = new AbortController()
     const { probes } = await run(() => UP, { signal: controller.signal, checks: [WEB, DB] })

@@ -17,7 +17,8 @@ const DOWN: ProbeResult = { ok: false, answer: 'HTTP 500' }
 
 /**
  * A watch of `watchMs` on the fake clock; `answer(check, atMs)` says what a probe sent `atMs`
- * into the watch sees. Returns the report, when the watch ended, and when each round was sent.
+ * into the watch sees. Returns the report, when the watch ended, when each round was sent (and
+ * the time each of its probes was given), and the log.
  */
 async function watchFor(
   watchMs: number,
@@ -27,12 +28,15 @@ async function watchFor(
   const clock = fakeClock(START)
   const checks = options.checks ?? [WEB]
   const rounds: number[] = []
+  const limits: number[] = []
+  const log = memoryLogger()
   const report = newHealthReport(checks)
   const watch = await watchHealthy({
     checks,
     probe: async (check, _, limitMs) => {
       const atMs = clock.now() - START
       if (check === checks[0]) rounds.push(atMs)
+      if (check === checks[0]) limits.push(limitMs)
       clock.advance(Math.min(options.probeMs ?? 0, limitMs))
       return answer(check, atMs)
     },
@@ -42,10 +46,10 @@ async function watchFor(
     watchMs,
     deadline: options.deadline ?? START + 24 * 3_600_000,
     signal: new AbortController().signal,
-    log: memoryLogger(),
+    log,
     report
   })
-  return { watch, report, endedAtMs: clock.now() - START, rounds }
+  return { watch, report, endedAtMs: clock.now() - START, rounds, limits, log }
 }
 
 describe('watchInterval', () => {
@@ -130,6 +134,45 @@ describe('watchHealthy on the fake clock', () => {
     expect(endedAtMs).toBe(30_000)
   })
 
+  it("gives each probe only the time left before the step's deadline", async () => {
+    const { rounds, limits } = await watchFor(60_000, () => UP, { deadline: START + 30_000 })
+    expect(rounds).toEqual([6000, 12_000, 18_000, 24_000, 30_000])
+    expect(limits).toEqual(rounds.map((at) => 30_000 - at))
+  })
+
+  it("adds its rounds to the checks' rounds and answers, as the summary shows them", async () => {
+    const { watch, report } = await watchFor(
+      60_000,
+      (check, at) =>
+        check === DB && at === 18_000 ? { ok: false, answer: 'connection refused' } : UP,
+      { checks: [WEB, DB] }
+    )
+    expect(watch.rounds).toBe(11)
+    expect(report.rounds).toBe(11)
+    expect(report.checks.map((c) => c.rounds)).toEqual([11, 11])
+    expect(report.checks.map((c) => c.lastAnswer)).toEqual(['HTTP 200', 'HTTP 200'])
+  })
+
+  it('says in the log what it watches and what fails the step, then each change of status', async () => {
+    const { log } = await watchFor(60_000, (_, at) =>
+      at === 18_000 ? { ok: false, answer: 'HTTP 503' } : UP
+    )
+    expect(log.of('info')).toEqual([
+      'Watching the app for 1m (health_watch): a round every 6s; the step fails after 2 failing rounds in a row.',
+      'Watch: every check passed (0s)',
+      `Watch: ${WEB.target}: HTTP 503 (1 of 2 failing rounds in a row) (18s)`,
+      'Watch: every check passed (19s)'
+    ])
+  })
+
+  it('with health_threshold 1, says that one failing round fails the step', async () => {
+    const { log } = await watchFor(3000, () => UP, { threshold: 1 })
+    expect(log.of('info')).toEqual([
+      'Watching the app for 3s (health_watch): a round every 1s; the step fails after 1 failing round in a row.',
+      'Watch: every check passed (0s)'
+    ])
+  })
+
   it('a cancellation ends the watch at once', async () => {
     const controller = new AbortController()
     const clock = fakeClock(START)
@@ -212,6 +255,46 @@ describe('checkHealth with health_watch', () => {
     })
     expect(summary).toContain(
       `<strong>Watch (health_watch):</strong> broke 1m40s into the 5m watch: ${APP} answered HTTP 500; 11 rounds, 2 failing.</p>`
+    )
+  })
+
+  it.each([
+    [[25_000], '11 rounds, 1 failing round tolerated (fewer than 2 in a row)'],
+    [[25_000, 44_000], '12 rounds, 2 failing rounds tolerated (fewer than 2 in a row)']
+  ])(
+    'blips below health_threshold at %j: the log says the app stayed healthy and counts them',
+    async (blips, counted) => {
+      const { rt, clock, log } = verify({ health_watch: '1m' })
+      const start = clock.now()
+      await checkHealth(
+        rt,
+        after(clock, start, (at) => (blips.includes(at) ? DOWN : UP))
+      )
+      expect(log.of('info').at(-1)).toBe(`The app stayed healthy through the 1m watch: ${counted}.`)
+    }
+  )
+
+  it('a watch of a single round says so in the singular', async () => {
+    const { rt, clock, log } = verify({ health_watch: '1s' })
+    await checkHealth(
+      rt,
+      after(clock, clock.now(), () => UP)
+    )
+    expect(rt.outcome.health!.watch).toMatchObject({ rounds: 1, ended: true })
+    expect(log.of('info').at(-1)).toBe('The app stayed healthy through the 1s watch: 1 round.')
+  })
+
+  it('with health_threshold 1, a single failing round breaks the watch, said in the singular', async () => {
+    const { rt, clock } = verify({ health_watch: '5m', health_threshold: '1' })
+    const start = clock.now()
+    const error = await rejection(
+      checkHealth(
+        rt,
+        after(clock, start, (at) => (at >= 95_000 ? DOWN : UP))
+      )
+    )
+    expect(error.message).toBe(
+      `The app became healthy, then broke 1m40s into the 5m watch (health_watch): ${APP} answered HTTP 500, 1 round in a row. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
     )
   })
 
