@@ -94,10 +94,10 @@ async function restoreFrom(rt: ServerRuntime, from: Backup): Promise<Backup> {
   if (backup.status !== 'completed' && settings.dryRun) {
     stillBeingMade(rt, backup, 'restore from it (and fail if it failed)')
   } else if (backup.status !== 'completed') {
+    // awaitBackup records each state of the backup it sees (track), the completed one last.
     backup = await log.group(`Wait for backup ${backup.id} to complete`, () =>
       awaitBackup(rt, backup)
     )
-    recordRestorePoint(outcome, backup)
   }
   announceDataLoss(rt, backup)
   if (settings.dryRun) return previewRestore(rt, backup)

@@ -172,7 +172,8 @@ export async function resolveRunBackups(
   mode: 'restore' | 'delete'
 ): Promise<Array<number | undefined> | undefined> {
   const { settings, context, log, outcome } = step
-  if (!outcome.run) recordRun(outcome, { id: ref.runId, url: runUrl(context, ref.runId) })
+  // The page the context implies; readVerdict replaces it with the one GitHub gives.
+  recordRun(outcome, { id: ref.runId, url: runUrl(context, ref.runId) })
   const conditional = ref.onlyIfStepStarted !== undefined
   let attempt: number | undefined
   if (conditional) {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../../src/modes/backup.js'
 import { formatDuration } from '../../../src/common/duration.js'
 import { ActionError, ApiError } from '../../../src/common/errors.js'
+import { serverRuntimes } from '../../../src/runtime/fleet.js'
 import type { ServerRuntime } from '../../../src/runtime/runtime.js'
 import { overrideFields } from '../../../simulator/faults.js'
 import type { Reply } from '../../../simulator/validation.js'
@@ -760,4 +761,79 @@ describe('runBackup, finding a backup the API did not describe', () => {
     expect(error).toBeInstanceOf(ApiError)
     expect(error.message).toContain('Forbidden.')
   })
+})
+
+describe('runBackup, a step of several servers', () => {
+  it('groups each phase under a title for the fleet, naming how many backups it waits for', async () => {
+    const { rt, api, log } = setup({ server_id: '101, 102, 103' }, { runAttempt: 2 })
+    // Server 101's backup, by an earlier attempt of this step, has completed: only two are followed.
+    api.addBackup({ id: 550, serverId: 101, description: earlier(1) })
+    await runBackup(rt, serverRuntimes(rt))
+    expect(log.of('group')).toEqual([
+      'Create the backups of 3 servers',
+      'Wait for the backups of 2 servers to complete'
+    ])
+  })
+})
+
+describe('runBackup, a create answered with a failed backup', () => {
+  it('fails at once, without following it, whatever the list says later', async () => {
+    const { rt, api, log } = setup()
+    api.hook = (request, fake) => {
+      if (request.method !== 'POST') return undefined
+      const reply = fake.handle(request)
+      return { ...reply, body: { ...(reply.body as object), status: 'failed' } }
+    }
+    const error = await rejection(runBackup(rt, [rt]))
+    expect(error.message).toBe(
+      'Backup 600 of server 12345 failed on VPS.org: there is no restore point from it. Check the server in the VPS.org panel and run the job again.'
+    )
+    expect(log.of('group')).toEqual(['Create the backup'])
+    const created = api.made('POST', BACKUPS)[0]!.at
+    expect(api.made('GET', BACKUPS).filter((r) => r.at > created)).toEqual([])
+  })
+})
+
+describe('runBackup, the backup of a lost create', () => {
+  it('is adopted as found: no warning, and no further search for it', async () => {
+    const { rt, api, log } = setup()
+    api.hook = (request, fake) => {
+      if (request.method === 'POST' && fake.made('POST', BACKUPS).length === 1) {
+        fake.handle(request)
+        throw connectionReset()
+      }
+      return undefined
+    }
+    await runBackup(rt, [rt])
+    expect(log.of('warning')).toEqual([])
+    expect(log.text()).not.toContain('looking for it')
+    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
+  })
+})
+
+describe('runBackup, which of its step’s earlier backups a re-run reuses', () => {
+  /** The API lists backups in `order` of id, whatever order they were made in. */
+  const listInOrder = (api: InProcessApi, order: 'ascending' | 'descending'): void => {
+    api.hook = (call, fake) => {
+      const reply = fake.handle(call)
+      if (call.method !== 'GET' || call.url.pathname !== BACKUPS) return reply
+      const page = reply.body as { results: Array<{ id: number }> }
+      page.results.sort((a, b) => (order === 'ascending' ? a.id - b.id : b.id - a.id))
+      return reply
+    }
+  }
+
+  it.each(['ascending', 'descending'] as const)(
+    'the newest completed one, never a running one, with ids listed in %s order',
+    async (order) => {
+      const { rt, api } = setup({}, { runAttempt: 3 })
+      api.addBackup({ id: 550, description: earlier(1, STEP, 'aaaaaaa1') })
+      api.addBackup({ id: 551, description: earlier(2, STEP, 'aaaaaaa2') })
+      addRunning(api, 560, earlier(2, STEP, 'aaaaaaa3'), 1e9)
+      listInOrder(api, order)
+      await runBackup(rt, [rt])
+      expect(api.made('POST', BACKUPS)).toHaveLength(0)
+      expect(rt.outcome.backup).toMatchObject({ id: 551, status: 'completed' })
+    }
+  )
 })

@@ -46,6 +46,13 @@ describe('dataLossLine', () => {
     )
   })
 
+  it('a backup taken this very moment is 0s ago, not ahead of the clock', () => {
+    const now = Date.parse('2026-11-27T21:47:18Z')
+    expect(dataLossLine(12345, backup('2026-11-27T21:47:18Z'), now)).toContain(
+      'created 2026-11-27T21:47:18Z (0s ago):'
+    )
+  })
+
   it("a date ahead of the runner's clock says so rather than a negative age", () => {
     const line = dataLossLine(12345, backup('2025-01-16T15:50:00Z'), EPOCH)
     expect(line).toContain("created 2025-01-16T15:50:00Z (5m ahead of this runner's clock):")

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runBackup } from '../../../src/modes/backup.js'
 import { runDelete } from '../../../src/modes/delete.js'
 import { FleetError, serverRuntimes } from '../../../src/runtime/fleet.js'
-import { awaitBackup, awaitFinal } from '../../../src/modes/follow-backup.js'
+import { awaitBackup, awaitFinal, awaitFinals } from '../../../src/modes/follow-backup.js'
 import { runRestore } from '../../../src/modes/restore.js'
 import { renderSummary } from '../../../src/report/summary.js'
 import { WaitTimeoutError } from '../../../src/common/wait.js'
@@ -286,5 +286,32 @@ describe('awaitBackup, from a restore: follows any backup being made, and names 
     const error = await rejection(runRestore(rt, [rt], [540]))
     expect(error.message).toContain('disappeared')
     expect(clock.now() - start).toBeLessThan(30_000)
+  })
+})
+
+describe('awaitFinals, following several backups of which one is not manual', () => {
+  it('looks among all backups, not only manual ones, and sees each complete', async () => {
+    const { rt, api, servers } = fleet('101, 102')
+    api.addBackup({ id: 1, serverId: 101, status: 'in_progress', durationMs: 60_000 })
+    api.addBackup({
+      id: 2,
+      serverId: 102,
+      backupType: 'automatic',
+      status: 'in_progress',
+      durationMs: 60_000
+    })
+    const [manual] = await rt.client.listBackups(101)
+    const [automatic] = await rt.client.listBackups(102)
+    const finals = await awaitFinals(rt, [
+      { rt: servers[0]!, backup: manual!, listed: true },
+      { rt: servers[1]!, backup: automatic!, listed: true }
+    ])
+    expect(finals).toMatchObject([
+      { id: 1, status: 'completed' },
+      { id: 2, status: 'completed' }
+    ])
+    const lists = api.made('GET', BACKUPS).slice(2)
+    expect(lists.length).toBeGreaterThan(0)
+    for (const list of lists) expect(list.url.searchParams.has('backup_type')).toBe(false)
   })
 })

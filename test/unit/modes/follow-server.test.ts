@@ -100,6 +100,27 @@ describe('after a lost answer, the watch for a queued restore', () => {
     expect(rt.outcome.restored).toBe(true)
   })
 
+  it('says what it watches for while it lasts, then sends again once the grace has passed', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501' })
+    api.addBackup({ id: 501 })
+    // The first request never reached the API: nothing starts, and the watch lasts its whole grace.
+    api.hook = (call, fake) => {
+      if (call.method === 'POST' && fake.made('POST', RESTORE).length === 1) throw connectionReset()
+      return undefined
+    }
+    await runRestore(rt, [rt], [501])
+    expect(
+      log
+        .of('info')
+        .some((l) =>
+          l.startsWith(
+            "Waiting for server 12345 to start a restore whose request's answer was lost: active, "
+          )
+        )
+    ).toBe(true)
+    expect(api.made('POST', RESTORE)).toHaveLength(2)
+  })
+
   it('is not waited for when updated_at has moved: the outcome is unknown at once', async () => {
     const { rt, api, clock } = setup({ mode: 'restore', backup_id: '501' })
     api.addBackup({ id: 501 })

@@ -670,3 +670,58 @@ describe('runRestore, the answer to the request', () => {
     expect(api.made('POST', RESTORE)).toHaveLength(2)
   })
 })
+
+describe('runRestore, a dry run (dry_run: true)', () => {
+  /** Every request that would change something: a dry run sends none. */
+  const changes = (api: InProcessApi): ApiCall[] => api.requests.filter((r) => r.method !== 'GET')
+
+  it('a server being restored right now: says a real run would wait for that restore, and waits for nothing', async () => {
+    const { rt, api, clock, log } = setup({ mode: 'restore', backup_id: '501', dry_run: 'true' })
+    api.addBackup({ id: 501 })
+    api.startOtherRestore(501, 90_000)
+    const start = clock.now()
+    await runRestore(rt, [rt], [501])
+    expect(log.of('info')).toContain(
+      'Server 12345 is being restored right now: a real run would wait for that restore to end first.'
+    )
+    expect(clock.now() - start).toBeLessThan(1000)
+    expect(changes(api)).toEqual([])
+    // The server as the dry run read it; the step's status is the dry run's.
+    expect(rt.outcome.server).toMatchObject({ id: 12345, status: 'restoring' })
+    expect(rt.outcome.status).toBe('dry_run')
+  })
+
+  it('an active server and a completed backup: no word of any wait, and the server as read is recorded', async () => {
+    const { rt, api, log } = setup({ mode: 'restore', backup_id: '501', dry_run: 'true' })
+    api.addBackup({ id: 501 })
+    await runRestore(rt, [rt], [501])
+    expect(log.text()).not.toContain('being restored right now')
+    expect(log.text()).not.toContain('still being made')
+    expect(rt.outcome.server).toMatchObject({ id: 12345, name: 'web-server-01', status: 'active' })
+    expect(rt.outcome.backup).toMatchObject({ id: 501, status: 'completed' })
+    expect(rt.outcome.status).toBe('dry_run')
+  })
+
+  it('several servers: the restore phase is titled a dry run, and a server that would be restored is said so', async () => {
+    const { rt, api, log } = setup({
+      mode: 'restore',
+      server_id: '101, 102',
+      backup_id: '{"101":501,"102":502}',
+      dry_run: 'true'
+    })
+    api.addBackup({ id: 501, serverId: 101 })
+    api.addBackup({ id: 502, serverId: 102 })
+    // Server 102 cannot be read once its backup is found: its preview fails, 101's goes on.
+    api.hook = (call) =>
+      call.method === 'GET' && call.url.pathname === '/api/v1/servers/102/'
+        ? { status: 403, body: { detail: 'Not allowed.' } }
+        : undefined
+    const servers = serverRuntimes(rt)
+    const error = await rejection(runRestore(rt, servers, [501, 502]))
+    expect(log.of('group')).toEqual(['Find the backups of 2 servers', 'Dry run: restore 2 servers'])
+    expect(error.message).toMatch(
+      /^1 of 2 servers failed\. Server 102: .*Not allowed.*; server 101: would be restored from backup 501\.$/
+    )
+    expect(changes(api)).toEqual([])
+  })
+})

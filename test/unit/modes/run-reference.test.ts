@@ -507,6 +507,22 @@ describe('resolveRunBackups: what it says and links', () => {
     expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
   })
 
+  it('a page link GitHub gives that is not a URL at all: the run the context implies, and no failure', async () => {
+    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
+    fakes.push(fake)
+    fake.answerNext({
+      status: 200,
+      body: {
+        id: 555,
+        html_url: 'the run page',
+        status: 'completed',
+        conclusion: 'cancelled',
+        repository: { full_name: 'acme/shop' }
+      }
+    })
+    expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
+  })
+
   it('a fleet with a server the run did not back up: one line naming every server', async () => {
     const { api, resolve, log } = await conditional({}, { server_id: '101, 102' })
     api.addBackup({ ...own, id: 1010, serverId: 101 })
