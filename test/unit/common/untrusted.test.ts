@@ -168,6 +168,12 @@ describe('canonical', () => {
     expect(canonical(text)).toBe(text)
   })
 
+  it('decodes the highest code point, U+10FFFF, in every form', () => {
+    for (const text of ['&#x10FFFF;', '&#1114111;', '\\u{10FFFF}']) {
+      expect(canonical(text)).toBe('\u{10FFFF}')
+    }
+  })
+
   it('decodes at most five rounds', () => {
     expect(canonical(`&${'amp;'.repeat(4)}lt;`)).toBe('<')
     expect(canonical(`&${'amp;'.repeat(5)}lt;`)).toBe('&lt;')
@@ -188,6 +194,27 @@ describe('scrubber, the secret itself', () => {
       expect(scrub(text)).toBe(text)
     }
   })
+})
+
+describe('scrubber, encoded forms at every byte alignment', () => {
+  // A new scrubber in each test: its pattern is built for the first text it scrubs.
+  it.each([
+    ['no byte', '', ''],
+    ['one byte', 'x', 'yz'],
+    ['two bytes', 'xy', 'z']
+  ])(
+    'masks the token in base64 and base64url after %s, whatever follows it',
+    (_, before, after) => {
+      const scrub = scrubber(TOKEN)
+      for (const encoding of ['base64', 'base64url'] as const) {
+        const text = Buffer.from(`${before}${TOKEN}${after}`).toString(encoding)
+        const scrubbed = scrub(text)
+        expect(scrubbed).toContain('***')
+        // Only the characters that depend on the text around the token are left.
+        expect(scrubbed.replace('***', '').length).toBeLessThanOrEqual(6)
+      }
+    }
+  )
 })
 
 describe('scrubJson, objects', () => {

@@ -355,6 +355,17 @@ describe('waitFor: progress lines', () => {
     ])
   })
 
+  it('writes no line for a check due just as one would be written: the check says more', async () => {
+    const { lines } = await follow(fixedPolicy(PROGRESS_EVERY_MS), 2 * PROGRESS_EVERY_MS, true)
+    expect(lines).toEqual([
+      [0, 'status in_progress'],
+      [
+        PROGRESS_EVERY_MS,
+        'Waiting for backup 501 of server 12345 to complete: in_progress, 55s elapsed, next check in 55s'
+      ]
+    ])
+  })
+
   it('adds nothing to a wait shorter than PROGRESS_EVERY_MS', async () => {
     const { lines } = await follow(adaptivePolicy, PROGRESS_EVERY_MS - 5 * SECOND, true)
     expect(lines).toEqual([[0, 'status in_progress']])

@@ -264,3 +264,55 @@ describe('parseInputs: health_url, the forms a check may take and where it may b
     expect(inputError({ ...restore, health_url: '@x' }, 'health_url')).toContain('got "***@x"')
   })
 })
+
+describe('parseInputs: health_url lines with white space or a scheme of their own', () => {
+  const restore = { mode: 'restore', backup_id: '7' }
+
+  it('skips lines of white space only, and reads each line without the white space around it', () => {
+    const checks = parse({
+      ...restore,
+      health_url: ' \t \n\u00a0https://app.example/h\u00a0\n   \ntcp://db.example:5432'
+    }).health.checks
+    expect(checks.map((check) => check.target)).toEqual([
+      'https://app.example/h',
+      'tcp://db.example:5432'
+    ])
+  })
+
+  it('shows a bad line without the white space around it', () => {
+    expect(inputError({ ...restore, health_url: '  ftp://x.example/h  ' }, 'health_url')).toContain(
+      'got "ftp://x.example/h".'
+    )
+  })
+
+  it('keeps the scheme of a bad line, digits and all, and only a scheme that starts the line', () => {
+    expect(inputError({ ...restore, health_url: 'h2c://mon:pw@[x' }, 'health_url')).toContain(
+      'got "h2c://***@[x"'
+    )
+    expect(
+      inputError({ ...restore, health_url: 'pw ftp://mon@x.example' }, 'health_url')
+    ).toContain('got "***@x.example"')
+  })
+
+  it('masks a user name given alone as written: it is no password to decode', () => {
+    expect(healthUrlSecrets('https://m%40n@a.example/')).toEqual(['m%40n'])
+  })
+
+  it('masks the password of a line with Unicode white space around it, as the check reads it', () => {
+    expect(healthUrlSecrets('\u00a0http:mon:pw%21@a.example/\u00a0')).toEqual(['pw%21', 'pw!'])
+  })
+
+  it('refuses health_url with mode: delete even with rollback_on_failure: true', () => {
+    expect(
+      inputError(
+        {
+          mode: 'delete',
+          backup_id: '7',
+          rollback_on_failure: 'true',
+          health_url: 'https://a.example/'
+        },
+        'health_url'
+      )
+    ).toContain('is used only with mode: restore, mode: verify, or rollback_on_failure: true')
+  })
+})

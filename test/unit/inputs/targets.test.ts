@@ -386,6 +386,14 @@ describe('parseInputs: backup_id with several servers', () => {
     }
   )
 
+  it('names the server named twice even when the value JSON drops is a list of strings with colons', () => {
+    // JSON.parse keeps the last value of a key: the first is never checked as a backup id.
+    const text = '{"101":["a",":","b",":"],"102":502,"101":503}'
+    expect(inputError({ ...fleet, mode: 'restore', backup_id: text }, 'backup_id')).toBe(
+      "Input 'backup_id' names server 101 twice: name each server once."
+    )
+  })
+
   it('reads keys as JSON strings, not strings inside the values', () => {
     // A value holding `"101":` is refused as a value, never read as a second key.
     expect(

@@ -7,7 +7,7 @@ describe('the health_watch input', () => {
   afterEach(closeAgents)
   const APP = 'https://shop.example.com/health'
 
-  it.each(['', '0', '0s'])('%j: no watch', (text) => {
+  it.each(['', '0', '0s', ' \t', ' 0s '])('%j: no watch', (text) => {
     const { rt } = setup({ mode: 'verify', server_id: '', health_url: APP, health_watch: text })
     expect(rt.settings.health.watchMs).toBe(0)
   })
@@ -15,7 +15,8 @@ describe('the health_watch input', () => {
   it.each([
     ['90', 90_000],
     ['3m', 180_000],
-    ['1h30m', 5_400_000]
+    ['1h30m', 5_400_000],
+    [' 3m ', 180_000]
   ])('%j: the same forms as timeout', (text, ms) => {
     const { rt } = setup({ mode: 'verify', server_id: '', health_url: APP, health_watch: text })
     expect(rt.settings.health.watchMs).toBe(ms)

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { pagesOf } from '../../../src/vpsorg/client-answer.js'
 import { isTransient } from '../../../src/vpsorg/retry.js'
 import { backup } from '../../helpers/backup.js'
 import { fakeClock } from '../../helpers/fake-clock.js'
@@ -159,5 +160,24 @@ describe('VpsOrgClient: a listing that cannot be read', () => {
       /^Could not list the backups of server 12345: the list did not end within timeout after 2 pages \(\d+ bytes\)$/
     )
     expect(api.requests).toHaveLength(2)
+    expect(isTransient(error)).toBe(false)
+  })
+})
+
+describe('pagesOf: how many pages a list takes, by its first page', () => {
+  const page = (count: number | undefined, results: number, next?: string) => ({
+    count,
+    results: Array.from({ length: results }, (_, i) => i),
+    next
+  })
+
+  it('says nothing of a list whose first page has a `next` but no count, or no results', () => {
+    expect(pagesOf(page(undefined, 2, 'p2'))).toBeUndefined()
+    expect(pagesOf(page(4, 0, 'p2'))).toBeUndefined()
+  })
+
+  it('reads one page without `next`, whatever its count says; else count over its length', () => {
+    expect(pagesOf(page(9, 2))).toBe(1)
+    expect(pagesOf(page(5, 2, 'p2'))).toBe(3)
   })
 })

@@ -839,3 +839,93 @@ describe('VpsOrgClient: a 429 pauses every request', () => {
     expect((await h.first).id).toBe(1)
   })
 })
+
+describe('VpsOrgClient.listBackupsWithin', () => {
+  const PAGE = (n: number): string => `${LIST}&page=${n}`
+  const page = (ids: number[], next: number | null, count?: number) => ({
+    status: 200,
+    body: {
+      count,
+      results: ids.map((id) => backup(id)),
+      next: next && `${API}/backups/?server_id=12345&page=${next}`
+    }
+  })
+
+  it('reads a page without `next` as the whole list, whatever its count says', async () => {
+    const h = harness()
+    h.on('GET', LIST, page([501, 502], null, 5))
+    const list = await h.client.listBackupsWithin(12345, undefined, 1)
+    expect(list.backups?.map((b) => b.id)).toEqual([501, 502])
+    expect(list.pages).toBe(1)
+  })
+
+  it('says how many pages the list takes by its first page, and reads no other', async () => {
+    const h = harness()
+    h.on('GET', LIST, page([501, 502], 2, 6))
+    expect(await h.client.listBackupsWithin(12345, undefined, 2)).toEqual({ pages: 3 })
+    expect(h.requests).toHaveLength(1)
+  })
+
+  it("reads a list its first page says fits, whatever a later page's count says", async () => {
+    const h = harness()
+    h.on('GET', LIST, page([501, 502], 2, 6))
+    h.on('GET', PAGE(2), page([503, 504], 3, 100))
+    h.on('GET', PAGE(3), page([505, 506], null, 6))
+    const list = await h.client.listBackupsWithin(12345, undefined, 3)
+    expect(list.backups?.map((b) => b.id)).toEqual([501, 502, 503, 504, 505, 506])
+    expect(list.pages).toBe(3)
+  })
+
+  it('takes an empty first page with `next` for a list of unknown length, and reads on', async () => {
+    const h = harness()
+    h.on('GET', LIST, page([], 2, 2))
+    h.on('GET', PAGE(2), page([501, 502], null, 2))
+    const list = await h.client.listBackupsWithin(12345, undefined, 2)
+    expect(list.backups?.map((b) => b.id)).toEqual([501, 502])
+    expect(list.pages).toBe(2)
+  })
+
+  it('stops after maxPages pages when no count says how many, and says it does not know', async () => {
+    const h = harness()
+    h.on('GET', LIST, page([501], 2))
+    h.on('GET', PAGE(2), page([502], 3))
+    h.on('GET', PAGE(3), page([503], null))
+    expect(await h.client.listBackupsWithin(12345, undefined, 2)).toEqual({ pages: Infinity })
+    expect(h.requests).toHaveLength(2)
+  })
+
+  it('answers a page larger than the size cap with a list of unknown length', async () => {
+    const h = harness({ maxBodyBytes: 1024 })
+    const big = { count: 100, results: Array.from({ length: 100 }, (_, i) => backup(i + 1)) }
+    h.on('GET', '/api/v1/backups/', { status: 200, body: big })
+    expect(await h.client.listBackupsWithin(undefined, undefined, 5)).toEqual({ pages: Infinity })
+  })
+
+  it('fails as listBackups does on any other error', async () => {
+    const h = harness()
+    h.on('GET', LIST, { status: 403, body: { detail: 'No.' } })
+    const error = await rejection(h.client.listBackupsWithin(12345, undefined, 5))
+    expect((error as ApiError).status).toBe(403)
+  })
+})
+
+describe('VpsOrgClient.listBackups: a list that gets shorter while it is read', () => {
+  const next = (n: number): string => `${API}/backups/?server_id=12345&page=${n}`
+
+  it('ends the list at a page that is gone (404) after the first', async () => {
+    const h = harness()
+    h.on('GET', LIST, { status: 200, body: { count: 4, results: [backup(501)], next: next(2) } })
+    h.on('GET', `${LIST}&page=2`, { status: 404, body: { detail: 'Invalid page.' } })
+    expect((await h.client.listBackups(12345)).map((b) => b.id)).toEqual([501])
+  })
+
+  it('fails on any other error of a later page, and on a first page that is gone', async () => {
+    const h = harness()
+    h.on('GET', LIST, { status: 200, body: { count: 4, results: [backup(501)], next: next(2) } })
+    h.on('GET', `${LIST}&page=2`, { status: 403, body: { detail: 'No.' } })
+    expect(((await rejection(h.client.listBackups(12345))) as ApiError).status).toBe(403)
+    const g = harness()
+    g.on('GET', LIST, { status: 404, body: { detail: 'Not found.' } })
+    expect(((await rejection(g.client.listBackups(12345))) as ApiError).status).toBe(404)
+  })
+})

@@ -257,6 +257,17 @@ describe('RequestGate: the shared pause', () => {
     }
   })
 
+  it('says nothing more for an answer that asks for the pause that is already running', () => {
+    const { gate: g, log } = gate()
+    g.answered(429, 20_000, EPOCH + HOUR)
+    g.answered(503, 20_000, EPOCH + HOUR)
+    expect(log.lines).toHaveLength(1)
+    g.answered(503, 20_001, EPOCH + HOUR)
+    expect(log.of('debug')).toEqual([
+      'VPS.org answered HTTP 503 (Service Unavailable): every request waits 20s (Retry-After). (the pause is extended)'
+    ])
+  })
+
   it('starts a new pause, with its own line, once the previous one has ended', async () => {
     const { gate: g, clock, log } = gate()
     g.answered(429, 5000, EPOCH + HOUR)
