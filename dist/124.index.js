@@ -57,7 +57,7 @@ async function watchHealthy(options) {
     report.watch = watch;
     const every = watchInterval(watchMs);
     let streak = [];
-    log.info(`Watching the app for ${(0,duration/* formatDuration */.a)(watchMs)} (health_watch): a round every ${(0,duration/* formatDuration */.a)(every)}; ${threshold} failing round${threshold > 1 ? 's' : ''} in a row fail the step.`);
+    log.info(`Watching the app for ${(0,duration/* formatDuration */.a)(watchMs)} (health_watch): a round every ${(0,duration/* formatDuration */.a)(every)}; the step fails after ${threshold} failing round${threshold > 1 ? 's' : ''} in a row.`);
     try {
         watch.broke = await (0,wait/* waitFor */.fm)(async () => {
             const afterMs = clock.now() - startedAt;
@@ -226,7 +226,7 @@ async function checkHealth(rt, probe, restored) {
     const deadline = Math.min(startedAt + timeoutMs, rt.deadline);
     await rt.log.group(`Check that the app is healthy (${checks.map((c) => c.target).join(', ')})`, () => awaitHealthy({ ...rt, checks, probe, threshold, deadline, report }));
     if (report.healthy && watchMs)
-        return watch(rt, probe, report, restored);
+        return watch(rt, probe, report);
     if (report.healthy)
         return;
     const cut = deadline < startedAt + timeoutMs
@@ -237,9 +237,10 @@ async function checkHealth(rt, probe, restored) {
 /**
  * health_watch, once the app is healthy: green only when the watch has ended (the `health` output
  * is empty while it runs); when the app breaks, fails at once with one line that says which check
- * failed, what it answered and how far into the watch.
+ * failed, what it answered and how far into the watch. Only verify watches (the inputs refuse
+ * health_watch in any other mode), so a watch never follows a restore.
  */
-async function watch(rt, probe, report, restored) {
+async function watch(rt, probe, report) {
     const { checks, threshold, watchMs } = rt.settings.health;
     report.healthy = undefined;
     const { broke, rounds, failedRounds } = await rt.log.group(`Watch the app for ${(0,duration/* formatDuration */.a)(watchMs)} (health_watch)`, () => watchHealthy({ ...rt, checks, probe, threshold, watchMs, report }));
@@ -251,7 +252,7 @@ async function watch(rt, probe, report, restored) {
         rt.log.info(`The app stayed healthy through the ${(0,duration/* formatDuration */.a)(watchMs)} watch: ${rounds} round${rounds > 1 ? 's' : ''}${tolerated}.`);
         return;
     }
-    throw new errors/* ActionError */.lZ(`${restored ? `${restored}; the app` : 'The app'} became healthy, then broke ${(0,duration/* formatDuration */.a)(broke.afterMs)} into the ${(0,duration/* formatDuration */.a)(watchMs)} watch (health_watch): ${broke.target} answered ${broke.answer}, ${threshold} round${threshold > 1 ? 's' : ''} in a row. ${restored ? AFTER_RESTORE : AFTER_VERIFY}`);
+    throw new errors/* ActionError */.lZ(`The app became healthy, then broke ${(0,duration/* formatDuration */.a)(broke.afterMs)} into the ${(0,duration/* formatDuration */.a)(watchMs)} watch (health_watch): ${broke.target} answered ${broke.answer}, ${threshold} round${threshold > 1 ? 's' : ''} in a row. ${AFTER_VERIFY}`);
 }
 
 

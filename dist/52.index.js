@@ -50,7 +50,7 @@ async function openLedger(rt, connect) {
         url: `${context.serverUrl}/${context.repository}/deployments/${encodeURIComponent(environment)}`
     };
     (0,_runtime_outcome_js__WEBPACK_IMPORTED_MODULE_3__/* .recordLedger */ .DB)(outcome, report);
-    const scrub = (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .scrubberOf */ .Oo)([settings.apiToken, settings.githubToken].filter(Boolean));
+    const scrub = (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .scrubberOf */ .Oo)([settings.apiToken, settings.githubToken]);
     const runUrl = `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
     let broken = false;
     /** Runs a request of the ledger; its failure is one warning, and the ledger stops. */
@@ -147,15 +147,16 @@ async function openLedger(rt, connect) {
                 return;
             }
             if (target.mode === 'restore')
-                await rolledBack(failure);
+                await rolledBack(failure, target.backupId);
         }
     };
-    /** A restore: the deployment of a restored backup gets `failure`, Rolled back …. */
-    async function rolledBack(failure) {
+    /**
+     * A restore (of backup_id `asked`): the deployment of a restored backup gets `failure`, Rolled
+     * back ….
+     */
+    async function rolledBack(failure, asked) {
         if (outcome.status === 'skipped')
             return;
-        const { target } = settings;
-        const asked = target.mode === 'restore' ? target.backupId : undefined;
         const restored = (0,_runtime_fleet_js__WEBPACK_IMPORTED_MODULE_2__/* .perServer */ .ZZ)(outcome, settings.serverIds).flatMap(([server, o]) => {
             const id = o.backup?.id ??
                 (asked instanceof Map ? asked.get(server) : typeof asked === 'number' ? asked : undefined);
@@ -204,8 +205,7 @@ async function quarantine(rt, api, request) {
         return;
     const backup = /\bbackups? ([\d, ]*\d)/.exec(status.description)?.[1] ?? 'unknown';
     // GitHub's text: shown only as a web page's address, on one plain line.
-    const web = URL.canParse(status.logUrl) && /^https?:$/.test(new URL(status.logUrl).protocol);
-    const by = web ? (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(status.logUrl) : 'a run';
+    const by = (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .isWebAddress */ .d3)(status.logUrl) ? (0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(status.logUrl) : 'a run';
     const what = `Commit ${shortSha(context.sha)} was rolled back in ${(0,_common_untrusted_js__WEBPACK_IMPORTED_MODULE_1__/* .logLine */ .BP)(environment)} by ${by} (restored backup ${backup})`;
     if (settings.allowRolledBack) {
         rt.log.warning(`${what}; deploying it again, as allow_rolled_back: true asks.`);

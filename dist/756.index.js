@@ -177,8 +177,8 @@ async function restoreFrom(rt, from) {
         (0,dry_run/* stillBeingMade */.H)(rt, backup, 'restore from it (and fail if it failed)');
     }
     else if (backup.status !== 'completed') {
+        // awaitBackup records each state of the backup it sees (track), the completed one last.
         backup = await log.group(`Wait for backup ${backup.id} to complete`, () => (0,follow_backup/* awaitBackup */.zs)(rt, backup));
-        (0,runtime_outcome/* recordRestorePoint */.OW)(outcome, backup);
     }
     (0,data_loss/* announceDataLoss */.jn)(rt, backup);
     if (settings.dryRun)
