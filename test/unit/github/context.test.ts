@@ -47,6 +47,7 @@ describe('readContext: the run, from @actions/github', () => {
       apiUrl: 'https://api.github.com'
     })
   })
+
   it('names no repository it only half knows: an owner or a name missing is local/repository', () => {
     const read = (owner: string, repo: string) =>
       readContext(
