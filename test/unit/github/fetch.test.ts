@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CancelledError } from '../../../src/common/errors.js'
-import type { Fetch } from '../../../src/github/fetch.js'
+import { type Fetch, guardedFetch } from '../../../src/github/fetch.js'
+import { isTransient } from '../../../src/vpsorg/retry.js'
 
 import { TOKEN, closeFakes, github, reader, reading } from '../../helpers/github-reading.js'
 import { rejection } from '../../helpers/rejection.js'
@@ -225,5 +226,56 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     const r = reading(fake.url)
     await reader(r).getRun(555)
     expect(r.clock.sleeps).toEqual([wait])
+  })
+})
+
+describe('guardedFetch: what a request is called, and which are sent again', () => {
+  it('a request without a method is a read: named so, and sent again after a 502', async () => {
+    const fake = await github()
+    fake.answerNext({ status: 502, body: { message: 'Server Error' } })
+    const r = reading(fake.url)
+    const answer = await guardedFetch(r.options)(`${fake.url}/repos/acme/shop/actions/runs/555`, {
+      headers: { authorization: `token ${TOKEN}` }
+    })
+    expect(answer.status).toBe(200)
+    expect(fake.requests).toHaveLength(2)
+    expect(r.log.of('info')).toEqual([
+      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error. Retrying in 0.8s (attempt 2 of 5)'
+    ])
+  })
+
+  it('a request that sends something is named so, and sent again only after a rate limit', async () => {
+    const fake = await github()
+    fake.answerNext(
+      {
+        status: 429,
+        body: { message: 'API rate limit exceeded' },
+        headers: { 'retry-after': '1' }
+      },
+      { status: 502, body: { message: 'Server Error' } }
+    )
+    const r = reading(fake.url)
+    const answer = await guardedFetch(r.options)(`${fake.url}/repos/acme/shop/deployments`, {
+      method: 'post',
+      headers: { authorization: `token ${TOKEN}` },
+      body: JSON.stringify({ ref: 'main', environment: 'production' })
+    })
+    expect(answer.status).toBe(502)
+    expect(fake.requests).toHaveLength(2)
+    expect(r.log.of('info')).toEqual([
+      'Could not send /repos/acme/shop/deployments to the GitHub API: HTTP 429: API rate limit exceeded. Retrying in 1s, as the API asked (Retry-After)'
+    ])
+  })
+
+  it('a request to another origin is refused for good: sending it again cannot help', async () => {
+    const elsewhere = await github()
+    const fake = await github()
+    const other = elsewhere.url.replace('127.0.0.1', 'localhost')
+    const error = await rejection(guardedFetch(reading(fake.url).options)(`${other}/x`, {}))
+    expect(error.message).toBe(
+      `Could not read /x from the GitHub API: the API pointed to another origin (${other}); github_token is only sent to ${fake.url}`
+    )
+    expect(isTransient(error)).toBe(false)
+    expect(elsewhere.requests).toEqual([])
   })
 })
