@@ -73,7 +73,7 @@ class RetryableAnswer extends ApiError {
     retryAfterMs: number | undefined,
     readonly response: Response,
     /** A rate limit: GitHub refused the request before acting on it. */
-    readonly rateLimited = false
+    readonly rateLimited: boolean
   ) {
     super(operation, status, message, retryAfterMs)
   }
