@@ -5,6 +5,7 @@ import { isTransient } from '../../../src/vpsorg/retry.js'
 
 import { TOKEN, closeFakes, github, reader, reading } from '../../helpers/github-reading.js'
 import { rejection } from '../../helpers/rejection.js'
+import type { FakeAnswer } from '../../../simulator/github.js'
 
 /**
  * The guarded fetch of the GitHub reads (github/fetch.ts): the token's origin, the size cap, retries and waits, through Octokit, against the loopback fake GitHub (simulator/github.ts) over real HTTP,
@@ -230,41 +231,45 @@ describe('gitHubReader: failures, retries and rate limits', () => {
 })
 
 describe('guardedFetch: what a request is called, and which are sent again', () => {
-  it('a request without a method is a read: named so, and sent again after a 502', async () => {
+  /** One request to a fake GitHub that first gives `answers`: what came back, how many were sent, the log. */
+  async function send(path: string, init: RequestInit, ...answers: FakeAnswer[]) {
     const fake = await github()
-    fake.answerNext({ status: 502, body: { message: 'Server Error' } })
+    fake.answerNext(...answers)
     const r = reading(fake.url)
-    const answer = await guardedFetch(r.options)(`${fake.url}/repos/acme/shop/actions/runs/555`, {
+    const answer = await guardedFetch(r.options)(`${fake.url}${path}`, {
+      ...init,
       headers: { authorization: `token ${TOKEN}` }
     })
-    expect(answer.status).toBe(200)
-    expect(fake.requests).toHaveLength(2)
-    expect(r.log.of('info')).toEqual([
-      'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error. Retrying in 0.8s (attempt 2 of 5)'
-    ])
+    return { status: answer.status, sent: fake.requests.length, log: r.log.of('info') }
+  }
+  const serverError = { status: 502, body: { message: 'Server Error' } }
+
+  it('a request without a method is a read: named so, and sent again after a 502', async () => {
+    expect(await send('/repos/acme/shop/actions/runs/555', {}, serverError)).toEqual({
+      status: 200,
+      sent: 2,
+      log: [
+        'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error. Retrying in 0.8s (attempt 2 of 5)'
+      ]
+    })
   })
 
   it('a request that sends something is named so, and sent again only after a rate limit', async () => {
-    const fake = await github()
-    fake.answerNext(
-      {
-        status: 429,
-        body: { message: 'API rate limit exceeded' },
-        headers: { 'retry-after': '1' }
-      },
-      { status: 502, body: { message: 'Server Error' } }
-    )
-    const r = reading(fake.url)
-    const answer = await guardedFetch(r.options)(`${fake.url}/repos/acme/shop/deployments`, {
-      method: 'post',
-      headers: { authorization: `token ${TOKEN}` },
-      body: JSON.stringify({ ref: 'main', environment: 'production' })
+    const rateLimit = {
+      status: 429,
+      body: { message: 'API rate limit exceeded' },
+      headers: { 'retry-after': '1' }
+    }
+    const body = JSON.stringify({ ref: 'main', environment: 'production' })
+    expect(
+      await send('/repos/acme/shop/deployments', { method: 'post', body }, rateLimit, serverError)
+    ).toEqual({
+      status: 502,
+      sent: 2,
+      log: [
+        'Could not send /repos/acme/shop/deployments to the GitHub API: HTTP 429: API rate limit exceeded. Retrying in 1s, as the API asked (Retry-After)'
+      ]
     })
-    expect(answer.status).toBe(502)
-    expect(fake.requests).toHaveLength(2)
-    expect(r.log.of('info')).toEqual([
-      'Could not send /repos/acme/shop/deployments to the GitHub API: HTTP 429: API rate limit exceeded. Retrying in 1s, as the API asked (Retry-After)'
-    ])
   })
 
   it('a request to another origin is refused for good: sending it again cannot help', async () => {
