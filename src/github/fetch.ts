@@ -73,7 +73,7 @@ class RetryableAnswer extends ApiError {
     retryAfterMs: number | undefined,
     readonly response: Response,
     /** A rate limit: GitHub refused the request before acting on it. */
-    readonly rateLimited = false
+    readonly rateLimited: boolean
   ) {
     super(operation, status, message, retryAfterMs)
   }
@@ -209,8 +209,8 @@ export function guardedFetch(options: GitHubOptions): Fetch {
         shouldRetry: (error) =>
           (error instanceof RetryableAnswer || isTransient(error)) &&
           (method === 'GET' || (error instanceof RetryableAnswer && error.rateLimited)),
-        onRetry: ({ attempt, error, delayMs }) =>
-          log.info(retryLine((error as Error).message, delayMs, attempt))
+        onRetry: ({ attempt, error, delayMs, paced }) =>
+          log.info(retryLine((error as Error).message, delayMs, paced ? undefined : attempt))
       })
     } catch (error) {
       // The last answer goes to Octokit, which makes it an error with its status and headers.

@@ -47,4 +47,32 @@ describe('readContext: the run, from @actions/github', () => {
       apiUrl: 'https://api.github.com'
     })
   })
+
+  it('names no repository it only half knows: an owner or a name missing is local/repository', () => {
+    const read = (owner: string, repo: string) =>
+      readContext(
+        withRepo(() => ({ owner, repo }), {}),
+        () => 'cafef00d'
+      ).repository
+    expect(read('', 'shop')).toBe('local/repository')
+    expect(read('acme', '')).toBe('local/repository')
+    expect(read('acme', 'shop')).toBe('acme/shop')
+  })
+
+  it('takes a run id and attempt only when they are positive whole numbers', () => {
+    const read = (runId: number, runAttempt: number) => {
+      const ctx = readContext(withRepo(() => ({ owner: 'a', repo: 'b' }), { runId, runAttempt }))
+      return [ctx.runId, ctx.runAttempt]
+    }
+    expect(read(0, 0)).toEqual(['0', 1])
+    expect(read(-5, -2)).toEqual(['0', 1])
+    expect(read(12.5, 1.5)).toEqual(['0', 1])
+    expect(read(Number.POSITIVE_INFINITY, 2 ** 53)).toEqual(['0', 1])
+    expect(read(1, 1)).toEqual(['1', 1])
+  })
+
+  it('leaves the job, step and workflow empty when the runner does not name them', () => {
+    const ctx = readContext(withRepo(() => ({ owner: 'a', repo: 'b' }), {}))
+    expect(ctx).toMatchObject({ job: '', action: '', workflow: '' })
+  })
 })

@@ -163,6 +163,106 @@ describe('gitHubDeployments', () => {
     await api(fake.url).setStatus(id, { state: 'failure', description: long, logUrl: '' })
     expect([...fake.deployments[0]!.statuses[0]!.description]).toHaveLength(MAX_DESCRIPTION)
   })
+
+  it('lists newest first whatever order GitHub answers in', async () => {
+    const fake = await github()
+    const deployment = (id: number) => ({ id, sha: SHA, environment: 'production' })
+    fake.answerNext({ status: 200, body: [deployment(8), deployment(10), deployment(9)] })
+    const listed = await api(fake.url).list('production', SHA)
+    expect(listed.map((d) => d.id)).toEqual([10, 9, 8])
+  })
+
+  it('leaves out what is not a deployment: no object, no sha, no environment name', async () => {
+    const fake = await github()
+    fake.answerNext({
+      status: 200,
+      body: [
+        null,
+        'x',
+        { id: 9, environment: 'production', payload: PAYLOAD },
+        { id: 8, sha: 8, environment: 'production', payload: PAYLOAD },
+        { id: 7, sha: SHA, environment: 7, payload: PAYLOAD },
+        { id: 6, sha: SHA, payload: PAYLOAD },
+        { id: 5, sha: SHA, environment: 'production', payload: PAYLOAD }
+      ]
+    })
+    expect(await api(fake.url).list('production')).toEqual([
+      { id: 5, sha: SHA, environment: 'production', payload: PAYLOAD }
+    ])
+  })
+
+  it('lists nothing when GitHub answers something else than a list', async () => {
+    const fake = await github()
+    fake.answerNext({ status: 200, body: { id: 5, sha: SHA, environment: 'production' } })
+    expect(await api(fake.url).list('production', SHA)).toEqual([])
+  })
+
+  it('describes the deployment it creates by the short commit and the run', async () => {
+    const fake = await github()
+    await api(fake.url).create(SHA, 'production', PAYLOAD)
+    expect(fake.requests[0]!.body).toMatchObject({ description: 'Deploy of 3f78685 (run 555)' })
+  })
+
+  it('refuses a creation GitHub answers without a positive deployment id', async () => {
+    for (const body of [{}, { id: 0 }, { id: '12' }, [{ id: 12 }]]) {
+      const fake = await github()
+      fake.answerNext({ status: 201, body })
+      const error = await rejection(api(fake.url).create(SHA, 'production', PAYLOAD))
+      expect(error.message).toBe(
+        "Could not create a deployment of production: GitHub's answer has no deployment id."
+      )
+    }
+  })
+
+  it('each refusal names what was asked, deployments: write and what else a 404 means', async () => {
+    const fake = await github({ refuseDeployments: 404 })
+    const deployments = api(fake.url)
+    const failures = [
+      await rejection(deployments.create(SHA, 'production', PAYLOAD)),
+      await rejection(deployments.latestStatus(7)),
+      await rejection(deployments.setStatus(7, { state: 'failure', description: '', logUrl: '' }))
+    ].map((error) => error.message)
+    const refused =
+      ' (the GitHub API): HTTP 404: Not Found. github_token needs `deployments: write`: add it to' +
+      " the workflow's or the job's permissions (a 404 also means no such repository or" +
+      ' deployment in acme/shop).'
+    expect(failures).toEqual([
+      `Could not create a deployment of production${refused}`,
+      `Could not read the statuses of deployment 7${refused}`,
+      `Could not set deployment 7 to failure${refused}`
+    ])
+  })
+
+  it('has no status for a deployment GitHub lists none of', async () => {
+    const fake = await github()
+    const { id } = fake.addDeployment({ sha: SHA, environment: 'production' })
+    expect(await api(fake.url).latestStatus(id)).toBeUndefined()
+    fake.answerNext({ status: 200, body: { state: 'success' } })
+    expect(await api(fake.url).latestStatus(id)).toBeUndefined()
+  })
+
+  it("reads a status's log url, else its target url, and leaves out what it lacks", async () => {
+    const fake = await github()
+    const statuses = [
+      { state: 'success', description: 'Done', log_url: 'https://log', target_url: 'https://t' },
+      { state: 'success', log_url: 'https://log' },
+      { state: 'failure', log_url: '', target_url: 'https://t' },
+      { state: 'failure', target_url: 'https://t' },
+      {}
+    ]
+    const read = []
+    for (const status of statuses) {
+      fake.answerNext({ status: 200, body: ['x', status] })
+      read.push(await api(fake.url).latestStatus(7))
+    }
+    expect(read).toEqual([
+      { state: 'success', description: 'Done', logUrl: 'https://log' },
+      { state: 'success', description: '', logUrl: 'https://log' },
+      { state: 'failure', description: '', logUrl: 'https://t' },
+      { state: 'failure', description: '', logUrl: 'https://t' },
+      { state: '', description: '', logUrl: '' }
+    ])
+  })
 })
 
 describe('describe', () => {
@@ -187,9 +287,17 @@ describe('ledgerPayload', () => {
       PAYLOAD
     )
     expect(ledgerPayload({ run_id: 555, backup_ids: { '12345': 501 } })).toEqual(PAYLOAD)
+    expect(ledgerPayload({ ...PAYLOAD, run_attempt: 2, attempt: 3 })).toEqual({
+      ...PAYLOAD,
+      run_attempt: 2
+    })
     expect(ledgerPayload(JSON.stringify(PAYLOAD))).toEqual(PAYLOAD)
     expect(ledgerPayload('{')).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, run_id: '0555' })).toBeUndefined()
+    // Only digits: not what Number() also reads as a number.
+    for (const runId of ['5e2', '555.0', ' 555', '555 ', '0x22b', true, [555]]) {
+      expect(ledgerPayload({ ...PAYLOAD, run_id: runId })).toBeUndefined()
+    }
     expect(ledgerPayload({ ...PAYLOAD, run_id: undefined })).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, run_attempt: 0 })).toBeUndefined()
     expect(ledgerPayload({ ...PAYLOAD, backup_ids: { x: 1 } })).toBeUndefined()

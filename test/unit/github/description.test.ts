@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  MAX_DESCRIPTION,
   composeDescription,
   isOwnRepository,
   parseTag,
@@ -55,5 +56,23 @@ describe('the description tag', () => {
     expect(a.nonce).toMatch(/^[0-9a-f]{8}$/)
     expect(a.nonce).not.toBe(b.nonce)
     expect(readContext(env, () => 'cafef00d').nonce).toBe('cafef00d')
+  })
+
+  it('names the repository, the short commit, the run and attempt when no text is given', () => {
+    expect(composeDescription('', context).description).toBe(
+      `Pre-deployment backup of acme/shop@0123456 (run 9876543210, attempt 3) ${TAG}`
+    )
+    expect(composeDescription(' ', { ...context, sha: '' }).description).toBe(
+      `Pre-deployment backup of acme/shop (run 9876543210, attempt 3) ${TAG}`
+    )
+  })
+
+  it('cuts a long text to fit 255 with its tag, without a space before the …', () => {
+    const room = MAX_DESCRIPTION - TAG.length - 1
+    const kept = 'a'.repeat(room - 2)
+    const { description, truncated } = composeDescription(`${kept} ${'b'.repeat(50)}`, context)
+    expect(truncated).toBe(true)
+    expect(description).toBe(`${kept}… ${TAG}`)
+    expect(description).toHaveLength(MAX_DESCRIPTION - 1)
   })
 })

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CancelledError } from '../../../src/common/errors.js'
-import type { Fetch } from '../../../src/github/fetch.js'
+import { type Fetch, guardedFetch } from '../../../src/github/fetch.js'
+import { isTransient } from '../../../src/vpsorg/retry.js'
 
 import { TOKEN, closeFakes, github, reader, reading } from '../../helpers/github-reading.js'
 import { rejection } from '../../helpers/rejection.js'
+import type { FakeAnswer } from '../../../simulator/github.js'
 
 /**
  * The guarded fetch of the GitHub reads (github/fetch.ts): the token's origin, the size cap, retries and waits, through Octokit, against the loopback fake GitHub (simulator/github.ts) over real HTTP,
@@ -225,5 +227,60 @@ describe('gitHubReader: failures, retries and rate limits', () => {
     const r = reading(fake.url)
     await reader(r).getRun(555)
     expect(r.clock.sleeps).toEqual([wait])
+  })
+})
+
+describe('guardedFetch: what a request is called, and which are sent again', () => {
+  /** One request to a fake GitHub that first gives `answers`: what came back, how many were sent, the log. */
+  async function send(path: string, init: RequestInit, ...answers: FakeAnswer[]) {
+    const fake = await github()
+    fake.answerNext(...answers)
+    const r = reading(fake.url)
+    const answer = await guardedFetch(r.options)(`${fake.url}${path}`, {
+      ...init,
+      headers: { authorization: `token ${TOKEN}` }
+    })
+    return { status: answer.status, sent: fake.requests.length, log: r.log.of('info') }
+  }
+  const serverError = { status: 502, body: { message: 'Server Error' } }
+
+  it('a request without a method is a read: named so, and sent again after a 502', async () => {
+    expect(await send('/repos/acme/shop/actions/runs/555', {}, serverError)).toEqual({
+      status: 200,
+      sent: 2,
+      log: [
+        'Could not read /repos/acme/shop/actions/runs/555 from the GitHub API: HTTP 502: Server Error. Retrying in 0.8s (attempt 2 of 5)'
+      ]
+    })
+  })
+
+  it('a request that sends something is named so, and sent again only after a rate limit', async () => {
+    const rateLimit = {
+      status: 429,
+      body: { message: 'API rate limit exceeded' },
+      headers: { 'retry-after': '1' }
+    }
+    const body = JSON.stringify({ ref: 'main', environment: 'production' })
+    expect(
+      await send('/repos/acme/shop/deployments', { method: 'post', body }, rateLimit, serverError)
+    ).toEqual({
+      status: 502,
+      sent: 2,
+      log: [
+        'Could not send /repos/acme/shop/deployments to the GitHub API: HTTP 429: API rate limit exceeded. Retrying in 1s, as the API asked (Retry-After)'
+      ]
+    })
+  })
+
+  it('a request to another origin is refused for good: sending it again cannot help', async () => {
+    const elsewhere = await github()
+    const fake = await github()
+    const other = elsewhere.url.replace('127.0.0.1', 'localhost')
+    const error = await rejection(guardedFetch(reading(fake.url).options)(`${other}/x`, {}))
+    expect(error.message).toBe(
+      `Could not read /x from the GitHub API: the API pointed to another origin (${other}); github_token is only sent to ${fake.url}`
+    )
+    expect(isTransient(error)).toBe(false)
+    expect(elsewhere.requests).toEqual([])
   })
 })
