@@ -229,18 +229,24 @@ describe('checkHealth with health_watch', () => {
     expect(log.of('group')).toContain('Watch the app for 3m (health_watch)')
   })
 
-  it('an app that breaks during the watch fails the step at once: which check, what it answered, how far in', async () => {
-    const { rt, clock } = verify({ health_watch: '5m' })
-    const start = clock.now()
+  /** A 5m watch of an app that breaks 95 s in: the step's failure. */
+  async function breaking(inputs: Record<string, string> = {}) {
+    const step = verify({ health_watch: '5m', ...inputs })
+    const start = step.clock.now()
     const error = await rejection(
       checkHealth(
-        rt,
-        after(clock, start, (at) => (at >= 95_000 ? DOWN : UP))
+        step.rt,
+        after(step.clock, start, (at) => (at >= 95_000 ? DOWN : UP))
       )
     )
-    expect(error.message).toBe(
-      `The app became healthy, then broke 1m40s into the 5m watch (health_watch): ${APP} answered HTTP 500, 2 rounds in a row. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
-    )
+    return { ...step, start, error }
+  }
+  const broke = (rounds: string) =>
+    `The app became healthy, then broke 1m40s into the 5m watch (health_watch): ${APP} answered HTTP 500, ${rounds} in a row. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
+
+  it('an app that breaks during the watch fails the step at once: which check, what it answered, how far in', async () => {
+    const { rt, clock, start, error } = await breaking()
+    expect(error.message).toBe(broke('2 rounds'))
     expect(clock.now() - start).toBe(CONFIRM_INTERVAL_MS + 100_000 + CONFIRM_INTERVAL_MS)
     expect(rt.outcome.health!.healthy).toBe(false)
     const outputs = stepOutputs(rt.outcome, rt.settings.target, [], () => {})
@@ -274,6 +280,10 @@ describe('checkHealth with health_watch', () => {
     }
   )
 
+  it('with health_threshold 1, a single failing round breaks the watch, said in the singular', async () => {
+    expect((await breaking({ health_threshold: '1' })).error.message).toBe(broke('1 round'))
+  })
+
   it('a watch of a single round says so in the singular', async () => {
     const { rt, clock, log } = verify({ health_watch: '1s' })
     await checkHealth(
@@ -282,20 +292,6 @@ describe('checkHealth with health_watch', () => {
     )
     expect(rt.outcome.health!.watch).toMatchObject({ rounds: 1, ended: true })
     expect(log.of('info').at(-1)).toBe('The app stayed healthy through the 1s watch: 1 round.')
-  })
-
-  it('with health_threshold 1, a single failing round breaks the watch, said in the singular', async () => {
-    const { rt, clock } = verify({ health_watch: '5m', health_threshold: '1' })
-    const start = clock.now()
-    const error = await rejection(
-      checkHealth(
-        rt,
-        after(clock, start, (at) => (at >= 95_000 ? DOWN : UP))
-      )
-    )
-    expect(error.message).toBe(
-      `The app became healthy, then broke 1m40s into the 5m watch (health_watch): ${APP} answered HTTP 500, 1 round in a row. This step fails: a backup step of this job with rollback_on_failure: true restores the server in its post step; without one, roll back with mode: restore.`
-    )
   })
 
   it('a blip below health_threshold: green, and the summary counts it', async () => {

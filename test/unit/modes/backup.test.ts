@@ -536,7 +536,7 @@ describe('runBackup, what it reuses on a re-run', () => {
 })
 
 describe('runBackup, creating: retries, refusals and making room at the cap', () => {
-  it('adopts the backup of a lost create, saying so, listing manual backups only', async () => {
+  it('adopts the backup of a lost create, saying so, listing manual backups only; no warning, no further search', async () => {
     const { rt, api, log } = setup()
     api.hook = (request, fake) => {
       if (request.method === 'POST' && fake.made('POST', BACKUPS).length === 1) {
@@ -550,6 +550,9 @@ describe('runBackup, creating: retries, refusals and making room at the cap', ()
       'The earlier create request was carried out although its answer was lost: adopting backup 600 instead of creating a duplicate.'
     )
     listedManualOnly(api)
+    expect(log.of('warning')).toEqual([])
+    expect(log.text()).not.toContain('looking for it')
+    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
   })
 
   it('while the create is out, says what may be left and how to find it', async () => {
@@ -791,23 +794,6 @@ describe('runBackup, a create answered with a failed backup', () => {
     expect(log.of('group')).toEqual(['Create the backup'])
     const created = api.made('POST', BACKUPS)[0]!.at
     expect(api.made('GET', BACKUPS).filter((r) => r.at > created)).toEqual([])
-  })
-})
-
-describe('runBackup, the backup of a lost create', () => {
-  it('is adopted as found: no warning, and no further search for it', async () => {
-    const { rt, api, log } = setup()
-    api.hook = (request, fake) => {
-      if (request.method === 'POST' && fake.made('POST', BACKUPS).length === 1) {
-        fake.handle(request)
-        throw connectionReset()
-      }
-      return undefined
-    }
-    await runBackup(rt, [rt])
-    expect(log.of('warning')).toEqual([])
-    expect(log.text()).not.toContain('looking for it')
-    expect(rt.outcome.backup).toMatchObject({ id: 600, status: 'completed' })
   })
 })
 

@@ -167,33 +167,29 @@ describe('a fleet whose first server fails', () => {
     )
   })
 
-  it('a fleet: a backup deleted by someone else meanwhile is "already gone" in the line', async () => {
-    const { rt, api } = setup({
-      mode: 'delete',
-      server_id: '101, 102',
-      backup_id: '{"101":1,"102":2}'
-    })
-    const servers = serverRuntimes(rt)
-    api.addBackup({ id: 1, serverId: 101 })
-    api.addBackup({ id: 2, serverId: 999 })
-    api.hook = (call) =>
-      call.method === 'DELETE' ? { status: 404, body: { detail: 'Not found.' } } : undefined
-    const error = await rejection(runDelete(rt, servers, [1, 2]))
-    expect(error.message).toMatch(/; server 101: backup 1 already gone\.$/)
-  })
-
-  it('a dry run of a fleet: each backup that would be deleted, in the failure line too', async () => {
+  /** Servers 101 and 102 delete backups 1 (101's) and 2 (server 999's): the failure line. */
+  async function fleetLine(inputs: Record<string, string>, api404 = false): Promise<string> {
     const { rt, api } = setup({
       mode: 'delete',
       server_id: '101, 102',
       backup_id: '{"101":1,"102":2}',
-      dry_run: 'true'
+      ...inputs
     })
-    const servers = serverRuntimes(rt)
     api.addBackup({ id: 1, serverId: 101 })
     api.addBackup({ id: 2, serverId: 999 })
-    const error = await rejection(runDelete(rt, servers, [1, 2]))
-    expect(error.message).toMatch(
+    if (api404) {
+      api.hook = (call) =>
+        call.method === 'DELETE' ? { status: 404, body: { detail: 'Not found.' } } : undefined
+    }
+    return (await rejection(runDelete(rt, serverRuntimes(rt), [1, 2]))).message
+  }
+
+  it('a fleet: a backup deleted by someone else meanwhile is "already gone" in the line', async () => {
+    expect(await fleetLine({}, true)).toMatch(/; server 101: backup 1 already gone\.$/)
+  })
+
+  it('a dry run of a fleet: each backup that would be deleted, in the failure line too', async () => {
+    expect(await fleetLine({ dry_run: 'true' })).toMatch(
       /^1 of 2 servers failed\. Server 102: Backup 2 belongs to server 999, .*; server 101: backup 1 would be deleted\.$/
     )
   })

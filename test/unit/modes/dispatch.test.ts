@@ -27,6 +27,13 @@ function run(rt: Runtime): Promise<void> {
   return runMode(rt, () => rt.log.info('outputs written'))
 }
 
+/** A step of `inputs` on server 12345, which has backup 7. */
+function withBackup7(inputs: Record<string, string>) {
+  const step = setup(inputs)
+  step.api.addBackup({ id: 7, serverId: 12345, description: 'x' })
+  return step
+}
+
 describe('runMode: backup', () => {
   it('writes the outputs once every backup has completed, then prunes (keep_backups)', async () => {
     const { rt, log } = setup({ keep_backups: '1' })
@@ -101,21 +108,19 @@ describe('runMode: a fleet whose backups have not all completed (wait: false)', 
 
 describe('runMode: restore', () => {
   it('restores from the backup named, and says it is restored', async () => {
-    const { rt, api } = setup({ mode: 'restore', backup_id: '7' }, {}, {})
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
+    const { rt } = withBackup7({ mode: 'restore', backup_id: '7' })
     await run(rt)
     expect(rt.outcome.restored).toBe(true)
     expect(rt.outcome.health).toBeUndefined()
   })
 
   it('then checks the app: a failure names the server and the backup it was restored from', async () => {
-    const { rt, api } = setup({
+    const { rt } = withBackup7({
       mode: 'restore',
       backup_id: '7',
       health_url: `${APP}/health`,
       health_timeout: '10s'
     })
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
     app(rt, 503)
     const error = await rejection(run(rt))
     expect(error.message).toMatch(
@@ -142,21 +147,19 @@ describe('runMode: restore', () => {
   })
 
   it('a healthy app after the restore: the step succeeds', async () => {
-    const { rt, api } = setup({ mode: 'restore', backup_id: '7', health_url: `${APP}/health` })
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
+    const { rt } = withBackup7({ mode: 'restore', backup_id: '7', health_url: `${APP}/health` })
     app(rt, 200)
     await run(rt)
     expect(rt.outcome.health?.healthy).toBe(true)
   })
 
   it('checks no app while the restore is still running (wait: false)', async () => {
-    const { rt, api } = setup({
+    const { rt } = withBackup7({
       mode: 'restore',
       backup_id: '7',
       wait: 'false',
       health_url: `${APP}/health`
     })
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
     await run(rt)
     expect(rt.outcome.restored).toBe(false)
     expect(rt.outcome.health).toEqual(expect.objectContaining({ rounds: 0 }))
@@ -211,13 +214,12 @@ describe('runMode: restore', () => {
 
 describe('runMode: restore, dry run', () => {
   it('plans and checks no app: nothing was restored', async () => {
-    const { rt, api } = setup({
+    const { rt } = withBackup7({
       mode: 'restore',
       backup_id: '7',
       dry_run: 'true',
       health_url: `${APP}/health`
     })
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
     await run(rt)
     expect(rt.outcome.status).toBe('dry_run')
     expect(rt.outcome.health).toBeUndefined()
@@ -237,8 +239,7 @@ describe('runMode: restore of run:<run_id>', () => {
 
 describe('runMode: delete', () => {
   it('deletes the backup named', async () => {
-    const { rt, api } = setup({ mode: 'delete', backup_id: '7' })
-    api.addBackup({ id: 7, serverId: 12345, description: 'x' })
+    const { rt } = withBackup7({ mode: 'delete', backup_id: '7' })
     await run(rt)
     expect(rt.outcome.deleted).toEqual([7])
   })

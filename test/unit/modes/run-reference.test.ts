@@ -491,37 +491,27 @@ describe('resolveRunBackups: what it says and links', () => {
     expect(rt.outcome.status).toBeUndefined()
   })
 
-  it('a page link GitHub gives that is not https is not linked to', async () => {
-    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
-    fakes.push(fake)
-    fake.answerNext({
-      status: 200,
-      body: {
-        id: 555,
-        html_url: 'javascript:alert(1)',
-        status: 'completed',
-        conclusion: 'cancelled',
-        repository: { full_name: 'acme/shop' }
-      }
-    })
-    expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
-  })
-
-  it('a page link GitHub gives that is not a URL at all: the run the context implies, and no failure', async () => {
-    const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
-    fakes.push(fake)
-    fake.answerNext({
-      status: 200,
-      body: {
-        id: 555,
-        html_url: 'the run page',
-        status: 'completed',
-        conclusion: 'cancelled',
-        repository: { full_name: 'acme/shop' }
-      }
-    })
-    expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
-  })
+  it.each([
+    ['not https', 'javascript:alert(1)'],
+    ['not a URL at all', 'the run page']
+  ])(
+    'a page link GitHub gives that is %s is not linked to: the run the context implies, and no failure',
+    async (_, htmlUrl) => {
+      const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [deployRun()] })
+      fakes.push(fake)
+      fake.answerNext({
+        status: 200,
+        body: {
+          id: 555,
+          html_url: htmlUrl,
+          status: 'completed',
+          conclusion: 'cancelled',
+          repository: { full_name: 'acme/shop' }
+        }
+      })
+      expect(await runUrlOnGhes(fake)).toBe('https://ghes.example/acme/shop/actions/runs/555')
+    }
+  )
 
   it('a fleet with a server the run did not back up: one line naming every server', async () => {
     const { api, resolve, log } = await conditional({}, { server_id: '101, 102' })
