@@ -29,5 +29,26 @@ export default tseslint.config(
         { considerDefaultExhaustiveForUnions: true }
       ]
     }
+  },
+  {
+    // The tests of an e2e file run concurrently (vitest.config.ts): a hook of the file runs after
+    // or before every test, and would close a server another test is still using. What a test
+    // starts, fixture.ts closes after that test (afterTest, simulator, fakeGitHub).
+    files: ['test/e2e/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'vitest',
+              importNames: ['afterEach', 'beforeEach'],
+              message:
+                "The tests of a file run concurrently: close what a test starts with fixture.ts's afterTest."
+            }
+          ]
+        }
+      ]
+    }
   }
 )

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { StepOptions, StepResult } from '../../scripts/local-runner.js'
-import { type FakeDeployment, FakeGitHub } from '../../simulator/github.js'
+import type { FakeDeployment, FakeGitHub } from '../../simulator/github.js'
 import type { Simulator } from '../../simulator/server.js'
 import {
   SERVER_ID,
-  afterTest,
+  fakeGitHub,
   backupPosts,
   errorLine,
   restorePosts,
@@ -25,9 +25,7 @@ const DEPLOY_RUN = 555
 const ENVIRONMENT = 'production'
 const runUrl = (run: number) => `https://github.com/acme/shop/actions/runs/${run}`
 async function github(options: { refuseDeployments?: 403 | 404 } = {}): Promise<FakeGitHub> {
-  const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs: [], ...options })
-  afterTest(() => fake.close())
-  return fake
+  return fakeGitHub({ token: GITHUB_TOKEN, runs: [], ...options })
 }
 
 const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'))

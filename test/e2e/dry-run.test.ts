@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { FakeGitHub } from '../../simulator/github.js'
+import { describe, expect, it } from 'vitest'
 import type { Simulator } from '../../simulator/server.js'
-import { SERVER_ID, errorLine, simulator, step } from './fixture.js'
+import { SERVER_ID, errorLine, fakeGitHub, simulator, step } from './fixture.js'
 
 /*
  * dry_run: true, through dist/ against the simulator: resolved and checked as a real run is,
  * shown, and nothing changed: the simulator's request log holds no POST and no DELETE.
  */
-
-const fakes: FakeGitHub[] = []
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()))
-})
 
 /** Every request to the API that is not a read. */
 const changes = (sim: Simulator) => sim.requests.filter((r) => r.method !== 'GET')
@@ -75,13 +69,12 @@ describe('dry_run: true', () => {
   it('restore of run:<run_id> with only_if_step_started: reads GitHub, refuses a run in progress as a real run does', async () => {
     const sim = await simulator()
     const token = 'ghs_DryRunToken22222222222222222222222'
-    const fake = await FakeGitHub.start({
+    const fake = await fakeGitHub({
       token,
       runs: [
         { id: 555, repository: 'acme/shop', status: 'in_progress', conclusion: null, jobs: [] }
       ]
     })
-    fakes.push(fake)
     const result = await step(
       sim,
       {

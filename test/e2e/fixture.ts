@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { aroundEach, expect } from 'vitest'
+import { type FakeGitHubOptions, FakeGitHub } from '../../simulator/github.js'
 import { type SimulatorOptions, Simulator } from '../../simulator/server.js'
 import { type StepOptions, type StepResult, runStep } from '../../scripts/local-runner.js'
 import { canonical } from '../../src/common/untrusted.js'
@@ -47,6 +48,13 @@ export async function simulator(options: SimulatorOptions = {}): Promise<Simulat
   const sim = await Simulator.start({ backupDurationMs: 300, restoreDurationMs: 1500, ...options })
   afterTest(() => sim.close())
   return sim
+}
+
+/** A fake GitHub API for one test (GITHUB_API_URL: its `url`), closed after it. */
+export async function fakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
+  const fake = await FakeGitHub.start(options)
+  afterTest(() => fake.close())
+  return fake
 }
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { LOCAL_GITHUB_TOKEN, type StepResult } from '../../scripts/local-runner.js'
-import { type FakeJob, type FakeRun, FakeGitHub } from '../../simulator/github.js'
+import type { FakeJob, FakeRun, FakeGitHub } from '../../simulator/github.js'
 import type { Simulator } from '../../simulator/server.js'
-import { SERVER_ID, afterTest, errorLine, restorePosts, simulator, step } from './fixture.js'
+import { SERVER_ID, errorLine, fakeGitHub, restorePosts, simulator, step } from './fixture.js'
 
 /**
  * backup_id: run:<run_id> and only_if_step_started, run as the runner runs dist/index.js: the
@@ -19,9 +19,7 @@ async function github(
   options: { refuse?: 403 | 404; linkTo?: string } = {}
 ): Promise<FakeGitHub> {
   // Two jobs a page: a run of three jobs takes two pages.
-  const fake = await FakeGitHub.start({ token: GITHUB_TOKEN, runs, pageSize: 2, ...options })
-  afterTest(() => fake.close())
-  return fake
+  return fakeGitHub({ token: GITHUB_TOKEN, runs, pageSize: 2, ...options })
 }
 
 const started = { status: 'completed', started_at: '2026-11-27T10:00:00Z' }
@@ -182,11 +180,10 @@ describe('backup_id: run:<run_id> with only_if_step_started, through dist/ and O
 
   it('github_token defaults to the job token, masked and sent only to GitHub', async () => {
     const sim = await simulator()
-    const fake = await FakeGitHub.start({
+    const fake = await fakeGitHub({
       token: LOCAL_GITHUB_TOKEN,
       runs: [deployRun({ name: 'Deploy', ...started, conclusion: 'failure' })]
     })
-    afterTest(() => fake.close())
     const id = deployBackup(sim)
     const result = await step(
       sim,
@@ -325,12 +322,11 @@ describe('run:<run_id> with only_if_step_started: what the run and the server sa
 
   it('a huge answer is cut off at the size cap; nothing restored', async () => {
     const sim = await simulator()
-    const fake = await FakeGitHub.start({
+    const fake = await fakeGitHub({
       token: GITHUB_TOKEN,
       runs: [deployRun(deployStarted)],
       padBytes: 9 * 1024 * 1024
     })
-    afterTest(() => fake.close())
     deployBackup(sim)
     const result = await rollback(sim, fake)
     expect(result.exitCode).toBe(1)
