@@ -166,11 +166,20 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
 
   describe('backup_id: latest', () => {
     it('chooses the newest completed backup of this server among unsorted, mixed, failed, running and other-server ones', async () => {
+      // Backup 903 runs until the API refuses the step's restore as busy (409), then ends a second
+      // later: running when the step looks, however slow the machine, and then out of the way.
+      let running: ReturnType<Simulator['addBackup']> | undefined
       const sim = await simulator({
         servers: TWO_SERVERS,
         shuffle: true,
         seed: 7,
-        restoreDurationMs: VISIBLE_RESTORE_MS
+        restoreDurationMs: VISIBLE_RESTORE_MS,
+        log: (line) => {
+          if (running && line === `POST ${RESTORE_PATH} -> 409`) {
+            running.durationMs = Date.now() - running.createdAt + 1000
+            running = undefined
+          }
+        }
       })
       const seed = (
         id: number,
@@ -195,9 +204,9 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
       seed(902, '2025-01-13T03:00:00Z', { backupType: 'automatic' })
       seed(611, '2025-01-15T09:00:00Z', { status: 'failed' })
       seed(612, '2025-01-15T03:00:00Z', { status: 'failed', backupType: 'automatic' })
-      // Running when the step looks, so skipped; it ends soon after (while it runs, the API
-      // answers a restore with 409 busy).
-      seed(903, new Date().toISOString(), { status: 'in_progress', durationMs: 1000 })
+      // Running when the step looks, so skipped (while it runs, the API answers a restore with
+      // 409 busy, which the step waits out).
+      running = seed(903, new Date().toISOString(), { status: 'in_progress', durationMs: 600_000 })
       sim.addBackup({ id: 950, serverId: OTHER_SERVER, createdAt: '2025-01-16T00:00:00Z' })
       // Precondition: the API's list is not sorted newest first.
       const listed = await listBackups(sim)
@@ -210,6 +219,7 @@ describe('mode: restore, run as the runner runs dist/index.js', () => {
       expect(posts.filter((r) => r.status === 202).map((r) => r.body)).toEqual([
         { backup_id: newest.id }
       ])
+      expect(running).toBeUndefined() // refused busy once, then waited out
       expect(result.outputs).toMatchObject({
         backup_id: String(newest.id),
         status: 'active',
