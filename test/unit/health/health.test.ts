@@ -31,8 +31,8 @@ async function run(
     threshold?: number
     timeoutMs?: number
     signal?: AbortSignal
-    /** How long each probe takes, at most the time it is given. */
-    probeMs?: number
+    /** How long each probe (or this round's) takes, at most the time it is given. */
+    probeMs?: number | ((limitMs: number, round: number) => number)
   } = {}
 ): Promise<{
   report: HealthReport
@@ -53,7 +53,9 @@ async function run(
     probe: async (check, signal, limitMs) => {
       const atMs = clock.now() - START
       probes.push({ atMs, limitMs, signal })
-      clock.advance(Math.min(options.probeMs ?? 0, limitMs))
+      const { probeMs = 0 } = options
+      const takesMs = typeof probeMs === 'number' ? probeMs : probeMs(limitMs, round)
+      clock.advance(Math.min(takesMs, limitMs))
       return answer(check, atMs, round++, limitMs)
     },
     threshold: options.threshold ?? 2,
@@ -204,26 +206,16 @@ describe('awaitHealthy', () => {
 
   it('a probe the deadline cuts short keeps the answer the app last gave', async () => {
     // Rounds at 0 and 1 s answer 503; the round near 3 s has under 0.1 s left, and is abandoned.
-    const clock = fakeClock(START)
-    const checks = [WEB]
-    const report = newHealthReport(checks)
-    const limits: number[] = []
-    await awaitHealthy({
-      checks,
-      probe: async (_, __, limitMs) => {
-        limits.push(limitMs)
-        if (limitMs >= 1000) return DOWN
-        clock.advance(limitMs)
-        return { ok: false, answer: 'nothing within 0s (abandoned)', abandoned: true }
-      },
-      threshold: 2,
-      clock,
-      random: () => 0.5,
-      deadline: START + 3040,
-      signal: new AbortController().signal,
-      log: memoryLogger(),
-      report
-    })
+    const abandoned: ProbeResult = {
+      ok: false,
+      answer: 'nothing within 0s (abandoned)',
+      abandoned: true
+    }
+    const { report, probes } = await run(
+      (_, __, ___, limitMs) => (limitMs >= 1000 ? DOWN : abandoned),
+      { timeoutMs: 3040, probeMs: (limitMs) => (limitMs >= 1000 ? 0 : limitMs) }
+    )
+    const limits = probes.map((p) => p.limitMs)
     expect(limits).toHaveLength(3)
     expect(limits[2]).toBeLessThan(100)
     expect(report.healthy).toBe(false)
@@ -262,25 +254,12 @@ describe('awaitHealthy', () => {
 
   it('an answer that comes in at the deadline is the answer, though the deadline has come', async () => {
     // Rounds at 0 and 1 s answer 503; the next takes all the time left, then answers 502.
-    const clock = fakeClock(START)
-    const report = newHealthReport([WEB])
     const answers: ProbeResult[] = [DOWN, DOWN, { ok: false, answer: 'HTTP 502' }]
-    await awaitHealthy({
-      checks: [WEB],
-      probe: async (_, __, limitMs) => {
-        const answer = answers.shift() ?? DOWN
-        if (!answers.length) clock.advance(limitMs)
-        return answer
-      },
-      threshold: 2,
-      clock,
-      random: () => 0.5,
-      deadline: START + 3040,
-      signal: new AbortController().signal,
-      log: memoryLogger(),
-      report
+    const { report, endedAtMs } = await run((_, __, round) => answers[round] ?? DOWN, {
+      timeoutMs: 3040,
+      probeMs: (limitMs, round) => (round === answers.length - 1 ? limitMs : 0)
     })
-    expect(clock.now()).toBe(START + 3040)
+    expect(endedAtMs).toBe(3040)
     expect(report.rounds).toBe(3)
     expect(report.checks[0]!.lastAnswer).toBe('HTTP 502')
     expect(unhealthyReason(report)).toBe('https://shop.example.com/health last answered HTTP 502')
